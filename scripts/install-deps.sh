@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# Installs the Debian 12 packages wifiprov needs to build, test and run.
+# Usage: scripts/install-deps.sh [--lab] [--arm]
+#   --lab  also the virtual radio lab (qemu, hostapd, wpa_supplicant, NetworkManager, ...)
+#   --arm  also the Cortex-M cross compiler used for the portable-core size check
+set -euo pipefail
+
+pkgs=(
+  build-essential cmake pkg-config git
+  libssl-dev libmbedtls-dev
+  libprotobuf-c-dev protobuf-c-compiler
+  libmicrohttpd-dev libcurl4-openssl-dev
+  libsystemd-dev libwpa-client-dev
+  libqrencode-dev libcjson-dev
+  libcmocka-dev
+  clang libclang-rt-14-dev valgrind
+  python3 util-linux
+)
+want_lab=0 want_arm=0
+for a in "$@"; do
+  case "$a" in
+    --lab) want_lab=1 ;;
+    --arm) want_arm=1 ;;
+    *) echo "install-deps: unknown option '$a' (use --lab and/or --arm)" >&2; exit 2 ;;
+  esac
+done
+if [ "$want_arm" = 1 ]; then
+  pkgs+=(gcc-arm-none-eabi libnewlib-arm-none-eabi)
+fi
+if [ "$want_lab" = 1 ]; then
+  pkgs+=(qemu-system-x86 busybox-static kmod cpio hostapd wpasupplicant iw wireless-regdb
+         dnsmasq-base iproute2 dbus network-manager udev)
+fi
+
+missing=()
+for p in "${pkgs[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ "${#missing[@]}" -eq 0 ]; then
+  echo "install-deps: all ${#pkgs[@]} packages present"
+  exit 0
+fi
+sudo=""
+if [ "$(id -u)" -ne 0 ]; then sudo="sudo"; fi
+echo "install-deps: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+$sudo apt-get update -qq
+$sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+echo "install-deps: done"

@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# Sets up a Debian 12 machine and runs every test of wifiprov:
+#   1. OpenSSL backend, warnings as errors: all tests (unit, vectors, integration)
+#   2. Mbed TLS backend: all tests
+#   3. ASan + UBSan build: all tests
+#   4. libFuzzer targets, briefly (WIFIPROV_FUZZ_SECONDS, default 20 per target)
+#   5. Cortex-M4 compile of the portable core, with its .text size
+#   6. the virtual radio lab (real hostapd, wpa_supplicant, NetworkManager in a qemu guest)
+# Environment: WIFIPROV_SKIP_LAB=1 skips step 6 (said so loudly); JOBS=n for parallel builds.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$PWD
+jobs=${JOBS:-$(nproc)}
+fuzz_seconds=${WIFIPROV_FUZZ_SECONDS:-20}
+
+step() { printf '\n=== %s ===\n' "$*"; }
+
+step "installing dependencies"
+if [ "${WIFIPROV_SKIP_LAB:-0}" = 1 ]; then
+  scripts/install-deps.sh --arm
+else
+  scripts/install-deps.sh --arm --lab
+fi
+
+build() { # build DIR cmake-args...
+  local dir=$1; shift
+  cmake -S "$root" -B "$dir" -DWIFIPROV_WERROR=ON "$@" >/dev/null
+  cmake --build "$dir" -j"$jobs" >/dev/null
+}
+
+step "OpenSSL backend: build and test"
+build build/ci-openssl -DWIFIPROV_CRYPTO=openssl
+(cd build/ci-openssl && ctest --output-on-failure -j"$jobs" -LE lab)
+
+step "Mbed TLS backend: build and test"
+build build/ci-mbedtls -DWIFIPROV_CRYPTO=mbedtls
+(cd build/ci-mbedtls && ctest --output-on-failure -j"$jobs" -LE lab)
+
+step "ASan + UBSan: build and test"
+build build/ci-asan -DWIFIPROV_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug -DWIFIPROV_BUILD_BENCH=OFF
+(cd build/ci-asan && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
+   ctest --output-on-failure -j"$jobs" -LE lab)
+
+if [ -x scripts/fuzz.sh ]; then
+  step "fuzzing (${fuzz_seconds}s per target)"
+  WIFIPROV_FUZZ_SECONDS=$fuzz_seconds scripts/fuzz.sh
+fi
+
+if [ -x scripts/arm-size.sh ]; then
+  step "portable core for Cortex-M4"
+  scripts/arm-size.sh
+fi
+
+if [ "${WIFIPROV_SKIP_LAB:-0}" = 1 ]; then
+  step "radio lab SKIPPED (WIFIPROV_SKIP_LAB=1): real hostapd/wpa_supplicant/NetworkManager tests did not run"
+elif [ -x tests/radiolab/run.sh ]; then
+  step "virtual radio lab"
+  tests/radiolab/run.sh
+fi
+step "all tests passed"

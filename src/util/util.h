@@ -1,0 +1,49 @@
+/*
+ * Internal helpers shared by the library, the daemon and the CLI:
+ * allocation, logging, hex. No OS headers.
+ */
+#ifndef WIFIPROV_UTIL_H
+#define WIFIPROV_UTIL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "wifiprov/common.h"
+
+struct ProtobufCAllocator;
+
+/* The library's allocator (wifiprov_set_allocator()). */
+void *wifiprov__malloc(size_t n);
+void *wifiprov__calloc(size_t n, size_t size);
+void *wifiprov__realloc(void *p, size_t n);
+void wifiprov__free(void *p);
+/* Frees after wiping @p n bytes. Accepts NULL. */
+void wifiprov__free_secret(void *p, size_t n);
+char *wifiprov__strdup(const char *s);
+/* protobuf-c allocator backed by the library's allocator. */
+struct ProtobufCAllocator *wifiprov__pb_allocator(void);
+
+/* Logging through the application's handler; never pass secrets. printf-style. */
+#if defined(__GNUC__)
+#define WIFIPROV_PRINTF(a, b) __attribute__((format(printf, a, b)))
+#else
+#define WIFIPROV_PRINTF(a, b)
+#endif
+void wifiprov__log(enum wifiprov_log_level level, const char *fmt, ...) WIFIPROV_PRINTF(2, 3);
+bool wifiprov__log_enabled(enum wifiprov_log_level level);
+#define wifiprov__err(...) wifiprov__log(WIFIPROV_LOG_LEVEL_ERROR, __VA_ARGS__)
+#define wifiprov__warn(...) wifiprov__log(WIFIPROV_LOG_LEVEL_WARNING, __VA_ARGS__)
+#define wifiprov__info(...) wifiprov__log(WIFIPROV_LOG_LEVEL_INFO, __VA_ARGS__)
+#define wifiprov__dbg(...) wifiprov__log(WIFIPROV_LOG_LEVEL_DEBUG, __VA_ARGS__)
+
+/* Lower-case hex of @p len bytes into @p out (2*len+1 bytes, NUL-terminated). */
+void wifiprov__hex_encode(const uint8_t *in, size_t len, char *out);
+/* Parses hex (upper or lower case, whitespace ignored) into @p out.
+ * @return 0, WIFIPROV_ERR_INVAL (odd count or bad digit), WIFIPROV_ERR_NOSPC. */
+int wifiprov__hex_decode(const char *in, uint8_t *out, size_t out_cap, size_t *out_len);
+
+#define WIFIPROV_ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+#define WIFIPROV_MIN(a, b) ((a) < (b) ? (a) : (b))
+
+#endif
