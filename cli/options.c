@@ -1,0 +1,566 @@
+/*
+ * Command-line parsing: wifiprov's own options plus esp_prov's names as aliases, so an
+ * esp_prov command line (no subcommand, --transport softap --service_name ... --sec_ver ...)
+ * works unchanged. Secret values given as options are copied and wiped from argv.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include "cli.h"
+
+enum {
+    OPT_TRANSPORT = 256,
+    OPT_ADDRESS,
+    OPT_SEC,
+    OPT_POP,
+    OPT_POP_FILE,
+    OPT_USERNAME,
+    OPT_PASSWORD,
+    OPT_PASSWORD_FILE,
+    OPT_SSID,
+    OPT_PASSPHRASE,
+    OPT_PASSPHRASE_FILE,
+    OPT_CUSTOM_DATA,
+    OPT_ENDPOINT,
+    OPT_TIMEOUT,
+    OPT_JSON,
+    OPT_PROGRESS,
+    OPT_DEBUG,
+    OPT_QR,
+    OPT_PROTO_VER,
+    OPT_GEN_CRED,
+    OPT_SALT_LEN,
+    OPT_RESET,
+    OPT_REPROV,
+    OPT_OUT,
+    OPT_NAME,
+    OPT_VERSION,
+};
+
+static const struct option long_opts[] = {
+    { "transport", required_argument, NULL, OPT_TRANSPORT },
+    { "address", required_argument, NULL, OPT_ADDRESS },
+    { "service_name", required_argument, NULL, OPT_ADDRESS },
+    { "service-name", required_argument, NULL, OPT_ADDRESS },
+    { "sec", required_argument, NULL, OPT_SEC },
+    { "sec_ver", required_argument, NULL, OPT_SEC },
+    { "pop", required_argument, NULL, OPT_POP },
+    { "pop-file", required_argument, NULL, OPT_POP_FILE },
+    { "username", required_argument, NULL, OPT_USERNAME },
+    { "sec2_username", required_argument, NULL, OPT_USERNAME },
+    { "password", required_argument, NULL, OPT_PASSWORD },
+    { "sec2_pwd", required_argument, NULL, OPT_PASSWORD },
+    { "password-file", required_argument, NULL, OPT_PASSWORD_FILE },
+    { "ssid", required_argument, NULL, OPT_SSID },
+    { "passphrase", required_argument, NULL, OPT_PASSPHRASE },
+    { "passphrase-file", required_argument, NULL, OPT_PASSPHRASE_FILE },
+    { "custom-data", required_argument, NULL, OPT_CUSTOM_DATA },
+    { "custom_data", required_argument, NULL, OPT_CUSTOM_DATA },
+    { "endpoint", required_argument, NULL, OPT_ENDPOINT },
+    { "timeout", required_argument, NULL, OPT_TIMEOUT },
+    { "json", no_argument, NULL, OPT_JSON },
+    { "progress", no_argument, NULL, OPT_PROGRESS },
+    { "verbose", no_argument, NULL, 'v' },
+    { "debug", no_argument, NULL, OPT_DEBUG },
+    { "qr", required_argument, NULL, OPT_QR },
+    { "proto_ver", required_argument, NULL, OPT_PROTO_VER },
+    { "proto-ver", required_argument, NULL, OPT_PROTO_VER },
+    { "sec2_gen_cred", no_argument, NULL, OPT_GEN_CRED },
+    { "sec2_salt_len", required_argument, NULL, OPT_SALT_LEN },
+    { "salt-len", required_argument, NULL, OPT_SALT_LEN },
+    { "reset", no_argument, NULL, OPT_RESET },
+    { "reprov", no_argument, NULL, OPT_REPROV },
+    { "out", required_argument, NULL, OPT_OUT },
+    { "name", required_argument, NULL, OPT_NAME },
+    { "help", no_argument, NULL, 'h' },
+    { "version", no_argument, NULL, OPT_VERSION },
+    { NULL, 0, NULL, 0 },
+};
+
+static const struct {
+    const char *name;
+    enum cli_command cmd;
+} commands[] = {
+    { "provision", CLI_COMMAND_PROVISION }, { "scan", CLI_COMMAND_SCAN },       { "status", CLI_COMMAND_STATUS },
+    { "reset", CLI_COMMAND_RESET },         { "reprov", CLI_COMMAND_REPROV },   { "custom", CLI_COMMAND_CUSTOM },
+    { "version", CLI_COMMAND_VERSION },     { "gen-cred", CLI_COMMAND_GEN_CRED }, { "qr", CLI_COMMAND_QR },
+    { "help", CLI_COMMAND_HELP },
+};
+
+const char *cli_command_name(enum cli_command c)
+{
+    switch (c) {
+    case CLI_COMMAND_NONE:
+        return "none";
+    case CLI_COMMAND_PROVISION:
+        return "provision";
+    case CLI_COMMAND_SCAN:
+        return "scan";
+    case CLI_COMMAND_STATUS:
+        return "status";
+    case CLI_COMMAND_RESET:
+        return "reset";
+    case CLI_COMMAND_REPROV:
+        return "reprov";
+    case CLI_COMMAND_CUSTOM:
+        return "custom";
+    case CLI_COMMAND_VERSION:
+        return "version";
+    case CLI_COMMAND_GEN_CRED:
+        return "gen-cred";
+    case CLI_COMMAND_QR:
+        return "qr";
+    case CLI_COMMAND_HELP:
+        return "help";
+    }
+    return "unknown";
+}
+
+void cli_usage(FILE *f)
+{
+    fputs("Usage: wifiprov COMMAND [OPTIONS]\n"
+          "       wifiprov --transport softap --service_name HOST:PORT [esp_prov options]\n"
+          "\n"
+          "Provisions Wi-Fi credentials into a device that speaks ESP-IDF's unified\n"
+          "provisioning protocol (wifi_provisioning / network_provisioning, wifiprovd).\n"
+          "\n"
+          "Commands:\n"
+          "  provision   send Wi-Fi credentials and wait for the outcome (default)\n"
+          "  scan        list the networks the device sees\n"
+          "  status      show the device's Wi-Fi state\n"
+          "  reset       prov-ctrl Reset (after a failed attempt)\n"
+          "  reprov      prov-ctrl Reprov (start over on a provisioned device)\n"
+          "  custom      send --custom-data (or stdin) to --endpoint and print the reply\n"
+          "  version     show the device's proto-ver reply (no handshake)\n"
+          "  gen-cred    make a security-2 salt and verifier (--username, --password)\n"
+          "  qr [JSON]   show a provisioning QR code in the terminal\n"
+          "\n"
+          "Options:\n"
+          "  --transport http|console   how to reach the device (softap, httpd = http)\n"
+          "  --address HOST[:PORT]      device address (default 192.168.4.1:80)\n"
+          "  --sec 0|1|2                security scheme (default: from the device)\n"
+          "  --pop POP                  proof of possession (security 1)\n"
+          "  --username NAME            SRP username (security 2)\n"
+          "  --password PASSWORD        SRP password (security 2)\n"
+          "  --pop-file, --password-file, --passphrase-file FILE   read a secret from a file\n"
+          "  --ssid SSID                network to join (default: scan and choose)\n"
+          "  --passphrase PASSPHRASE    its passphrase\n"
+          "  --custom-data DATA         data for the custom endpoint (sent before the Wi-Fi config)\n"
+          "  --endpoint NAME            custom endpoint (default custom-data)\n"
+          "  --timeout SECONDS          overall time limit (default 60)\n"
+          "  --qr PAYLOAD               take name, pop, username, transport, security from a QR payload\n"
+          "  --json                     print one JSON object as the result\n"
+          "  --progress                 with --json: JSON lines for each step before it\n"
+          "  -v, --verbose              describe each protocol step\n"
+          "  --debug                    also dump the (encrypted) bytes exchanged\n"
+          "  gen-cred: --salt-len N (default 16), --out FILE (verifier file for wifiprovd)\n"
+          "  qr: --name NAME, --pop, --username, --transport softap|ble, --sec\n"
+          "\n"
+          "Secrets missing from the command line come from WIFIPROV_POP, WIFIPROV_PASSWORD,\n"
+          "WIFIPROV_PASSPHRASE, or a prompt without echo on a terminal.\n"
+          "esp_prov's --sec_ver, --service_name, --sec2_username, --sec2_pwd, --custom_data,\n"
+          "--proto_ver, --sec2_gen_cred, --sec2_salt_len, --reset, --reprov are accepted too.\n"
+          "\n"
+          "Exit status:\n"
+          "  0  success (connected, or the command succeeded)\n"
+          "  1  other error\n"
+          "  2  usage error\n"
+          "  3  transport error (cannot connect, connection dropped)\n"
+          "  4  authentication failure (wrong PoP, username or password)\n"
+          "  5  Wi-Fi failure (the device could not connect; reason printed)\n"
+          "  6  timeout\n"
+          "  7  device error (the device answered with an error status)\n",
+          f);
+}
+
+bool cli_secret_set(struct cli_secret *s, const char *value, const char *source)
+{
+    char *copy;
+
+    if (s->value)
+        return true;
+    copy = strdup(value);
+    if (!copy)
+        return false;
+    s->value = copy;
+    s->source = source;
+    return true;
+}
+
+/* Copies a secret option and wipes it from argv (so ps shows nothing). */
+static int take_secret(struct cli_secret *s, char *arg)
+{
+    cli_secret_free(s);
+    s->value = strdup(arg);
+    s->source = "option";
+    wifiprov_memzero(arg, strlen(arg));
+    return s->value ? 0 : -1;
+}
+
+static int set_str(char **dst, const char *v)
+{
+    free(*dst);
+    *dst = strdup(v);
+    return *dst ? 0 : -1;
+}
+
+static int parse_address(struct cli_opts *o, const char *a)
+{
+    const char *colon, *host = a;
+    size_t hl;
+    char *end;
+    unsigned long port = 80;
+
+    if (a[0] == '[') {
+        const char *rb = strchr(a, ']');
+
+        if (!rb)
+            return -1;
+        host = a + 1;
+        hl = (size_t)(rb - host);
+        colon = rb[1] == ':' ? rb + 1 : NULL;
+        if (rb[1] && !colon)
+            return -1;
+    } else {
+        colon = strrchr(a, ':');
+        if (colon && strchr(a, ':') != colon)
+            colon = NULL; /* a bare IPv6 address */
+        hl = colon ? (size_t)(colon - a) : strlen(a);
+    }
+    if (hl == 0 || hl >= sizeof(o->host))
+        return -1;
+    if (colon) {
+        errno = 0;
+        port = strtoul(colon + 1, &end, 10);
+        if (errno || *end || port == 0 || port > 65535 || colon[1] == '\0')
+            return -1;
+    }
+    memcpy(o->host, host, hl);
+    o->host[hl] = '\0';
+    o->port = (unsigned)port;
+    return 0;
+}
+
+static int parse_transport(struct cli_opts *o, const char *v)
+{
+    if (!strcasecmp(v, "http") || !strcasecmp(v, "softap") || !strcasecmp(v, "httpd"))
+        o->transport = CLI_TRANSPORT_KIND_HTTP;
+    else if (!strcasecmp(v, "console"))
+        o->transport = CLI_TRANSPORT_KIND_CONSOLE;
+    else
+        return -1;
+    o->transport_given = true;
+    return 0;
+}
+
+/* Fills options not given on the command line from a §10 QR payload. */
+static int apply_qr(struct cli_opts *o, const char *payload)
+{
+    cJSON *j = cJSON_Parse(payload), *v;
+    int ret = -1;
+
+    if (!cJSON_IsObject(j)) {
+        fprintf(stderr, "wifiprov: --qr: the payload is not a JSON object\n");
+        goto out;
+    }
+    v = cJSON_GetObjectItemCaseSensitive(j, "name");
+    if (cJSON_IsString(v) && !o->name && set_str(&o->name, v->valuestring) < 0)
+        goto out;
+    v = cJSON_GetObjectItemCaseSensitive(j, "username");
+    if (cJSON_IsString(v) && !o->username && set_str(&o->username, v->valuestring) < 0)
+        goto out;
+    v = cJSON_GetObjectItemCaseSensitive(j, "pop");
+    if (cJSON_IsString(v)) {
+        /* The QR code carries the security-1 PoP and the security-2 SRP password in "pop". */
+        if (!cli_secret_set(&o->pop, v->valuestring, "QR code") ||
+            !cli_secret_set(&o->password, v->valuestring, "QR code"))
+            goto out;
+        wifiprov_memzero(v->valuestring, strlen(v->valuestring));
+    }
+    v = cJSON_GetObjectItemCaseSensitive(j, "security");
+    if (cJSON_IsNumber(v) && o->sec < 0) {
+        if (v->valueint < 0 || v->valueint > 2) {
+            fprintf(stderr, "wifiprov: --qr: security %d is not 0, 1 or 2\n", v->valueint);
+            goto out;
+        }
+        o->sec = v->valueint;
+    }
+    v = cJSON_GetObjectItemCaseSensitive(j, "transport");
+    if (cJSON_IsString(v) && !o->transport_given) {
+        if (!strcasecmp(v->valuestring, "ble")) {
+            fprintf(stderr, "wifiprov: --qr: this device uses BLE, which wifiprov cannot reach yet\n");
+            goto out;
+        }
+        if (parse_transport(o, v->valuestring) < 0) {
+            fprintf(stderr, "wifiprov: --qr: unknown transport '%s'\n", v->valuestring);
+            goto out;
+        }
+    }
+    /* "password" (Android library) is the SoftAP's Wi-Fi passphrase: joining the AP is up to the user. */
+    ret = 0;
+out:
+    cJSON_Delete(j);
+    return ret;
+}
+
+static int fill_secret_from(struct cli_secret *s, const char *file, const char *env)
+{
+    if (!s->value && file) {
+        char *v = cli_read_secret_file(file);
+
+        if (!v) {
+            fprintf(stderr, "wifiprov: cannot read %s: %s\n", file, strerror(errno));
+            return -1;
+        }
+        s->value = v;
+        s->source = "file";
+    }
+    if (!s->value && env) {
+        const char *e = getenv(env);
+
+        if (e && !cli_secret_set(s, e, "environment"))
+            return -1;
+    }
+    return 0;
+}
+
+struct parse_state {
+    const char *pop_file, *password_file, *passphrase_file, *qr;
+    char *transport_arg;
+};
+
+/* @return 0, or an exit code (CLI_EXIT_USAGE / CLI_EXIT_ERROR), or -1 for "done, exit 0". */
+static int handle_opt(struct cli_opts *o, struct parse_state *ps, int c, char *arg, const char *bad)
+{
+    char *end;
+
+    switch (c) {
+    case OPT_TRANSPORT:
+        free(ps->transport_arg);
+        ps->transport_arg = strdup(arg);
+        return ps->transport_arg ? 0 : CLI_EXIT_ERROR;
+    case OPT_ADDRESS:
+        if (parse_address(o, arg) < 0) {
+            fprintf(stderr, "wifiprov: bad address '%s' (expected HOST[:PORT])\n", arg);
+            return CLI_EXIT_USAGE;
+        }
+        return 0;
+    case OPT_SEC:
+        if (strcmp(arg, "0") && strcmp(arg, "1") && strcmp(arg, "2")) {
+            fprintf(stderr, "wifiprov: --sec must be 0, 1 or 2, not '%s'\n", arg);
+            return CLI_EXIT_USAGE;
+        }
+        o->sec = arg[0] - '0';
+        return 0;
+    case OPT_POP:
+        return take_secret(&o->pop, arg) < 0 ? CLI_EXIT_ERROR : 0;
+    case OPT_POP_FILE:
+        ps->pop_file = arg;
+        return 0;
+    case OPT_USERNAME:
+        return set_str(&o->username, arg) < 0 ? CLI_EXIT_ERROR : 0;
+    case OPT_PASSWORD:
+        return take_secret(&o->password, arg) < 0 ? CLI_EXIT_ERROR : 0;
+    case OPT_PASSWORD_FILE:
+        ps->password_file = arg;
+        return 0;
+    case OPT_SSID:
+        if (strlen(arg) > WIFIPROV_SSID_MAX) {
+            fprintf(stderr, "wifiprov: an SSID has at most %d bytes\n", WIFIPROV_SSID_MAX);
+            return CLI_EXIT_USAGE;
+        }
+        o->ssid_given = true;
+        return set_str(&o->ssid, arg) < 0 ? CLI_EXIT_ERROR : 0;
+    case OPT_PASSPHRASE:
+        return take_secret(&o->passphrase, arg) < 0 ? CLI_EXIT_ERROR : 0;
+    case OPT_PASSPHRASE_FILE:
+        ps->passphrase_file = arg;
+        return 0;
+    case OPT_CUSTOM_DATA:
+        o->custom_data_given = true;
+        return set_str(&o->custom_data, arg) < 0 ? CLI_EXIT_ERROR : 0;
+    case OPT_ENDPOINT:
+        if (!arg[0] || strlen(arg) > WIFIPROV_EP_NAME_MAX || strpbrk(arg, "/ ?#%")) {
+            fprintf(stderr, "wifiprov: bad endpoint name '%s'\n", arg);
+            return CLI_EXIT_USAGE;
+        }
+        return set_str(&o->endpoint, arg) < 0 ? CLI_EXIT_ERROR : 0;
+    case OPT_TIMEOUT:
+        errno = 0;
+        o->timeout_s = strtod(arg, &end);
+        if (errno || *end || end == arg || !(o->timeout_s > 0) || o->timeout_s > 86400) {
+            fprintf(stderr, "wifiprov: --timeout takes seconds, more than 0 and at most 86400\n");
+            return CLI_EXIT_USAGE;
+        }
+        return 0;
+    case OPT_JSON:
+        o->json = true;
+        return 0;
+    case OPT_PROGRESS:
+        o->progress = true;
+        return 0;
+    case 'v':
+        o->verbose++;
+        return 0;
+    case OPT_DEBUG:
+        o->debug = true;
+        if (!o->verbose)
+            o->verbose = 1;
+        return 0;
+    case OPT_QR:
+        ps->qr = arg;
+        return 0;
+    case OPT_PROTO_VER:
+        return set_str(&o->proto_ver, arg) < 0 ? CLI_EXIT_ERROR : 0;
+    case OPT_GEN_CRED:
+        o->flag_gen_cred = true;
+        return 0;
+    case OPT_SALT_LEN: {
+        unsigned long n;
+
+        errno = 0;
+        n = strtoul(arg, &end, 10);
+        if (errno || *end || end == arg || n < 1 || n > 64) {
+            fprintf(stderr, "wifiprov: the salt length must be 1..64 bytes\n");
+            return CLI_EXIT_USAGE;
+        }
+        o->salt_len = n;
+        return 0;
+    }
+    case OPT_RESET:
+        o->flag_reset = true;
+        return 0;
+    case OPT_REPROV:
+        o->flag_reprov = true;
+        return 0;
+    case OPT_OUT:
+        return set_str(&o->out_file, arg) < 0 ? CLI_EXIT_ERROR : 0;
+    case OPT_NAME:
+        return set_str(&o->name, arg) < 0 ? CLI_EXIT_ERROR : 0;
+    case 'h':
+        o->command = CLI_COMMAND_HELP;
+        return 0;
+    case OPT_VERSION:
+        printf("wifiprov %s\n", WIFIPROV_VERSION_STRING);
+        return -1;
+    default:
+        fprintf(stderr, "wifiprov: unknown option or missing value: %s\nTry 'wifiprov --help'.\n", bad);
+        return CLI_EXIT_USAGE;
+    }
+}
+
+int cli_opts_parse(struct cli_opts *o, int argc, char **argv)
+{
+    struct parse_state ps = { 0 };
+    int c, ret = CLI_EXIT_USAGE, npos;
+    size_t k;
+
+    memset(o, 0, sizeof(*o));
+    o->sec = -1;
+    snprintf(o->host, sizeof(o->host), "192.168.4.1");
+    o->port = 80;
+    o->timeout_s = 60;
+    o->salt_len = 16;
+    o->interactive = isatty(STDIN_FILENO);
+
+    opterr = 0;
+    optind = 1;
+    /* GNU getopt permutes: options may come before or after the command word. */
+    while ((c = getopt_long(argc, argv, "vh", long_opts, NULL)) != -1) {
+        ret = handle_opt(o, &ps, c, optarg, argv[optind - 1]);
+        if (ret != 0)
+            goto out;
+        ret = CLI_EXIT_USAGE;
+    }
+    npos = argc - optind;
+    if (npos > 0 && o->command != CLI_COMMAND_HELP) {
+        for (k = 0; k < WIFIPROV_ARRAY_SIZE(commands); k++) {
+            if (!strcmp(argv[optind], commands[k].name))
+                o->command = commands[k].cmd;
+        }
+        if (o->command == CLI_COMMAND_NONE) {
+            fprintf(stderr, "wifiprov: unknown command '%s'\nTry 'wifiprov --help'.\n", argv[optind]);
+            goto out;
+        }
+        if (o->command == CLI_COMMAND_QR && npos == 2) {
+            if (set_str(&o->qr_payload, argv[optind + 1]) < 0)
+                goto nomem;
+        } else if (npos > 1) {
+            fprintf(stderr, "wifiprov: unexpected argument '%s'\n", argv[optind + 1]);
+            goto out;
+        }
+    }
+    if (o->command == CLI_COMMAND_NONE) {
+        /* esp_prov style: the flags choose the action. */
+        if (argc <= 1) {
+            cli_usage(stderr);
+            goto out;
+        }
+        o->esp_prov_style = true;
+        if (o->flag_gen_cred)
+            o->command = CLI_COMMAND_GEN_CRED;
+        else if (o->flag_reset)
+            o->command = CLI_COMMAND_RESET;
+        else if (o->flag_reprov)
+            o->command = CLI_COMMAND_REPROV;
+        else
+            o->command = CLI_COMMAND_PROVISION;
+    }
+    if (o->progress && !o->json)
+        o->json = true;
+    if (ps.transport_arg) {
+        if (o->command == CLI_COMMAND_QR) {
+            if (set_str(&o->qr_transport, ps.transport_arg) < 0)
+                goto nomem;
+        } else if (!strcasecmp(ps.transport_arg, "ble")) {
+            fprintf(stderr, "wifiprov: the BLE transport is not available yet; use http (SoftAP) or console\n");
+            goto out;
+        } else if (parse_transport(o, ps.transport_arg) < 0) {
+            fprintf(stderr, "wifiprov: unknown transport '%s' (http, softap, httpd or console)\n",
+                    ps.transport_arg);
+            goto out;
+        }
+    }
+    if (fill_secret_from(&o->pop, ps.pop_file, "WIFIPROV_POP") < 0 ||
+        fill_secret_from(&o->password, ps.password_file, "WIFIPROV_PASSWORD") < 0 ||
+        fill_secret_from(&o->passphrase, ps.passphrase_file, "WIFIPROV_PASSPHRASE") < 0)
+        goto out;
+    if (ps.qr && o->command != CLI_COMMAND_QR && apply_qr(o, ps.qr) < 0)
+        goto out;
+    if (ps.qr && o->command == CLI_COMMAND_QR && !o->qr_payload && set_str(&o->qr_payload, ps.qr) < 0)
+        goto nomem;
+    if (o->passphrase.value && strlen(o->passphrase.value) > WIFIPROV_PASSPHRASE_MAX) {
+        fprintf(stderr, "wifiprov: a passphrase has at most %d characters\n", WIFIPROV_PASSPHRASE_MAX);
+        goto out;
+    }
+    ret = CLI_EXIT_OK;
+    goto out;
+nomem:
+    fprintf(stderr, "wifiprov: out of memory\n");
+    ret = CLI_EXIT_ERROR;
+out:
+    free(ps.transport_arg);
+    return ret;
+}
+
+void cli_opts_free(struct cli_opts *o)
+{
+    cli_secret_free(&o->pop);
+    cli_secret_free(&o->password);
+    cli_secret_free(&o->passphrase);
+    free(o->username);
+    free(o->ssid);
+    free(o->custom_data);
+    free(o->endpoint);
+    free(o->proto_ver);
+    free(o->out_file);
+    free(o->qr_payload);
+    free(o->name);
+    free(o->qr_transport);
+    memset(o, 0, sizeof(*o));
+}

@@ -1,0 +1,258 @@
+/*
+ * Session setup shared by the commands: transport, proto-ver, choice of the security
+ * scheme (prov.sec_ver when the device says it, else esp_prov's no_sec rule), the
+ * secrets the scheme needs, and the handshake.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "cli.h"
+#include "transport.h"
+
+int cli_session_fail(struct cli_ctx *ctx, struct cli_session *s, int err, const char *what)
+{
+    int code = cli_exit_for_err(err);
+
+    if ((code == CLI_EXIT_TRANSPORT || code == CLI_EXIT_TIMEOUT || err == WIFIPROV_ERR_NOSPC ||
+         err == WIFIPROV_ERR_INVAL) &&
+        s && s->tp && s->tp->errmsg[0])
+        return cli_fail(ctx, code, NULL, "%s: %s", what, s->tp->errmsg);
+    return cli_fail_err(ctx, err, what);
+}
+
+/* Asks for a missing secret on the terminal, or explains how to give it. @return 0 or an exit code. */
+static int need_secret(struct cli_ctx *ctx, struct cli_secret *sec, const char *prompt, const char *how)
+{
+    char *v;
+
+    if (sec->value)
+        return 0;
+    if (!ctx->opts->interactive || ctx->opts->json)
+        return cli_fail(ctx, CLI_EXIT_USAGE, NULL, "%s", how);
+    v = cli_prompt(prompt, true);
+    if (!v)
+        return cli_fail(ctx, CLI_EXIT_USAGE, NULL, "%s", how);
+    sec->value = v;
+    sec->source = "prompt";
+    return 0;
+}
+
+static int need_username(struct cli_ctx *ctx)
+{
+    struct cli_opts *o = ctx->opts;
+    char *v = NULL;
+
+    if (o->username)
+        return 0;
+    if (o->interactive && !o->json)
+        v = cli_prompt("Security Scheme 2 - SRP6a Username required: ", false);
+    if (!v || !v[0]) {
+        free(v);
+        return cli_fail(ctx, CLI_EXIT_USAGE, NULL, "security 2 needs a username: pass --username");
+    }
+    o->username = v;
+    return 0;
+}
+
+static int check_proto_ver(struct cli_ctx *ctx, struct cli_session *s)
+{
+    const char *want = ctx->opts->proto_ver;
+
+    cli_verbose(ctx, "\n==== Verifying protocol version ====\n");
+    if (!strcasecmp(s->ver_raw, want) || (s->ver.is_json && !strcasecmp(s->ver.ver, want))) {
+        cli_verbose(ctx, "==== Verified protocol version successfully ====\n");
+        return 0;
+    }
+    return cli_fail(ctx, CLI_EXIT_ERROR, "ProtoVerMismatch",
+                    "Error in protocol version matching: the device reports '%s', not '%s'",
+                    s->ver.is_json ? s->ver.ver : s->ver_raw, want);
+}
+
+/* proto-ver without a session; the reply is kept raw (NUL-terminated) and parsed. */
+static int read_version(struct cli_ctx *ctx, struct cli_session *s)
+{
+    const char *probe = ctx->opts->proto_ver ? ctx->opts->proto_ver : "---";
+    uint8_t *buf = malloc(WIFIPROV_REPLY_CAP);
+    size_t len = 0;
+    int err, ret;
+
+    if (!buf)
+        return cli_fail(ctx, CLI_EXIT_ERROR, NULL, "out of memory");
+    err = s->tp->ops->xfer(s->tp, WIFIPROV_EP_VERSION, (const uint8_t *)probe, strlen(probe), buf,
+                           WIFIPROV_REPLY_CAP, &len);
+    if (err < 0) {
+        ret = cli_session_fail(ctx, s, err, "Cannot read the device's protocol version");
+        goto out;
+    }
+    memcpy(s->ver_raw, buf, WIFIPROV_MIN(len, sizeof(s->ver_raw) - 1));
+    s->ver_raw[WIFIPROV_MIN(len, sizeof(s->ver_raw) - 1)] = '\0';
+    err = wifiprov_version_parse(buf, len, &s->ver);
+    if (err < 0) {
+        ret = cli_session_fail(ctx, s, err, "Cannot parse the device's protocol version");
+        goto out;
+    }
+    cli_verbose(ctx, "++++ proto-ver: %s ++++\n", s->ver_raw);
+    ret = 0;
+out:
+    free(buf);
+    return ret;
+}
+
+static int pick_security(struct cli_ctx *ctx, struct cli_session *s)
+{
+    struct cli_opts *o = ctx->opts;
+
+    if (o->sec >= 0) {
+        s->sec = (enum wifiprov_security)o->sec;
+        if (s->ver.is_json && s->ver.has_sec_ver && s->ver.sec_ver != o->sec)
+            cli_note(ctx, "wifiprov: warning: the device announces security %d, using --sec %d\n", s->ver.sec_ver,
+                     o->sec);
+        return 0;
+    }
+    if (!s->ver.is_json)
+        return cli_fail(ctx, CLI_EXIT_USAGE, "NoCapabilities",
+                        "Security capabilities could not be determined (the device's proto-ver reply '%s' is "
+                        "not JSON): pass --sec 0, 1 or 2",
+                        s->ver_raw);
+    if (s->ver.has_sec_ver && s->ver.sec_ver >= 0 && s->ver.sec_ver <= 2)
+        s->sec = (enum wifiprov_security)s->ver.sec_ver;
+    else if (wifiprov_version_has_cap(&s->ver, "no_sec"))
+        s->sec = WIFIPROV_SECURITY_0;
+    else
+        s->sec = WIFIPROV_SECURITY_1; /* esp_prov's rule for firmware older than v5.0 */
+    return 0;
+}
+
+int cli_session_open(struct cli_ctx *ctx, struct cli_session *s, bool handshake)
+{
+    struct cli_opts *o = ctx->opts;
+    struct wifiprov_client_config cfg;
+    const char *pop = NULL;
+    int err, ret;
+
+    memset(s, 0, sizeof(*s));
+    s->tp = calloc(1, sizeof(*s->tp));
+    if (!s->tp)
+        return cli_fail(ctx, CLI_EXIT_ERROR, NULL, "out of memory");
+    s->tp->ops = o->transport == CLI_TRANSPORT_KIND_CONSOLE ? &cli_transport_console : &cli_transport_http;
+    snprintf(s->tp->host, sizeof(s->tp->host), "%s", o->host);
+    s->tp->port = o->port;
+    s->tp->deadline_ms = ctx->deadline_ms;
+    s->tp->connect_timeout_ms = 10000;
+    s->tp->debug = o->debug;
+    err = s->tp->ops->open(s->tp);
+    if (err < 0) {
+        ret = cli_session_fail(ctx, s, err, "Cannot open the transport");
+        goto out;
+    }
+    if (o->transport == CLI_TRANSPORT_KIND_HTTP)
+        cli_verbose(ctx, "++++ Connecting to %s:%u ++++\n", o->host, o->port);
+
+    ret = read_version(ctx, s);
+    if (ret)
+        goto out;
+    if (o->proto_ver && (ret = check_proto_ver(ctx, s)))
+        goto out;
+    if (!handshake) {
+        ret = 0;
+        goto out;
+    }
+    if ((ret = pick_security(ctx, s)))
+        goto out;
+    cJSON_AddNumberToObject(ctx->result, "security", s->sec);
+    cli_verbose(ctx, "==== Security Scheme: %d ====\n", (int)s->sec);
+    s->tp->plaintext_session = s->sec == WIFIPROV_SECURITY_0;
+
+    memset(&cfg, 0, sizeof(cfg));
+    cfg.xfer = s->tp->ops->xfer;
+    cfg.xfer_ctx = s->tp;
+    cfg.security = s->sec;
+    switch (s->sec) {
+    case WIFIPROV_SECURITY_0:
+        break;
+    case WIFIPROV_SECURITY_1:
+        if (s->ver.is_json && wifiprov_version_has_cap(&s->ver, "no_pop")) {
+            if (o->pop.value && o->pop.source && !strcmp(o->pop.source, "option"))
+                cli_note(ctx, "wifiprov: the device needs no proof of possession; --pop is ignored\n");
+            break;
+        }
+        ret = need_secret(ctx, &o->pop, "Proof of Possession required: ",
+                          "the device needs a proof of possession: pass --pop, --pop-file or WIFIPROV_POP");
+        if (ret)
+            goto out;
+        pop = o->pop.value;
+        break;
+    case WIFIPROV_SECURITY_2:
+        if ((ret = need_username(ctx)))
+            goto out;
+        ret = need_secret(ctx, &o->password, "Security Scheme 2 - SRP6a Password required: ",
+                          "security 2 needs a password: pass --password, --password-file or WIFIPROV_PASSWORD");
+        if (ret)
+            goto out;
+        cfg.username = o->username;
+        cfg.password = o->password.value;
+        cfg.sec_patch_ver = s->ver.is_json ? s->ver.sec_patch_ver : 0;
+        break;
+    }
+    cfg.pop = pop;
+    err = wifiprov_client_new(&cfg, &s->client);
+    if (err < 0) {
+        ret = cli_fail_err(ctx, err, "Cannot set up the session");
+        goto out;
+    }
+    cli_verbose(ctx, "\n==== Starting Session ====\n");
+    err = wifiprov_client_handshake(s->client);
+    if (err == WIFIPROV_ERR_AUTH) {
+        ret = cli_fail(ctx, CLI_EXIT_AUTH, "AuthFailed",
+                       "Failed to establish session: the device rejected the %s",
+                       s->sec == WIFIPROV_SECURITY_2 ? "username or password" : "proof of possession");
+        goto out;
+    }
+    if (err < 0) {
+        ret = cli_session_fail(ctx, s, err, "Failed to establish session");
+        goto out;
+    }
+    cli_verbose(ctx, "==== Session Established ====\n");
+    {
+        cJSON *f = cJSON_CreateObject();
+
+        cJSON_AddNumberToObject(f, "security", s->sec);
+        cli_progress_event(ctx, "session", f);
+    }
+    ret = 0;
+out:
+    return ret;
+}
+
+void cli_session_close(struct cli_session *s)
+{
+    wifiprov_client_free(s->client);
+    s->client = NULL;
+    if (s->tp) {
+        if (s->tp->ops && s->tp->priv)
+            s->tp->ops->close(s->tp);
+        free(s->tp);
+        s->tp = NULL;
+    }
+}
+
+int cli_session_request(struct cli_ctx *ctx, struct cli_session *s, const char *endpoint, const uint8_t *data,
+                        size_t len, uint8_t **reply, size_t *reply_len)
+{
+    uint8_t *buf = malloc(WIFIPROV_REPLY_CAP);
+    int err;
+
+    (void)ctx;
+    *reply = NULL;
+    if (!buf)
+        return WIFIPROV_ERR_NOMEM;
+    err = wifiprov_client_request(s->client, endpoint, data, len, buf, WIFIPROV_REPLY_CAP, reply_len);
+    if (err < 0) {
+        free(buf);
+        return err;
+    }
+    *reply = buf;
+    return 0;
+}
