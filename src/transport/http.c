@@ -885,14 +885,15 @@ int wifiprov_httpd_new(const struct wifiprov_httpd_config *cfg, struct wifiprov_
         goto out;
     if (v6)
         flags |= MHD_USE_IPv6;
-    h->mhd = MHD_start_daemon(flags, 0, NULL, NULL, on_request, h, MHD_OPTION_LISTEN_SOCKET, fd,
+    h->mhd = MHD_start_daemon(flags, 0, NULL, NULL, on_request, h, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, h,
+                              MHD_OPTION_LISTEN_SOCKET, fd,
                               MHD_OPTION_CONNECTION_LIMIT,
                               (unsigned int)(cfg->max_connections ? cfg->max_connections : DEFAULT_MAX_CONNECTIONS),
                               MHD_OPTION_CONNECTION_TIMEOUT,
                               (unsigned int)(cfg->connection_timeout_s ? cfg->connection_timeout_s
                                                                        : DEFAULT_CONN_TIMEOUT_S),
                               MHD_OPTION_NOTIFY_CONNECTION, on_connection, h, MHD_OPTION_NOTIFY_COMPLETED,
-                              on_completed, h, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, h, MHD_OPTION_END);
+                              on_completed, h, MHD_OPTION_END);
     if (!h->mhd) {
         wifiprov__err("http: libmicrohttpd failed to start");
         close(fd);

@@ -1,0 +1,468 @@
+/*
+ * wifiprovd options: the command line (getopt_long) and the same keys in an INI
+ * file. The file is read first, then the command line overrides it key by key.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "wifiprov/common.h"
+#include "wifiprovd.h"
+
+enum opt_type {
+    OPT_TYPE_STR = 0,
+    OPT_TYPE_UINT = 1,
+    OPT_TYPE_BOOL = 2,
+    OPT_TYPE_SECURITY = 3,
+    OPT_TYPE_WIFI = 4,
+};
+
+struct opt {
+    const char *name;
+    int short_opt;
+    enum opt_type type;
+    size_t offset;
+    unsigned max;
+    bool secret; /* warn when it sits in a file others can read */
+    const char *arg;
+    const char *help;
+};
+
+#define OFF(m) offsetof(struct wifiprovd_config, m)
+
+static const struct opt opts[] = {
+    {"transport", 't', OPT_TYPE_STR, OFF(transport), 0, false, "NAME",
+     "Transport to serve provisioning on. Only 'http' (SoftAP-style HTTP, PROTOCOL §7.1) exists. Default: http."},
+    {"listen", 'l', OPT_TYPE_STR, OFF(listen), 0, false, "ADDR:PORT",
+     "HTTP address, IPv4 'A.B.C.D:PORT' or IPv6 '[ADDR]:PORT'; port 0 picks a free port (logged). "
+     "Default: 0.0.0.0:80."},
+    {"security", 's', OPT_TYPE_SECURITY, OFF(security), 0, false, "0|1|2",
+     "Security scheme: 0 plaintext, 1 X25519 + proof of possession + AES-CTR, 2 SRP-6a + AES-GCM. Default: 2."},
+    {"pop", 'p', OPT_TYPE_STR, OFF(pop), 0, true, "STRING",
+     "Security 1: proof of possession. Without it the device advertises 'no_pop'."},
+    {"sec2-username", 0, OPT_TYPE_STR, OFF(sec2_username), 0, false, "NAME",
+     "Security 2: SRP username (development mode, with --sec2-password)."},
+    {"sec2-password", 0, OPT_TYPE_STR, OFF(sec2_password), 0, true, "PASSWORD",
+     "Security 2 development mode: the salt and verifier are derived from this password at start "
+     "and the password is put in the QR code. Use --sec2-verifier-file in production."},
+    {"sec2-verifier-file", 0, OPT_TYPE_STR, OFF(sec2_verifier_file), 0, false, "FILE",
+     "Security 2: JSON file with username, salt and verifier (see docs/sec2-verifier-file.md; "
+     "'wifiprov gen-cred' writes it)."},
+    {"service-name", 'n', OPT_TYPE_STR, OFF(service_name), 0, false, "NAME",
+     "Service name shown in the QR code. Default: PROV_ + the last 3 bytes of the Wi-Fi MAC in hex."},
+    {"wifi", 'w', OPT_TYPE_WIFI, OFF(wifi), 0, false, "BACKEND",
+     "Wi-Fi backend: auto (NetworkManager, else wpa_supplicant), networkmanager, wpa_supplicant, or sim "
+     "(simulated networks, for tests and demos). Default: auto."},
+    {"interface", 'i', OPT_TYPE_STR, OFF(interface), 0, false, "IFNAME",
+     "Wi-Fi interface. Default: the first one the backend finds."},
+    {"sim-config", 0, OPT_TYPE_STR, OFF(sim_config), 0, false, "FILE",
+     "sim backend: JSON file describing the simulated networks. Default: a built-in demo set."},
+    {"sim-scan-ms", 0, OPT_TYPE_UINT, OFF(sim_scan_ms), 600000, false, "MS",
+     "sim backend: how long a scan takes. Default: the backend's (1500 ms)."},
+    {"state-dir", 'd', OPT_TYPE_STR, OFF(state_dir), 0, false, "DIR",
+     "Where state.json (the provisioned network) is kept. Default: " WIFIPROVD_DEFAULT_STATE_DIR "."},
+    {"auto-stop", 'a', OPT_TYPE_UINT, OFF(auto_stop_s), 86400, false, "SECONDS",
+     "After success, stop provisioning this many seconds after the IP was got (or 1 s after the client "
+     "saw 'connected') and exit 0. 0 = never stop, which also allows prov-ctrl Reprov. Default: 30."},
+    {"connect-attempts", 0, OPT_TYPE_UINT, OFF(connect_attempts), 1000, false, "N",
+     "Connection attempts before reporting failure; 0 = ESP-IDF's legacy behaviour. Default: 5."},
+    {"custom-data-command", 0, OPT_TYPE_STR, OFF(custom_data_command), 0, false, "CMD",
+     "Answer the 'custom-data' endpoint by running CMD with /bin/sh -c, the request on its standard "
+     "input; its standard output (at most 4000 bytes) is the reply. Without it the reply is \"SUCCESS\\0\"."},
+    {"custom-data-timeout", 0, OPT_TYPE_UINT, OFF(custom_data_timeout_s), 3600, false, "SECONDS",
+     "Kill the custom-data command after this long (the exchange then fails). Default: 10."},
+    {"reprovision", 'r', OPT_TYPE_BOOL, OFF(reprovision), 0, false, NULL,
+     "Start provisioning even if a network is stored."},
+    {"qr-png", 0, OPT_TYPE_STR, OFF(qr_png), 0, false, "FILE", "Also write the QR code as a PNG image."},
+    {"qr-svg", 0, OPT_TYPE_STR, OFF(qr_svg), 0, false, "FILE", "Also write the QR code as an SVG image."},
+    {"no-qr", 0, OPT_TYPE_BOOL, OFF(no_qr), 0, false, NULL, "Do not print the QR code on standard output."},
+    {"max-sessions", 0, OPT_TYPE_UINT, OFF(max_sessions), 1024, false, "N",
+     "Client sessions held at once; when full the least recently used one is closed. Default: 8."},
+    {"max-connections", 0, OPT_TYPE_UINT, OFF(max_connections), 1024, false, "N",
+     "Concurrent HTTP connections. Default: 16."},
+    {"session-timeout", 0, OPT_TYPE_UINT, OFF(session_timeout_s), 86400, false, "SECONDS",
+     "Close a session unused for this long. Default: 300."},
+    {"verbose", 'v', OPT_TYPE_BOOL, OFF(verbose), 0, false, NULL, "Debug logging."},
+};
+
+#define N_OPTS (sizeof(opts) / sizeof(opts[0]))
+#define OPT_CONFIG 1000
+#define OPT_VERSION 1001
+#define OPT_BASE 2000
+
+const char *wifiprovd_wifi_to_string(enum wifiprovd_wifi w)
+{
+    switch (w) {
+    case WIFIPROVD_WIFI_AUTO:
+        return "auto";
+    case WIFIPROVD_WIFI_SIM:
+        return "sim";
+    case WIFIPROVD_WIFI_NM:
+        return "networkmanager";
+    case WIFIPROVD_WIFI_WPA:
+        return "wpa_supplicant";
+    }
+    return "?";
+}
+
+static void usage(FILE *f, const char *prog)
+{
+    fprintf(f,
+            "Usage: %s [OPTION]...\n"
+            "Wi-Fi provisioning daemon: serves ESP-IDF's unified provisioning protocol (protocomm\n"
+            "security 0/1/2) so a phone app or 'wifiprov' can give this device Wi-Fi credentials.\n\n"
+            "Options (each also works as 'key = value' in the configuration file, without the dashes):\n",
+            prog);
+    fprintf(f, "  -c, --config FILE\n      Read options from FILE (INI). Default: %s when it exists.\n"
+               "      Options given on the command line win over the file.\n",
+            WIFIPROVD_DEFAULT_CONFIG);
+    for (size_t i = 0; i < N_OPTS; i++) {
+        char head[80];
+        if (opts[i].short_opt)
+            snprintf(head, sizeof(head), "  -%c, --%s%s%s", opts[i].short_opt, opts[i].name, opts[i].arg ? " " : "",
+                     opts[i].arg ? opts[i].arg : "");
+        else
+            snprintf(head, sizeof(head), "      --%s%s%s", opts[i].name, opts[i].arg ? " " : "",
+                     opts[i].arg ? opts[i].arg : "");
+        fprintf(f, "%s\n      %s\n", head, opts[i].help);
+    }
+    fprintf(f, "      --version\n      Print the version and exit.\n"
+               "  -h, --help\n      Print this help and exit.\n\n"
+               "Signals: SIGTERM/SIGINT stop cleanly; SIGUSR1 starts provisioning again.\n"
+               "Exit status: 0 stopped (provisioning finished or signal), 1 runtime failure, 2 usage or\n"
+               "configuration error. See wifiprovd(8) and wifiprovd.conf(5).\n");
+}
+
+static bool parse_bool(const char *v, bool *out)
+{
+    if (!strcasecmp(v, "1") || !strcasecmp(v, "yes") || !strcasecmp(v, "true") || !strcasecmp(v, "on")) {
+        *out = true;
+        return true;
+    }
+    if (!strcasecmp(v, "0") || !strcasecmp(v, "no") || !strcasecmp(v, "false") || !strcasecmp(v, "off")) {
+        *out = false;
+        return true;
+    }
+    return false;
+}
+
+/* Stores @p val (NULL for a flag given on the command line) into cfg. @return 0 or -1 (printed). */
+static int set_opt(struct wifiprovd_config *cfg, const struct opt *o, const char *val, const char *where)
+{
+    char *base = (char *)cfg + o->offset;
+
+    switch (o->type) {
+    case OPT_TYPE_STR: {
+        char **slot = (char **)(void *)base;
+        char *dup = strdup(val);
+        if (!dup)
+            return -1;
+        free(*slot);
+        *slot = dup;
+        return 0;
+    }
+    case OPT_TYPE_UINT: {
+        char *end = NULL;
+        unsigned long v;
+        errno = 0;
+        v = strtoul(val, &end, 10);
+        if (!*val || *end || errno || val[0] == '-' || v > o->max) {
+            fprintf(stderr, "wifiprovd: %s: --%s wants a number from 0 to %u, not '%s'\n", where, o->name, o->max,
+                    val);
+            return -1;
+        }
+        *(unsigned *)(void *)base = (unsigned)v;
+        return 0;
+    }
+    case OPT_TYPE_BOOL: {
+        bool b = true;
+        if (val && !parse_bool(val, &b)) {
+            fprintf(stderr, "wifiprovd: %s: '%s' wants true or false, not '%s'\n", where, o->name, val);
+            return -1;
+        }
+        *(bool *)(void *)base = b;
+        return 0;
+    }
+    case OPT_TYPE_SECURITY:
+        if (strcmp(val, "0") && strcmp(val, "1") && strcmp(val, "2")) {
+            fprintf(stderr, "wifiprovd: %s: --security wants 0, 1 or 2, not '%s'\n", where, val);
+            return -1;
+        }
+        *(int *)(void *)base = val[0] - '0';
+        return 0;
+    case OPT_TYPE_WIFI: {
+        enum wifiprovd_wifi w;
+        if (!strcmp(val, "auto"))
+            w = WIFIPROVD_WIFI_AUTO;
+        else if (!strcmp(val, "sim"))
+            w = WIFIPROVD_WIFI_SIM;
+        else if (!strcmp(val, "networkmanager") || !strcmp(val, "nm"))
+            w = WIFIPROVD_WIFI_NM;
+        else if (!strcmp(val, "wpa_supplicant") || !strcmp(val, "wpa"))
+            w = WIFIPROVD_WIFI_WPA;
+        else {
+            fprintf(stderr, "wifiprovd: %s: --wifi wants auto, sim, networkmanager or wpa_supplicant, not '%s'\n",
+                    where, val);
+            return -1;
+        }
+        *(enum wifiprovd_wifi *)(void *)base = w;
+        return 0;
+    }
+    }
+    return -1;
+}
+
+static char *trim(char *s)
+{
+    char *e;
+
+    while (*s == ' ' || *s == '\t')
+        s++;
+    e = s + strlen(s);
+    while (e > s && (e[-1] == ' ' || e[-1] == '\t' || e[-1] == '\r' || e[-1] == '\n'))
+        *--e = '\0';
+    return s;
+}
+
+/* Reads the INI file; keys set on the command line (@p given) are skipped. */
+static int read_file(struct wifiprovd_config *cfg, const char *path, const bool *given)
+{
+    FILE *f = fopen(path, "r");
+    char line[1024];
+    unsigned lineno = 0;
+    bool has_secret = false;
+    int ret = 0;
+    struct stat sb;
+
+    if (!f) {
+        fprintf(stderr, "wifiprovd: cannot read configuration file %s: %s\n", path, strerror(errno));
+        return -1;
+    }
+    while (fgets(line, sizeof(line), f)) {
+        char *s, *eq, *key, *val, where[300];
+        size_t i;
+
+        lineno++;
+        snprintf(where, sizeof(where), "%s:%u", path, lineno);
+        if (!strchr(line, '\n') && !feof(f)) {
+            fprintf(stderr, "wifiprovd: %s: line too long\n", where);
+            ret = -1;
+            break;
+        }
+        s = trim(line);
+        if (!*s || *s == '#' || *s == ';')
+            continue;
+        if (*s == '[') {
+            /* Sections are accepted for readability; every key belongs to wifiprovd. */
+            if (s[strlen(s) - 1] != ']') {
+                fprintf(stderr, "wifiprovd: %s: bad section header\n", where);
+                ret = -1;
+                break;
+            }
+            continue;
+        }
+        eq = strchr(s, '=');
+        if (!eq) {
+            fprintf(stderr, "wifiprovd: %s: expected 'key = value'\n", where);
+            ret = -1;
+            break;
+        }
+        *eq = '\0';
+        key = trim(s);
+        val = trim(eq + 1);
+        if (val[0] == '"' && strlen(val) >= 2 && val[strlen(val) - 1] == '"') {
+            val[strlen(val) - 1] = '\0';
+            val++;
+        }
+        for (i = 0; i < N_OPTS; i++) {
+            if (!strcmp(opts[i].name, key))
+                break;
+        }
+        if (i == N_OPTS) {
+            fprintf(stderr, "wifiprovd: %s: unknown key '%s'\n", where, key);
+            ret = -1;
+            break;
+        }
+        if (opts[i].secret && *val)
+            has_secret = true;
+        if (given[i])
+            continue;
+        if (set_opt(cfg, &opts[i], val, where) < 0) {
+            ret = -1;
+            break;
+        }
+    }
+    if (ret == 0 && ferror(f)) {
+        fprintf(stderr, "wifiprovd: error reading %s\n", path);
+        ret = -1;
+    }
+    if (ret == 0 && has_secret && fstat(fileno(f), &sb) == 0 && (sb.st_mode & 077))
+        fprintf(stderr, "wifiprovd: warning: %s holds a secret (pop or sec2-password) but is readable by "
+                        "others; chmod 600 it\n",
+                path);
+    fclose(f);
+    return ret;
+}
+
+static void set_defaults(struct wifiprovd_config *cfg)
+{
+    memset(cfg, 0, sizeof(*cfg));
+    cfg->security = 2;
+    cfg->wifi = WIFIPROVD_WIFI_AUTO;
+    cfg->auto_stop_s = 30;
+    cfg->connect_attempts = 5;
+    cfg->custom_data_timeout_s = 10;
+    cfg->max_sessions = 8;
+    cfg->max_connections = 16;
+    cfg->session_timeout_s = 300;
+}
+
+static int fill_string_defaults(struct wifiprovd_config *cfg)
+{
+    if (!cfg->transport && !(cfg->transport = strdup("http")))
+        return -1;
+    if (!cfg->listen && !(cfg->listen = strdup("0.0.0.0:80")))
+        return -1;
+    if (!cfg->state_dir && !(cfg->state_dir = strdup(WIFIPROVD_DEFAULT_STATE_DIR)))
+        return -1;
+    return 0;
+}
+
+int wifiprovd_config_load(int argc, char **argv, struct wifiprovd_config *cfg)
+{
+    struct option lopts[N_OPTS + 4];
+    char shorts[3 * N_OPTS + 8];
+    bool given[N_OPTS];
+    const char *config = NULL;
+    size_t ns = 0;
+    int c, ret = 0;
+
+    set_defaults(cfg);
+    memset(given, 0, sizeof(given));
+    memset(lopts, 0, sizeof(lopts));
+    shorts[ns++] = 'h';
+    shorts[ns++] = 'c';
+    shorts[ns++] = ':';
+    for (size_t i = 0; i < N_OPTS; i++) {
+        lopts[i].name = opts[i].name;
+        lopts[i].has_arg = opts[i].type == OPT_TYPE_BOOL ? no_argument : required_argument;
+        lopts[i].val = (int)(OPT_BASE + i);
+        if (opts[i].short_opt) {
+            shorts[ns++] = (char)opts[i].short_opt;
+            if (opts[i].type != OPT_TYPE_BOOL)
+                shorts[ns++] = ':';
+        }
+    }
+    shorts[ns] = '\0';
+    lopts[N_OPTS] = (struct option){"config", required_argument, NULL, 'c'};
+    lopts[N_OPTS + 1] = (struct option){"version", no_argument, NULL, OPT_VERSION};
+    lopts[N_OPTS + 2] = (struct option){"help", no_argument, NULL, 'h'};
+
+    opterr = 1;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, shorts, lopts, NULL)) != -1) {
+        size_t i = N_OPTS;
+        if (c == 'h') {
+            usage(stdout, argv[0]);
+            return 1;
+        }
+        if (c == OPT_VERSION) {
+            printf("wifiprovd %s\n", WIFIPROV_VERSION_STRING);
+            return 1;
+        }
+        if (c == 'c') {
+            config = optarg;
+            continue;
+        }
+        if (c >= OPT_BASE && c < (int)(OPT_BASE + N_OPTS)) {
+            i = (size_t)(c - OPT_BASE);
+        } else {
+            for (size_t k = 0; k < N_OPTS; k++) {
+                if (opts[k].short_opt == c)
+                    i = k;
+            }
+        }
+        if (i == N_OPTS) {
+            fprintf(stderr, "Try '%s --help'.\n", argv[0]);
+            return -1;
+        }
+        if (set_opt(cfg, &opts[i], opts[i].type == OPT_TYPE_BOOL ? NULL : optarg, "command line") < 0)
+            return -1;
+        given[i] = true;
+    }
+    if (optind < argc) {
+        fprintf(stderr, "wifiprovd: unexpected argument '%s'. Try '%s --help'.\n", argv[optind], argv[0]);
+        return -1;
+    }
+    if (!config && access(WIFIPROVD_DEFAULT_CONFIG, F_OK) == 0)
+        config = WIFIPROVD_DEFAULT_CONFIG;
+    if (config) {
+        if (read_file(cfg, config, given) < 0)
+            return -1;
+        cfg->config_file = strdup(config);
+    }
+    if (fill_string_defaults(cfg) < 0) {
+        fprintf(stderr, "wifiprovd: out of memory\n");
+        return -1;
+    }
+
+    /* Consistency checks that need no I/O. */
+    if (strcmp(cfg->transport, "http") != 0) {
+        fprintf(stderr, "wifiprovd: transport '%s' is not available (only 'http')\n", cfg->transport);
+        ret = -1;
+    }
+    if (cfg->security == 2) {
+        bool dev = cfg->sec2_password != NULL;
+        if (dev && cfg->sec2_verifier_file) {
+            fprintf(stderr, "wifiprovd: give either --sec2-verifier-file or --sec2-password, not both\n");
+            ret = -1;
+        } else if (!dev && !cfg->sec2_verifier_file) {
+            fprintf(stderr, "wifiprovd: security 2 needs --sec2-verifier-file FILE (production) or "
+                            "--sec2-username and --sec2-password (development)\n");
+            ret = -1;
+        } else if (dev && (!cfg->sec2_username || !*cfg->sec2_username)) {
+            fprintf(stderr, "wifiprovd: --sec2-password needs --sec2-username\n");
+            ret = -1;
+        }
+    } else if (cfg->sec2_password || cfg->sec2_verifier_file) {
+        fprintf(stderr, "wifiprovd: --sec2-* options need --security 2\n");
+        ret = -1;
+    }
+    if (cfg->security != 1 && cfg->pop) {
+        fprintf(stderr, "wifiprovd: --pop is for security 1 (security 2 uses --sec2-*)\n");
+        ret = -1;
+    }
+    if (cfg->max_sessions == 0 || cfg->max_connections == 0 || cfg->session_timeout_s == 0) {
+        fprintf(stderr, "wifiprovd: --max-sessions, --max-connections and --session-timeout must be at least 1\n");
+        ret = -1;
+    }
+    if (cfg->service_name && (strlen(cfg->service_name) == 0 || strlen(cfg->service_name) > 32)) {
+        fprintf(stderr, "wifiprovd: --service-name must be 1..32 characters\n");
+        ret = -1;
+    }
+    return ret;
+}
+
+void wifiprovd_config_free(struct wifiprovd_config *cfg)
+{
+    if (cfg->pop)
+        wifiprov_memzero(cfg->pop, strlen(cfg->pop));
+    if (cfg->sec2_password)
+        wifiprov_memzero(cfg->sec2_password, strlen(cfg->sec2_password));
+    for (size_t i = 0; i < N_OPTS; i++) {
+        if (opts[i].type == OPT_TYPE_STR) {
+            char **slot = (char **)(void *)((char *)cfg + opts[i].offset);
+            free(*slot);
+            *slot = NULL;
+        }
+    }
+    free(cfg->config_file);
+    cfg->config_file = NULL;
+}

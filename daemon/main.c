@@ -1,0 +1,770 @@
+/*
+ * wifiprovd: the device side of ESP-IDF's unified provisioning on Linux.
+ *
+ * Everything runs on one thread around one sd-event loop: the HTTP transport
+ * (libmicrohttpd in epoll mode), the Wi-Fi backend, the provisioning manager's
+ * timers, the custom-data command and the signals.
+ *
+ * Life cycle: when the store holds a network (and --reprovision is not given) the
+ * daemon connects to it and stays idle; SIGUSR1 starts provisioning, and when that
+ * provisioning ends the daemon is idle again. Otherwise it starts provisioning at
+ * once and exits 0 when provisioning ends (auto-stop after success).
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cjson/cJSON.h>
+#include <systemd/sd-event.h>
+
+#include "transport/http.h"
+#include "util.h"
+#include "wifi/backend.h"
+#include "wifiprov/wifiprov.h"
+#include "wifiprovd.h"
+
+#define SEC2_FILE_MAX 8192
+
+struct daemon {
+    struct wifiprovd_config *cfg;
+    sd_event *ev;
+    struct wifiprov_backend *backend;
+    struct wifiprov_wifi_ops ops; /* the backend's, with commit wrapped to write the store */
+    struct wifiprov_device *dev;
+    struct wifiprov_prov *prov;
+    struct wifiprov_httpd *http;
+    struct wifiprovd_custom *custom;
+    sd_event_source *prov_timer;
+    sd_event_source *end_defer;
+    char service_name[40];
+    char *sec2_username;
+    uint8_t sec2_salt[64];
+    size_t sec2_salt_len;
+    uint8_t sec2_verifier[WIFIPROV_SEC2_VERIFIER_LEN];
+    size_t sec2_verifier_len;
+    bool idle_mode; /* started already provisioned: go back to idle when provisioning ends */
+};
+
+/* --- logging ------------------------------------------------------------------- */
+
+static uint64_t log_start_ms;
+static bool log_verbose;
+
+static uint64_t now_ms(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+static void log_line(char level, const char *tag, const char *msg)
+{
+    if (level == 'D' && !log_verbose)
+        return;
+    fprintf(stderr, "%c (%llu) %s: %s\n", level, (unsigned long long)(now_ms() - log_start_ms), tag, msg);
+    fflush(stderr);
+}
+
+void wifiprovd_log(char level, const char *fmt, ...)
+{
+    char buf[1024];
+    va_list ap;
+
+    va_start(ap, fmt);
+    vsnprintf(buf, sizeof(buf), fmt, ap);
+    va_end(ap);
+    log_line(level, "wifiprovd", buf);
+}
+
+static void lib_log(void *ctx, enum wifiprov_log_level level, const char *msg)
+{
+    char c = 'I';
+
+    (void)ctx;
+    switch (level) {
+    case WIFIPROV_LOG_LEVEL_ERROR:
+        c = 'E';
+        break;
+    case WIFIPROV_LOG_LEVEL_WARNING:
+        c = 'W';
+        break;
+    case WIFIPROV_LOG_LEVEL_INFO:
+        c = 'I';
+        break;
+    case WIFIPROV_LOG_LEVEL_DEBUG:
+        c = 'D';
+        break;
+    }
+    log_line(c, "wifiprov", msg);
+}
+
+void wifiprovd_log_init(bool verbose)
+{
+    log_start_ms = now_ms();
+    log_verbose = verbose;
+    wifiprov_set_log_handler(lib_log, NULL, verbose ? WIFIPROV_LOG_LEVEL_DEBUG : WIFIPROV_LOG_LEVEL_INFO);
+}
+
+/* --- security 2 credentials ------------------------------------------------------- */
+
+static int hex_member(const cJSON *root, const char *name, uint8_t *out, size_t cap, size_t *len)
+{
+    const cJSON *it = cJSON_GetObjectItemCaseSensitive(root, name);
+
+    if (!cJSON_IsString(it) || !it->valuestring || wifiprov__hex_decode(it->valuestring, out, cap, len) != 0 ||
+        *len == 0)
+        return -1;
+    return 0;
+}
+
+/* Reads the verifier file (docs/sec2-verifier-file.md). @return 0 or -1 (logged). */
+static int load_verifier_file(struct daemon *d, const char *path)
+{
+    FILE *f = NULL;
+    char *buf = NULL;
+    cJSON *root = NULL;
+    const cJSON *user;
+    struct stat sb;
+    size_t n;
+    int ret = -1;
+
+    f = fopen(path, "r");
+    if (!f || fstat(fileno(f), &sb) < 0) {
+        wd_err("Cannot read the security-2 verifier file %s: %s", path, strerror(errno));
+        goto out;
+    }
+    if (!S_ISREG(sb.st_mode)) {
+        wd_err("%s is not a regular file", path);
+        goto out;
+    }
+    if (sb.st_mode & 077)
+        wd_warn("%s is accessible by group or others (mode %03o); it should be 0600", path,
+                (unsigned)(sb.st_mode & 0777));
+    buf = malloc(SEC2_FILE_MAX + 1);
+    if (!buf)
+        goto out;
+    n = fread(buf, 1, SEC2_FILE_MAX + 1, f);
+    if (n > SEC2_FILE_MAX) {
+        wd_err("%s is larger than %d bytes", path, SEC2_FILE_MAX);
+        goto out;
+    }
+    buf[n] = '\0';
+    root = cJSON_Parse(buf);
+    if (!cJSON_IsObject(root)) {
+        wd_err("%s is not a JSON object", path);
+        goto out;
+    }
+    user = cJSON_GetObjectItemCaseSensitive(root, "username");
+    if (!cJSON_IsString(user) || !user->valuestring || !*user->valuestring || strlen(user->valuestring) > 255) {
+        wd_err("%s: \"username\" must be a string of 1..255 bytes", path);
+        goto out;
+    }
+    if (hex_member(root, "salt", d->sec2_salt, sizeof(d->sec2_salt), &d->sec2_salt_len) < 0) {
+        wd_err("%s: \"salt\" must be 1..64 bytes in hex", path);
+        goto out;
+    }
+    if (hex_member(root, "verifier", d->sec2_verifier, sizeof(d->sec2_verifier), &d->sec2_verifier_len) < 0) {
+        wd_err("%s: \"verifier\" must be 1..384 bytes in hex", path);
+        goto out;
+    }
+    d->sec2_username = strdup(user->valuestring);
+    if (!d->sec2_username)
+        goto out;
+    ret = 0;
+out:
+    cJSON_Delete(root);
+    if (buf) {
+        wifiprov_memzero(buf, SEC2_FILE_MAX + 1);
+        free(buf);
+    }
+    if (f)
+        fclose(f);
+    return ret;
+}
+
+static int prepare_security(struct daemon *d)
+{
+    const struct wifiprovd_config *cfg = d->cfg;
+    int err;
+
+    if (cfg->security != 2)
+        return 0;
+    if (cfg->sec2_verifier_file)
+        return load_verifier_file(d, cfg->sec2_verifier_file);
+    wd_warn("Security 2 in development mode: the salt and verifier are derived from --sec2-password and the "
+            "password is put in the QR code. Use --sec2-verifier-file for production.");
+    if (wifiprov_sec2_esp_prov_incompatible(cfg->sec2_username, cfg->sec2_password))
+        wd_warn("esp_prov computes a different verifier for this username/password pair (PROTOCOL.md P7); "
+                "esp_prov will fail to log in, other clients work. Choose another password to avoid it.");
+    d->sec2_salt_len = 16;
+    err = wifiprov_sec2_gen_salt_verifier(cfg->sec2_username, cfg->sec2_password, d->sec2_salt_len, NULL, NULL,
+                                          d->sec2_salt, d->sec2_verifier);
+    if (err && err != WIFIPROV_ERR_BAD_CRED) {
+        wd_err("Cannot derive the security-2 verifier: %s", wifiprov_strerror(err));
+        return -1;
+    }
+    d->sec2_verifier_len = WIFIPROV_SEC2_VERIFIER_LEN;
+    d->sec2_username = strdup(cfg->sec2_username);
+    return d->sec2_username ? 0 : -1;
+}
+
+/* --- Wi-Fi backend --------------------------------------------------------------- */
+
+static void on_scan_done(void *ctx, int err, const struct wifiprov_ap *aps, size_t n)
+{
+    struct daemon *d = ctx;
+
+    if (err)
+        wd_warn("Wi-Fi scan failed: %s", wifiprov_strerror(err));
+    else
+        wd_dbg("Wi-Fi scan done: %zu access points", n);
+    if (d->prov)
+        wifiprov_prov_scan_done(d->prov, err, aps, n);
+}
+
+static void on_wifi_event(void *ctx, const struct wifiprov_wifi_event *ev)
+{
+    struct daemon *d = ctx;
+
+    switch (ev->type) {
+    case WIFIPROV_WIFI_EVENT_CONNECTING:
+        wd_dbg("Wi-Fi: connecting");
+        break;
+    case WIFIPROV_WIFI_EVENT_ATTEMPT_FAILED:
+        wd_info("Wi-Fi: connection attempt failed (%s)", wifiprov_fail_reason_to_string(ev->reason));
+        break;
+    case WIFIPROV_WIFI_EVENT_CONNECTED:
+        wd_info("Connected with IP Address:%s", ev->ip4 ? ev->ip4 : "?");
+        break;
+    case WIFIPROV_WIFI_EVENT_DISCONNECTED:
+        wd_info("Wi-Fi: disconnected");
+        break;
+    }
+    if (d->prov)
+        wifiprov_prov_wifi_event(d->prov, ev);
+}
+
+static int w_scan_start(void *ctx, const struct wifiprov_scan_opts *opts)
+{
+    struct daemon *d = ctx;
+    return d->backend->ops->scan_start(d->backend->ctx, opts);
+}
+
+static int w_connect(void *ctx, const struct wifiprov_wifi_creds *creds)
+{
+    struct daemon *d = ctx;
+    return d->backend->ops->connect(d->backend->ctx, creds);
+}
+
+static int w_disconnect(void *ctx)
+{
+    struct daemon *d = ctx;
+    return d->backend->ops->disconnect(d->backend->ctx);
+}
+
+static int w_forget(void *ctx)
+{
+    struct daemon *d = ctx;
+    return d->backend->ops->forget(d->backend->ctx);
+}
+
+/* The backend makes the network permanent; the store remembers that the device is provisioned. */
+static int w_commit(void *ctx, const struct wifiprov_wifi_creds *creds)
+{
+    struct daemon *d = ctx;
+    struct wifiprovd_state st;
+    int err = d->backend->ops->commit(d->backend->ctx, creds);
+
+    if (err)
+        return err;
+    memset(&st, 0, sizeof(st));
+    snprintf(st.backend, sizeof(st.backend), "%s", d->backend->name);
+    memcpy(st.creds.ssid, creds->ssid, creds->ssid_len);
+    st.creds.ssid_len = creds->ssid_len;
+    /* Only the simulator needs the passphrase back; real backends keep their own profile. */
+    if (strcmp(d->backend->name, "sim") == 0) {
+        memcpy(st.creds.passphrase, creds->passphrase, sizeof(st.creds.passphrase));
+        st.creds.passphrase_len = creds->passphrase_len;
+    }
+    st.timestamp = (int64_t)time(NULL);
+    if (wifiprovd_store_save(d->cfg->state_dir, &st) < 0)
+        wd_err("The network works but could not be stored; it will be asked again after a restart");
+    wifiprov_memzero(&st, sizeof(st));
+    return 0;
+}
+
+static int backend_unavailable(const char *name, const char *what)
+{
+    wd_err("Wi-Fi backend '%s' is not available in this build (%s). Use --wifi sim to try wifiprovd with "
+           "simulated networks.",
+           name, what);
+    return WIFIPROVD_EXIT_USAGE;
+}
+
+/* @return 0 or an exit code. */
+static int backend_create(struct daemon *d)
+{
+    struct wifiprov_backend_config bc;
+    int err = WIFIPROV_ERR_UNSUPPORTED;
+
+    memset(&bc, 0, sizeof(bc));
+    bc.event = d->ev;
+    bc.scan_done_fn = on_scan_done;
+    bc.wifi_event_fn = on_wifi_event;
+    bc.ctx = d;
+    bc.ifname = d->cfg->interface;
+    bc.sim_config = d->cfg->sim_config;
+    bc.sim_scan_ms = d->cfg->sim_scan_ms;
+    switch (d->cfg->wifi) {
+    case WIFIPROVD_WIFI_SIM:
+#ifdef WIFIPROV_HAVE_SIM
+        err = wifiprov_backend_sim_new(&bc, &d->backend);
+#else
+        return backend_unavailable("sim", "src/wifi/sim.c was not built");
+#endif
+        break;
+    case WIFIPROVD_WIFI_NM:
+#ifdef WIFIPROV_HAVE_NM
+        err = wifiprov_backend_nm_new(&bc, &d->backend);
+#else
+        return backend_unavailable("networkmanager", "src/wifi/nm.c was not built");
+#endif
+        break;
+    case WIFIPROVD_WIFI_WPA:
+#ifdef WIFIPROV_HAVE_WPA
+        err = wifiprov_backend_wpa_new(&bc, &d->backend);
+#else
+        return backend_unavailable("wpa_supplicant", "src/wifi/wpa.c was not built");
+#endif
+        break;
+    case WIFIPROVD_WIFI_AUTO:
+#ifdef WIFIPROV_HAVE_AUTO
+        err = wifiprov_backend_auto_new(&bc, &d->backend);
+#else
+        return backend_unavailable("auto", "it needs the NetworkManager and wpa_supplicant backends");
+#endif
+        break;
+    }
+    if (err) {
+        wd_err("Cannot start the Wi-Fi backend '%s': %s", wifiprovd_wifi_to_string(d->cfg->wifi),
+               wifiprov_strerror(err));
+        return err == WIFIPROV_ERR_UNSUPPORTED ? WIFIPROVD_EXIT_USAGE : WIFIPROVD_EXIT_FAILURE;
+    }
+    d->ops.scan_start = w_scan_start;
+    d->ops.connect = w_connect;
+    d->ops.disconnect = w_disconnect;
+    d->ops.commit = w_commit;
+    d->ops.forget = w_forget;
+    return 0;
+}
+
+static void make_service_name(struct daemon *d)
+{
+    uint8_t mac[6];
+
+    if (d->cfg->service_name) {
+        snprintf(d->service_name, sizeof(d->service_name), "%s", d->cfg->service_name);
+        return;
+    }
+    if (!d->backend->get_mac || d->backend->get_mac(d->backend, mac) != 0) {
+        wd_warn("Cannot read the Wi-Fi MAC address; using PROV_000000 (set --service-name)");
+        memset(mac, 0, sizeof(mac));
+    }
+    snprintf(d->service_name, sizeof(d->service_name), "PROV_%02X%02X%02X", mac[3], mac[4], mac[5]);
+}
+
+/* --- provisioning ---------------------------------------------------------------- */
+
+static void stop_provisioning(struct daemon *d)
+{
+    wifiprov_httpd_free(d->http);
+    d->http = NULL;
+    wifiprov_prov_free(d->prov);
+    d->prov = NULL;
+    wifiprov_device_free(d->dev);
+    d->dev = NULL;
+    wifiprovd_custom_free(d->custom);
+    d->custom = NULL;
+    if (d->prov_timer)
+        sd_event_source_set_enabled(d->prov_timer, SD_EVENT_OFF);
+}
+
+static int on_end_defer(sd_event_source *s, void *ud)
+{
+    struct daemon *d = ud;
+
+    (void)s;
+    d->end_defer = sd_event_source_disable_unref(d->end_defer);
+    stop_provisioning(d);
+    if (d->idle_mode) {
+        wd_info("Provisioning service stopped; send SIGUSR1 to provision again");
+        return 0;
+    }
+    sd_event_exit(d->ev, WIFIPROVD_EXIT_OK);
+    return 0;
+}
+
+static void rearm_prov_timer(struct daemon *d)
+{
+    uint64_t t;
+
+    if (!d->prov || !d->prov_timer)
+        return;
+    t = wifiprov_prov_next_timeout(d->prov);
+    if (t == UINT64_MAX) {
+        sd_event_source_set_enabled(d->prov_timer, SD_EVENT_OFF);
+        return;
+    }
+    sd_event_source_set_time(d->prov_timer, (now_ms() + t) * 1000u);
+    sd_event_source_set_enabled(d->prov_timer, SD_EVENT_ONESHOT);
+}
+
+static int on_prov_timer(sd_event_source *s, uint64_t usec, void *ud)
+{
+    struct daemon *d = ud;
+
+    (void)s;
+    (void)usec;
+    if (d->prov)
+        wifiprov_prov_process_timers(d->prov);
+    rearm_prov_timer(d);
+    return 0;
+}
+
+static uint64_t prov_clock(void *ctx)
+{
+    (void)ctx;
+    return now_ms();
+}
+
+static void prov_timers_changed(void *ctx)
+{
+    rearm_prov_timer(ctx);
+}
+
+static void on_prov_event(void *ctx, enum wifiprov_prov_event ev, const struct wifiprov_prov_event_data *data)
+{
+    struct daemon *d = ctx;
+    char ssid[4 * WIFIPROV_SSID_MAX + 1];
+
+    switch (ev) {
+    case WIFIPROV_PROV_EVENT_STARTED:
+        wd_info("Provisioning started with service name : %s", d->service_name);
+        break;
+    case WIFIPROV_PROV_EVENT_CRED_RECV:
+        if (data && data->creds) {
+            wifiprovd_escape(data->creds->ssid, data->creds->ssid_len, ssid, sizeof(ssid));
+            wd_info("Received Wi-Fi credentials\n\tSSID : %s\n\tPassword : %s", ssid,
+                    data->creds->passphrase_len ? "********" : "(none)");
+        }
+        break;
+    case WIFIPROV_PROV_EVENT_CONNECTING:
+        wd_dbg("Connecting to the new network");
+        break;
+    case WIFIPROV_PROV_EVENT_CRED_SUCCESS:
+        wd_info("Provisioning successful");
+        break;
+    case WIFIPROV_PROV_EVENT_CRED_FAIL:
+        wd_err("Provisioning failed!\n\tReason : %s\n\tPlease reset to factory and retry provisioning",
+               data && data->status && data->status->fail_reason == WIFIPROV_FAIL_REASON_NETWORK_NOT_FOUND
+                   ? "Wi-Fi access-point not found"
+                   : "Wi-Fi station authentication failed");
+        break;
+    case WIFIPROV_PROV_EVENT_RESET:
+        wd_info("Provisioning reset by the client; waiting for new credentials");
+        break;
+    case WIFIPROV_PROV_EVENT_END:
+        wd_info("Provisioning end");
+        /* Never free the manager from inside its own callback. */
+        if (!d->end_defer && sd_event_add_defer(d->ev, &d->end_defer, on_end_defer, d) < 0)
+            sd_event_exit(d->ev, WIFIPROVD_EXIT_FAILURE);
+        break;
+    }
+}
+
+static void on_device_event(void *ctx, enum wifiprov_device_event ev, uint32_t session_id)
+{
+    (void)ctx;
+    (void)session_id;
+    switch (ev) {
+    case WIFIPROV_DEVICE_EVENT_SETUP_OK:
+        wd_info("Secured session established!");
+        break;
+    case WIFIPROV_DEVICE_EVENT_INVALID_PARAMS:
+        wd_warn("Received invalid security parameters for establishing secure session!");
+        break;
+    case WIFIPROV_DEVICE_EVENT_CREDENTIALS_MISMATCH:
+        wd_warn("Received incorrect username and/or PoP for establishing secure session!");
+        break;
+    case WIFIPROV_DEVICE_EVENT_SESSION_OPENED:
+        wd_dbg("Session opened");
+        break;
+    case WIFIPROV_DEVICE_EVENT_SESSION_CLOSED:
+        wd_dbg("Session closed");
+        break;
+    }
+}
+
+static void device_wake(void *ctx, uint32_t session_id)
+{
+    struct daemon *d = ctx;
+
+    if (d->http)
+        wifiprov_httpd_wake(d->http, session_id);
+}
+
+static void show_qr(struct daemon *d)
+{
+    const struct wifiprovd_config *cfg = d->cfg;
+    const char *pop = NULL;
+    char *payload;
+
+    if (cfg->security == 1)
+        pop = cfg->pop;
+    else if (cfg->security == 2)
+        pop = cfg->sec2_password; /* development mode only; NULL with a verifier file */
+    payload = wifiprovd_qr_payload(d->service_name, cfg->security == 2 ? d->sec2_username : NULL, pop, "softap");
+    if (!payload) {
+        wd_err("Cannot build the QR payload");
+        return;
+    }
+    if (!cfg->no_qr)
+        wifiprovd_qr_print(stdout, payload);
+    if (cfg->qr_png && wifiprovd_qr_write_png(cfg->qr_png, payload) == 0)
+        wd_info("QR code written to %s", cfg->qr_png);
+    if (cfg->qr_svg && wifiprovd_qr_write_svg(cfg->qr_svg, payload) == 0)
+        wd_info("QR code written to %s", cfg->qr_svg);
+    wifiprov_memzero(payload, strlen(payload));
+    free(payload);
+}
+
+static int start_http(struct daemon *d)
+{
+    struct wifiprov_httpd_config hc;
+    int err;
+
+    memset(&hc, 0, sizeof(hc));
+    hc.event = d->ev;
+    hc.device = d->dev;
+    hc.listen = d->cfg->listen;
+    hc.max_sessions = d->cfg->max_sessions;
+    hc.max_connections = d->cfg->max_connections;
+    hc.session_idle_s = d->cfg->session_timeout_s;
+    err = wifiprov_httpd_new(&hc, &d->http);
+    if (err)
+        wd_err("Cannot start the HTTP transport on %s: %s", d->cfg->listen, wifiprov_strerror(err));
+    return err;
+}
+
+/* @return 0 or -1 (logged). */
+static int start_provisioning(struct daemon *d)
+{
+    const struct wifiprovd_config *cfg = d->cfg;
+    struct wifiprov_device_config dc;
+    struct wifiprov_prov_config pc;
+    int err;
+
+    if (d->prov) {
+        enum wifiprov_prov_state st = wifiprov_prov_get_state(d->prov);
+        if (st != WIFIPROV_PROV_STATE_SUCCESS) {
+            wd_info("Provisioning is already running (%s)", wifiprov_prov_state_to_string(st));
+            return 0;
+        }
+        err = wifiprov_prov_reprovision(d->prov);
+        if (err)
+            wd_err("Cannot restart provisioning: %s", wifiprov_strerror(err));
+        return err ? -1 : 0;
+    }
+
+    memset(&dc, 0, sizeof(dc));
+    dc.security = (enum wifiprov_security)cfg->security;
+    dc.pop = cfg->security == 1 ? cfg->pop : NULL;
+    if (cfg->security == 2) {
+        dc.sec2_salt = d->sec2_salt;
+        dc.sec2_salt_len = d->sec2_salt_len;
+        dc.sec2_verifier = d->sec2_verifier;
+        dc.sec2_verifier_len = d->sec2_verifier_len;
+    }
+    dc.max_sessions = cfg->max_sessions;
+    dc.wake_fn = device_wake;
+    dc.wake_ctx = d;
+    dc.event_fn = on_device_event;
+    dc.event_ctx = d;
+    err = wifiprov_device_new(&dc, &d->dev);
+    if (err) {
+        wd_err("Cannot set up the provisioning device: %s", wifiprov_strerror(err));
+        goto fail;
+    }
+
+    memset(&pc, 0, sizeof(pc));
+    pc.device = d->dev;
+    pc.wifi = &d->ops;
+    pc.wifi_ctx = d;
+    pc.connect_attempts = cfg->connect_attempts;
+    pc.no_auto_stop = cfg->auto_stop_s == 0;
+    pc.auto_stop_ms = cfg->auto_stop_s * 1000u;
+    pc.clock_fn = prov_clock;
+    pc.timers_changed_fn = prov_timers_changed;
+    pc.timers_ctx = d;
+    pc.event_fn = on_prov_event;
+    pc.event_ctx = d;
+    err = wifiprov_prov_new(&pc, &d->prov);
+    if (err) {
+        wd_err("Cannot set up the provisioning manager: %s", wifiprov_strerror(err));
+        goto fail;
+    }
+    err = wifiprovd_custom_new(d->ev, d->dev, cfg->custom_data_command, cfg->custom_data_timeout_s, &d->custom);
+    if (err) {
+        wd_err("Cannot register the custom-data endpoint: %s", wifiprov_strerror(err));
+        goto fail;
+    }
+    if (start_http(d))
+        goto fail;
+    err = wifiprov_prov_start(d->prov);
+    if (err) {
+        wd_err("Cannot start provisioning: %s", wifiprov_strerror(err));
+        goto fail;
+    }
+    rearm_prov_timer(d);
+    show_qr(d);
+    return 0;
+fail:
+    stop_provisioning(d);
+    return -1;
+}
+
+/* --- signals and main -------------------------------------------------------------- */
+
+static int on_stop_signal(sd_event_source *s, const struct signalfd_siginfo *si, void *ud)
+{
+    struct daemon *d = ud;
+
+    (void)s;
+    wd_info("Stopping (signal %u)", si->ssi_signo);
+    sd_event_exit(d->ev, WIFIPROVD_EXIT_OK);
+    return 0;
+}
+
+static int on_usr1(sd_event_source *s, const struct signalfd_siginfo *si, void *ud)
+{
+    struct daemon *d = ud;
+
+    (void)s;
+    (void)si;
+    wd_info("SIGUSR1: starting provisioning");
+    if (start_provisioning(d) < 0)
+        wd_err("Provisioning could not be started");
+    return 0;
+}
+
+static int run(struct daemon *d)
+{
+    struct wifiprovd_state st;
+    sigset_t mask;
+    int ret, r;
+
+    if (prepare_security(d) < 0)
+        return WIFIPROVD_EXIT_USAGE;
+    if (wifiprovd_store_prepare(d->cfg->state_dir) < 0)
+        return WIFIPROVD_EXIT_FAILURE;
+
+    sigemptyset(&mask);
+    sigaddset(&mask, SIGTERM);
+    sigaddset(&mask, SIGINT);
+    sigaddset(&mask, SIGUSR1);
+    sigaddset(&mask, SIGCHLD);
+    sigprocmask(SIG_BLOCK, &mask, NULL);
+    signal(SIGPIPE, SIG_IGN);
+
+    r = sd_event_new(&d->ev);
+    if (r >= 0)
+        r = sd_event_add_signal(d->ev, NULL, SIGTERM, on_stop_signal, d);
+    if (r >= 0)
+        r = sd_event_add_signal(d->ev, NULL, SIGINT, on_stop_signal, d);
+    if (r >= 0)
+        r = sd_event_add_signal(d->ev, NULL, SIGUSR1, on_usr1, d);
+    if (r >= 0)
+        r = sd_event_add_time(d->ev, &d->prov_timer, CLOCK_MONOTONIC, 0, 1000, on_prov_timer, d);
+    if (r >= 0)
+        r = sd_event_source_set_enabled(d->prov_timer, SD_EVENT_OFF);
+    if (r < 0) {
+        wd_err("sd-event: %s", strerror(-r));
+        return WIFIPROVD_EXIT_FAILURE;
+    }
+
+    ret = backend_create(d);
+    if (ret)
+        return ret;
+    make_service_name(d);
+    wd_info("wifiprovd %s: security %d, Wi-Fi backend %s, state in %s", WIFIPROV_VERSION_STRING, d->cfg->security,
+            d->backend->name, d->cfg->state_dir);
+
+    r = wifiprovd_store_load(d->cfg->state_dir, &st);
+    if (r < 0)
+        return WIFIPROVD_EXIT_FAILURE;
+    if (r == 1 && !d->cfg->reprovision) {
+        char ssid[4 * WIFIPROV_SSID_MAX + 1];
+        wifiprovd_escape(st.creds.ssid, st.creds.ssid_len, ssid, sizeof(ssid));
+        wd_info("Already provisioned, starting Wi-Fi STA");
+        wd_info("Stored network: SSID %s (backend %s)", ssid, st.backend);
+        if (strcmp(st.backend, d->backend->name) != 0)
+            wd_warn("The network was stored by the '%s' backend, now '%s' runs", st.backend, d->backend->name);
+        d->idle_mode = true;
+        if (!d->backend->connect_saved) {
+            wd_err("The Wi-Fi backend cannot reconnect to a stored network");
+        } else {
+            int err = d->backend->connect_saved(d->backend, &st.creds);
+            if (err)
+                wd_err("Cannot connect to the stored network: %s", wifiprov_strerror(err));
+        }
+        wifiprov_memzero(&st, sizeof(st));
+        wd_info("Idle; send SIGUSR1 to start provisioning again");
+    } else {
+        wifiprov_memzero(&st, sizeof(st));
+        if (r == 1)
+            wd_info("A network is stored, but --reprovision was given");
+        if (start_provisioning(d) < 0)
+            return WIFIPROVD_EXIT_FAILURE;
+    }
+    r = sd_event_loop(d->ev);
+    return r < 0 ? WIFIPROVD_EXIT_FAILURE : r;
+}
+
+int main(int argc, char **argv)
+{
+    struct wifiprovd_config cfg;
+    struct daemon d;
+    int r, ret;
+
+    setvbuf(stdout, NULL, _IOLBF, 0);
+    r = wifiprovd_config_load(argc, argv, &cfg);
+    if (r != 0) {
+        wifiprovd_config_free(&cfg);
+        return r > 0 ? WIFIPROVD_EXIT_OK : WIFIPROVD_EXIT_USAGE;
+    }
+    wifiprovd_log_init(cfg.verbose);
+    memset(&d, 0, sizeof(d));
+    d.cfg = &cfg;
+    ret = run(&d);
+
+    stop_provisioning(&d);
+    d.end_defer = sd_event_source_disable_unref(d.end_defer);
+    d.prov_timer = sd_event_source_disable_unref(d.prov_timer);
+    wifiprov_backend_free(d.backend);
+    if (d.ev)
+        sd_event_unref(d.ev);
+    free(d.sec2_username);
+    wifiprov_memzero(d.sec2_salt, sizeof(d.sec2_salt));
+    wifiprov_memzero(d.sec2_verifier, sizeof(d.sec2_verifier));
+    wifiprovd_config_free(&cfg);
+    if (ret == WIFIPROVD_EXIT_OK)
+        wd_info("wifiprovd stopped");
+    return ret;
+}

@@ -1,0 +1,284 @@
+/*
+ * The daemon's state: <state-dir>/state.json holds the provisioned network.
+ * Written atomically (temporary file in the same directory, fsync, rename, fsync
+ * of the directory) with mode 0600. A corrupt file is moved aside to
+ * state.json.bad and the device counts as not provisioned.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cjson/cJSON.h>
+
+#include "util.h"
+#include "wifiprovd.h"
+
+#define STATE_FILE "state.json"
+#define STATE_MAX 65536
+
+static void join(char *out, size_t cap, const char *dir, const char *name)
+{
+    snprintf(out, cap, "%s/%s", dir, name);
+}
+
+int wifiprovd_store_prepare(const char *dir)
+{
+    struct stat sb;
+
+    if (stat(dir, &sb) == 0) {
+        if (!S_ISDIR(sb.st_mode)) {
+            wd_err("State directory %s is not a directory", dir);
+            return -1;
+        }
+        return 0;
+    }
+    if (errno != ENOENT || mkdir(dir, 0700) < 0) {
+        wd_err("Cannot create state directory %s: %s", dir, strerror(errno));
+        return -1;
+    }
+    return 0;
+}
+
+void wifiprovd_escape(const uint8_t *in, size_t len, char *out, size_t cap)
+{
+    size_t o = 0;
+
+    for (size_t i = 0; i < len && o + 5 < cap; i++) {
+        if (in[i] >= 0x20 && in[i] < 0x7f && in[i] != '\\') {
+            out[o++] = (char)in[i];
+        } else {
+            snprintf(out + o, cap - o, "\\x%02x", in[i]);
+            o += 4;
+        }
+    }
+    if (cap)
+        out[o < cap ? o : cap - 1] = '\0';
+}
+
+static int hex_field(const cJSON *obj, const char *name, uint8_t *out, size_t cap, size_t *len)
+{
+    const cJSON *it = cJSON_GetObjectItemCaseSensitive(obj, name);
+
+    if (!cJSON_IsString(it) || !it->valuestring)
+        return -1;
+    return wifiprov__hex_decode(it->valuestring, out, cap, len) == 0 ? 0 : -1;
+}
+
+/* @return 0 and the state, or -1 with a reason for the warning. */
+static int parse_state(const char *text, struct wifiprovd_state *st, const char **why)
+{
+    cJSON *root = cJSON_Parse(text);
+    const cJSON *it;
+    size_t n = 0;
+    int ret = -1;
+
+    memset(st, 0, sizeof(*st));
+    if (!root || !cJSON_IsObject(root)) {
+        *why = "not a JSON object";
+        goto out;
+    }
+    it = cJSON_GetObjectItemCaseSensitive(root, "version");
+    if (!cJSON_IsNumber(it) || it->valueint != 1) {
+        *why = "unknown version";
+        goto out;
+    }
+    it = cJSON_GetObjectItemCaseSensitive(root, "backend");
+    if (!cJSON_IsString(it) || !it->valuestring || strlen(it->valuestring) >= sizeof(st->backend)) {
+        *why = "no backend";
+        goto out;
+    }
+    strcpy(st->backend, it->valuestring);
+    if (hex_field(root, "ssid_hex", st->creds.ssid, sizeof(st->creds.ssid), &n) < 0 || n == 0) {
+        *why = "bad ssid_hex";
+        goto out;
+    }
+    st->creds.ssid_len = (uint8_t)n;
+    it = cJSON_GetObjectItemCaseSensitive(root, "passphrase_hex");
+    if (it) {
+        uint8_t pp[WIFIPROV_PASSPHRASE_MAX];
+        if (hex_field(root, "passphrase_hex", pp, sizeof(pp), &n) < 0 || memchr(pp, 0, n)) {
+            wifiprov_memzero(pp, sizeof(pp));
+            *why = "bad passphrase_hex";
+            goto out;
+        }
+        memcpy(st->creds.passphrase, pp, n);
+        st->creds.passphrase[n] = '\0';
+        st->creds.passphrase_len = (uint8_t)n;
+        wifiprov_memzero(pp, sizeof(pp));
+    }
+    it = cJSON_GetObjectItemCaseSensitive(root, "timestamp");
+    if (cJSON_IsNumber(it))
+        st->timestamp = (int64_t)it->valuedouble;
+    ret = 0;
+out:
+    if (root) {
+        /* The tree holds the passphrase in hex. */
+        it = cJSON_GetObjectItemCaseSensitive(root, "passphrase_hex");
+        if (cJSON_IsString(it) && it->valuestring)
+            wifiprov_memzero(it->valuestring, strlen(it->valuestring));
+        cJSON_Delete(root);
+    }
+    if (ret)
+        wifiprov_memzero(st, sizeof(*st));
+    return ret;
+}
+
+int wifiprovd_store_load(const char *dir, struct wifiprovd_state *st)
+{
+    char path[PATH_MAX], bad[PATH_MAX];
+    char *buf = NULL;
+    const char *why = NULL;
+    ssize_t n;
+    size_t len = 0;
+    int fd, ret = -1;
+
+    join(path, sizeof(path), dir, STATE_FILE);
+    fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        if (errno == ENOENT)
+            return 0;
+        wd_err("Cannot read %s: %s", path, strerror(errno));
+        return -1;
+    }
+    buf = malloc(STATE_MAX + 1);
+    if (!buf)
+        goto out;
+    while ((n = read(fd, buf + len, STATE_MAX - len)) > 0)
+        len += (size_t)n;
+    if (n < 0) {
+        wd_err("Cannot read %s: %s", path, strerror(errno));
+        goto out;
+    }
+    buf[len] = '\0';
+    if (len == STATE_MAX)
+        why = "too large";
+    else if (len == 0)
+        why = "empty";
+    else if (strlen(buf) != len)
+        why = "contains NUL bytes";
+    if (!why && parse_state(buf, st, &why) == 0) {
+        ret = 1;
+        goto out;
+    }
+    join(bad, sizeof(bad), dir, STATE_FILE ".bad");
+    if (rename(path, bad) == 0)
+        wd_warn("State file %s is corrupt (%s); moved aside to %s. The device counts as not provisioned.", path,
+                why, bad);
+    else
+        wd_warn("State file %s is corrupt (%s) and cannot be moved aside (%s). The device counts as not "
+                "provisioned.",
+                path, why, strerror(errno));
+    ret = 0;
+out:
+    if (buf) {
+        wifiprov_memzero(buf, len);
+        free(buf);
+    }
+    close(fd);
+    return ret;
+}
+
+static int write_all(int fd, const char *s, size_t len)
+{
+    while (len > 0) {
+        ssize_t n = write(fd, s, len);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            return -1;
+        s += n;
+        len -= (size_t)n;
+    }
+    return 0;
+}
+
+int wifiprovd_store_save(const char *dir, const struct wifiprovd_state *st)
+{
+    char path[PATH_MAX], tmp[PATH_MAX];
+    char ssid_hex[2 * WIFIPROV_SSID_MAX + 1], pp_hex[2 * WIFIPROV_PASSPHRASE_MAX + 1];
+    char shown[4 * WIFIPROV_SSID_MAX + 1];
+    char when[32];
+    struct tm tm;
+    time_t t = (time_t)st->timestamp;
+    cJSON *root = NULL;
+    char *text = NULL;
+    int fd = -1, dfd = -1, ret = -1;
+    bool tmp_made = false;
+
+    join(path, sizeof(path), dir, STATE_FILE);
+    join(tmp, sizeof(tmp), dir, ".state.json.XXXXXX");
+    wifiprov__hex_encode(st->creds.ssid, st->creds.ssid_len, ssid_hex);
+    wifiprovd_escape(st->creds.ssid, st->creds.ssid_len, shown, sizeof(shown));
+    gmtime_r(&t, &tm);
+    strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
+
+    root = cJSON_CreateObject();
+    if (!root || !cJSON_AddNumberToObject(root, "version", 1) ||
+        !cJSON_AddStringToObject(root, "backend", st->backend) || !cJSON_AddStringToObject(root, "ssid", shown) ||
+        !cJSON_AddStringToObject(root, "ssid_hex", ssid_hex) ||
+        !cJSON_AddNumberToObject(root, "timestamp", (double)st->timestamp) ||
+        !cJSON_AddStringToObject(root, "time", when))
+        goto out;
+    if (st->creds.passphrase_len > 0) {
+        wifiprov__hex_encode((const uint8_t *)st->creds.passphrase, st->creds.passphrase_len, pp_hex);
+        if (!cJSON_AddStringToObject(root, "passphrase_hex", pp_hex))
+            goto out;
+    }
+    text = cJSON_Print(root);
+    if (!text)
+        goto out;
+
+    fd = mkstemp(tmp); /* mode 0600 */
+    if (fd < 0) {
+        wd_err("Cannot create a file in %s: %s", dir, strerror(errno));
+        goto out;
+    }
+    tmp_made = true;
+    if (fchmod(fd, 0600) < 0 || write_all(fd, text, strlen(text)) < 0 || write_all(fd, "\n", 1) < 0 ||
+        fsync(fd) < 0) {
+        wd_err("Cannot write %s: %s", tmp, strerror(errno));
+        goto out;
+    }
+    if (close(fd) < 0) {
+        fd = -1;
+        wd_err("Cannot write %s: %s", tmp, strerror(errno));
+        goto out;
+    }
+    fd = -1;
+    if (rename(tmp, path) < 0) {
+        wd_err("Cannot rename %s to %s: %s", tmp, path, strerror(errno));
+        goto out;
+    }
+    tmp_made = false;
+    dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dfd < 0 || fsync(dfd) < 0) {
+        wd_err("Cannot sync %s: %s", dir, strerror(errno));
+        goto out;
+    }
+    ret = 0;
+out:
+    if (fd >= 0)
+        close(fd);
+    if (dfd >= 0)
+        close(dfd);
+    if (tmp_made)
+        unlink(tmp);
+    if (text) {
+        wifiprov_memzero(text, strlen(text));
+        cJSON_free(text);
+    }
+    if (root) {
+        const cJSON *it = cJSON_GetObjectItemCaseSensitive(root, "passphrase_hex");
+        if (cJSON_IsString(it) && it->valuestring)
+            wifiprov_memzero(it->valuestring, strlen(it->valuestring));
+        cJSON_Delete(root);
+    }
+    wifiprov_memzero(pp_hex, sizeof(pp_hex));
+    return ret;
+}

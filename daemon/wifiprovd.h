@@ -1,0 +1,106 @@
+/* wifiprovd: the pieces of the daemon and how they talk to each other. */
+#ifndef WIFIPROVD_H
+#define WIFIPROVD_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include <systemd/sd-event.h>
+
+#include "wifiprov/device.h"
+#include "wifiprov/wifi.h"
+
+/* Exit codes (documented in wifiprovd(8)). */
+#define WIFIPROVD_EXIT_OK 0
+#define WIFIPROVD_EXIT_FAILURE 1
+#define WIFIPROVD_EXIT_USAGE 2
+
+#define WIFIPROVD_DEFAULT_CONFIG "/etc/wifiprov/wifiprovd.conf"
+#define WIFIPROVD_DEFAULT_STATE_DIR "/var/lib/wifiprov"
+
+enum wifiprovd_wifi {
+    WIFIPROVD_WIFI_AUTO = 0,
+    WIFIPROVD_WIFI_SIM = 1,
+    WIFIPROVD_WIFI_NM = 2,
+    WIFIPROVD_WIFI_WPA = 3,
+};
+const char *wifiprovd_wifi_to_string(enum wifiprovd_wifi w);
+
+struct wifiprovd_config {
+    char *config_file;  /* the INI file that was read, or NULL */
+    char *transport;    /* "http" */
+    char *listen;       /* "ADDR:PORT" */
+    int security;       /* 0, 1, 2 */
+    char *pop;          /* security 1 */
+    char *sec2_username;
+    char *sec2_password; /* development mode */
+    char *sec2_verifier_file;
+    char *service_name; /* NULL = PROV_ + MAC */
+    enum wifiprovd_wifi wifi;
+    char *interface;
+    char *sim_config;
+    unsigned sim_scan_ms;
+    char *state_dir;
+    unsigned auto_stop_s; /* 0 = never */
+    unsigned connect_attempts;
+    char *custom_data_command;
+    unsigned custom_data_timeout_s;
+    bool reprovision;
+    char *qr_png;
+    char *qr_svg;
+    bool no_qr;
+    unsigned max_sessions;
+    unsigned max_connections;
+    unsigned session_timeout_s;
+    bool verbose;
+};
+
+/*
+ * Reads the command line and the configuration file (--config, else the default
+ * file when it exists; the command line wins). Prints --help / --version itself.
+ * @return 0 to run, 1 to exit 0 (help/version printed), -1 on a usage or config
+ *         error (message printed to stderr).
+ */
+int wifiprovd_config_load(int argc, char **argv, struct wifiprovd_config *cfg);
+void wifiprovd_config_free(struct wifiprovd_config *cfg);
+
+/* Logging of the daemon (stderr, ESP-IDF style "I (ms) tag: text"). */
+void wifiprovd_log_init(bool verbose);
+void wifiprovd_log(char level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+#define wd_err(...) wifiprovd_log('E', __VA_ARGS__)
+#define wd_warn(...) wifiprovd_log('W', __VA_ARGS__)
+#define wd_info(...) wifiprovd_log('I', __VA_ARGS__)
+#define wd_dbg(...) wifiprovd_log('D', __VA_ARGS__)
+
+/* The provisioned network, as the store keeps it. */
+struct wifiprovd_state {
+    char backend[32];
+    struct wifiprov_wifi_creds creds; /* passphrase only for the sim backend */
+    int64_t timestamp;                /* seconds since the epoch */
+};
+/* @return 1 provisioned (state filled), 0 not provisioned (missing or corrupt: moved aside), -1 error. */
+int wifiprovd_store_load(const char *dir, struct wifiprovd_state *st);
+/* Atomically replaces state.json (mode 0600). @return 0 or -1 (logged). */
+int wifiprovd_store_save(const char *dir, const struct wifiprovd_state *st);
+/* Makes sure the directory exists (mode 0700 when created). @return 0 or -1 (logged). */
+int wifiprovd_store_prepare(const char *dir);
+
+/* The QR payload of PROTOCOL.md §10 (compact JSON). NULL members are left out. Caller frees. */
+char *wifiprovd_qr_payload(const char *name, const char *username, const char *pop, const char *transport);
+/* Prints the code with half blocks, the payload and the helper URL. @return 0 or -1. */
+int wifiprovd_qr_print(FILE *f, const char *payload);
+int wifiprovd_qr_write_png(const char *path, const char *payload);
+int wifiprovd_qr_write_svg(const char *path, const char *payload);
+
+/* The "custom-data" endpoint (registered on @p dev). @p command NULL = answer "SUCCESS\0". */
+struct wifiprovd_custom;
+int wifiprovd_custom_new(sd_event *event, struct wifiprov_device *dev, const char *command, unsigned timeout_s,
+                         struct wifiprovd_custom **out);
+void wifiprovd_custom_free(struct wifiprovd_custom *c);
+
+/* Printable form of SSID bytes for logs (non-printable bytes as \xNN). */
+void wifiprovd_escape(const uint8_t *in, size_t len, char *out, size_t cap);
+
+#endif
