@@ -10,3 +10,13 @@ wifiprov_unit_test(test_prov
     autostop_refuses_reprov reprovision_api lifecycle no_passphrase_in_logs
     scan_appendix_a1 scan_paging_rules scan_sorted_and_capped scan_nonblocking
     scan_blocking_cache scan_no_cache_by_default scan_errors scan_after_apply)
+
+# Simulated Wi-Fi backend (Linux: sd-event), and the manager running on top of it.
+if(TARGET wifiprov_linux)
+  wifiprov_unit_test(test_sim
+    SOURCES ${CMAKE_SOURCE_DIR}/tests/unit/test_sim.c
+    LIBS wifiprov_linux
+    CASES
+      file_errors file_scan connect_right_passphrase connect_wrong_passphrase connect_unknown_ssid
+      connect_open_and_enterprise disconnect_cancels connect_saved demo_set example_file with_manager)
+endif()
