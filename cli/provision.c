@@ -11,7 +11,8 @@
 #include "cli.h"
 
 #define POLL_FIRST_MS 20
-#define POLL_MAX_MS 200
+/* Under 200 ms even with a request's round trip, so the outcome shows within 200 ms. */
+#define POLL_MAX_MS 150
 
 struct target {
     char ssid[WIFIPROV_SSID_MAX + 1];
@@ -333,12 +334,13 @@ int cli_cmd_provision(struct cli_ctx *ctx)
             goto out;
         cJSON_AddStringToObject(ctx->result, "state", "failed");
         cJSON_AddStringToObject(ctx->result, "ssid", t.ssid);
+        if (o->interactive && !o->json)
+            cli_print(ctx, "%s.\n", reason_advice(st.fail_reason));
         if (!ask_retry(ctx)) {
             ret = cli_fail(ctx, CLI_EXIT_WIFI, reason_name(st.fail_reason), "%s (ssid '%s', reason %s)",
                            reason_advice(st.fail_reason), t.ssid, reason_name(st.fail_reason));
             goto out;
         }
-        cli_print(ctx, "%s.\n", reason_advice(st.fail_reason));
         cJSON_DeleteItemFromObjectCaseSensitive(ctx->result, "state");
         cJSON_DeleteItemFromObjectCaseSensitive(ctx->result, "ssid");
         cli_secret_free(&o->passphrase);

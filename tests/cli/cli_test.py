@@ -1,0 +1,679 @@
+#!/usr/bin/env python3
+"""Integration tests of the wifiprov CLI: the real binary, driven as a process.
+
+Usage: cli_test.py --wifiprov PATH [--wifiprovd PATH] CASE
+
+Cases named fake_* talk to tests/cli/fakedev.py (a scripted security-0 device that
+records the HTTP requests); cases named daemon_* start the real wifiprovd with the
+simulated Wi-Fi backend on a free loopback port. Every wait is bounded; every process
+started is killed at the end. Standard library only.
+"""
+
+import argparse
+import hashlib
+import json
+import os
+import pty
+import re
+import select
+import shutil
+import signal
+import socket
+import stat
+import subprocess
+import sys
+import tempfile
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import fakedev  # noqa: E402
+
+WIFIPROV = None
+WIFIPROVD = None
+CASES = {}
+
+# RFC 5054 3072-bit group, g = 5 (PROTOCOL.md §6.1)
+N_HEX = (
+    "FFFFFFFFFFFFFFFFC90FDAA22168C234C4C6628B80DC1CD129024E088A67CC74020BBEA63B139B22514A08798E3404DD"
+    "EF9519B3CD3A431B302B0A6DF25F14374FE1356D6D51C245E485B576625E7EC6F44C42E9A637ED6B0BFF5CB6F406B7ED"
+    "EE386BFB5A899FA5AE9F24117C4B1FE649286651ECE45B3DC2007CB8A163BF0598DA48361C55D39A69163FA8FD24CF5F"
+    "83655D23DCA3AD961C62F356208552BB9ED529077096966D670C354E4ABC9804F1746C08CA18217C32905E462E36CE3B"
+    "E39E772C180E86039B2783A2EC07A28FB5C55DF06F4C52C9DE2BCBF6955817183995497CEA956AE515D2261898FA0510"
+    "15728E5A8AAAC42DAD33170D04507A33A85521ABDF1CBA64ECFB850458DBEF0A8AEA71575D060C7DB3970F85A6E1E4C7"
+    "ABF5AE8CDB0933D71E8C94E04A25619DCEE3D2261AD2EE6BF12FFA06D98A0864D87602733EC86A64521F2B18177B200C"
+    "BBE117577A615D6C770988C0BAD946E208E24FA074E5AB3143DB5BFCE0FD108E4B82D120A93AD2CAFFFFFFFFFFFFFFFF")
+
+
+def case(fn):
+    CASES[fn.__name__] = fn
+    return fn
+
+
+class Fail(Exception):
+    pass
+
+
+def check(cond, msg):
+    if not cond:
+        raise Fail(msg)
+
+
+def run(args, timeout=30, env=None, stdin_data=None):
+    """Runs wifiprov; returns (exit code, stdout, stderr). Bounded by timeout."""
+    e = dict(os.environ)
+    for k in ("WIFIPROV_POP", "WIFIPROV_PASSWORD", "WIFIPROV_PASSPHRASE"):
+        e.pop(k, None)
+    if env:
+        e.update(env)
+    p = subprocess.run([WIFIPROV] + args, input=stdin_data if stdin_data is not None else b"",
+                       stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=timeout, env=e)
+    return p.returncode, p.stdout.decode("utf-8", "replace"), p.stderr.decode("utf-8", "replace")
+
+
+def run_json(args, want_rc, **kw):
+    rc, out, err = run(args + ["--json"], **kw)
+    check(rc == want_rc, "exit code %d, expected %d\nstdout: %s\nstderr: %s" % (rc, want_rc, out, err))
+    lines = [l for l in out.splitlines() if l.strip()]
+    check(len(lines) >= 1, "no JSON output; stderr: %s" % err)
+    try:
+        obj = json.loads(lines[-1])
+    except ValueError:
+        raise Fail("last stdout line is not JSON: %r" % lines[-1])
+    check(isinstance(obj, dict), "result is not an object")
+    check(obj.get("ok") is (want_rc == 0), "ok=%r with exit code %d" % (obj.get("ok"), rc))
+    if want_rc != 0:
+        check(obj.get("exit_code") == want_rc, "exit_code field %r" % obj.get("exit_code"))
+    return obj, lines[:-1], err
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+def addr(dev):
+    return ["--address", "127.0.0.1:%d" % dev.port]
+
+
+# ---------------------------------------------------------------------------
+# Without any device
+# ---------------------------------------------------------------------------
+
+@case
+def usage_no_args():
+    rc, out, err = run([])
+    check(rc == 2, "exit %d" % rc)
+    check("Usage:" in err, "no usage text")
+
+
+@case
+def usage_help_lists_exit_codes():
+    rc, out, err = run(["--help"])
+    check(rc == 0, "exit %d" % rc)
+    for code in range(8):
+        check(re.search(r"^\s+%d\s+\S" % code, out, re.M), "exit code %d not documented in --help" % code)
+
+
+@case
+def usage_errors():
+    for args in (["provision", "--bogus"], ["--sec", "3", "status"], ["frobnicate"],
+                 ["status", "--transport", "carrier-pigeon"], ["status", "--address", "host:99999"],
+                 ["status", "--timeout", "-1"], ["status", "--transport", "ble"]):
+        rc, out, err = run(args)
+        check(rc == 2, "%s: exit %d, expected 2 (%s)" % (args, rc, err.strip()))
+        check(err.strip(), "%s: no message" % args)
+
+
+@case
+def transport_refused():
+    port = free_port()
+    obj, _, _ = run_json(["status", "--sec", "0", "--address", "127.0.0.1:%d" % port], 3)
+    check(obj["error"] == "transport", obj)
+    rc, out, err = run(["status", "--sec", "0", "--address", "127.0.0.1:%d" % port])
+    check(rc == 3 and "127.0.0.1:%d" % port in err, (rc, err))
+
+
+@case
+def gencred_format():
+    rc, out, err = run(["gen-cred", "--username", "wifiprov", "--password", "abcd1234"])
+    check(rc == 0, "exit %d: %s" % (rc, err))
+    lines = out.split("\n")
+    check(lines[0] == "==== Salt-verifier for security scheme 2 (SRP6a) ====", lines[0])
+    arrays, i = {}, 1
+    for name in ("sec2_salt", "sec2_verifier"):
+        check(lines[i] == "static const char %s[] = {" % name, lines[i])
+        i += 1
+        body = []
+        while lines[i] != "};":
+            body.append(lines[i])
+            i += 1
+        i += 1
+        check(lines[i] == "", "no blank line after %s" % name)
+        i += 1
+        for j, l in enumerate(body):
+            last = j == len(body) - 1
+            entries = l[4:].split(", ")
+            check(l.startswith("    ") and not l.startswith("     "), "indent: %r" % l)
+            if last:
+                check(not l.endswith(","), "last line ends with a comma: %r" % l)
+                check(1 <= len(entries) <= 16, l)
+            else:
+                check(l.endswith(", "), "line without trailing ', ': %r" % l)
+                entries = l[4:-2].split(", ")
+                check(len(entries) == 16, "%d entries: %r" % (len(entries), l))
+            for e in entries:
+                check(re.fullmatch(r"0x[0-9a-f]{2}", e), "entry %r" % e)
+        arrays[name] = bytes(int(e, 16) for l in body for e in l.strip().rstrip(",").split(", ") if e)
+    check(i == len(lines) - 1 and lines[i] == "", "trailing output: %r" % lines[i:])
+    salt, ver = arrays["sec2_salt"], arrays["sec2_verifier"]
+    check(len(salt) == 16 and salt[0] != 0, "salt %s" % salt.hex())
+    check(ver[0] != 0, "verifier printed with a leading zero byte")
+    # v = g^x mod N with x = H(s | H(I ":" p)) (PROTOCOL.md §6.2)
+    x = int.from_bytes(hashlib.sha512(salt + hashlib.sha512(b"wifiprov:abcd1234").digest()).digest(), "big")
+    v = pow(5, x, int(N_HEX, 16))
+    check(int.from_bytes(ver, "big") == v, "the verifier is not g^x mod N")
+    rc2, out2, _ = run(["gen-cred", "--username", "wifiprov", "--password", "abcd1234"])
+    check(rc2 == 0 and out2 != out, "two runs gave the same salt")
+
+
+@case
+def gencred_salt_len_and_aliases():
+    # esp_prov spelling: --sec_ver 2 --sec2_gen_cred --sec2_username --sec2_pwd --sec2_salt_len
+    rc, out, err = run(["--transport", "softap", "--sec_ver", "2", "--sec2_gen_cred", "--sec2_username", "u",
+                        "--sec2_pwd", "secret-pass", "--sec2_salt_len", "20"])
+    check(rc == 0, "exit %d: %s" % (rc, err))
+    salt_lines = out.split("static const char sec2_salt[] = {\n")[1].split("};")[0]
+    check(len(re.findall(r"0x[0-9a-f]{2}", salt_lines)) == 20, salt_lines)
+    check("secret-pass" not in out + err, "password printed")
+
+
+@case
+def gencred_incompatible():
+    # SHA-512("wifiprov:pw69") starts with 0x00 (PROTOCOL.md P7)
+    check(hashlib.sha512(b"wifiprov:pw69").digest()[0] == 0, "test premise")
+    rc, out, err = run(["gen-cred", "--username", "wifiprov", "--password", "pw69"])
+    check(rc == 2, "exit %d" % rc)
+    check("esp_prov" in err and "another password" in err, err)
+    check("static const" not in out, "arrays printed anyway")
+
+
+@case
+def gencred_out_file():
+    d = tempfile.mkdtemp(prefix="wifiprov-cli-")
+    try:
+        path = os.path.join(d, "verifier.json")
+        rc, out, err = run(["gen-cred", "--username", "dev", "--out", path], env={"WIFIPROV_PASSWORD": "hunter22"})
+        check(rc == 0, "exit %d: %s" % (rc, err))
+        st = os.stat(path)
+        check(stat.S_IMODE(st.st_mode) == 0o600, "mode %o" % stat.S_IMODE(st.st_mode))
+        with open(path) as f:
+            doc = json.load(f)
+        check(set(doc) == {"username", "salt", "verifier"}, doc.keys())
+        check(doc["username"] == "dev", doc)
+        check(len(doc["verifier"]) == 768, "verifier length %d" % len(doc["verifier"]))
+        printed = "".join(re.findall(r"0x([0-9a-f]{2})", out.split("sec2_verifier")[1]))
+        check(doc["verifier"].lstrip("0") == printed.lstrip("0"), "file and printout disagree")
+        printed_salt = "".join(re.findall(r"0x([0-9a-f]{2})", out.split("sec2_verifier")[0]))
+        check(doc["salt"] == printed_salt, "salt differs")
+        check("hunter22" not in open(path).read(), "password in the file")
+    finally:
+        shutil.rmtree(d)
+
+
+def decode_qr_blocks(text):
+    """Half-block rendering -> matrix of light (True) / dark (False) modules."""
+    rows = []
+    for line in text.rstrip("\n").split("\n"):
+        top, bottom = [], []
+        for ch in line:
+            t, b = {" ": (False, False), "\u2584": (False, True), "\u2580": (True, False),
+                    "\u2588": (True, True)}[ch]
+            top.append(t)
+            bottom.append(b)
+        rows.append(top)
+        rows.append(bottom)
+    return rows
+
+
+@case
+def qr_render():
+    payload = '{"ver":"v1","name":"PROV_EA69FC","pop":"abcd1234","transport":"softap"}'
+    rc, out, err = run(["qr", payload])
+    check(rc == 0, "exit %d: %s" % (rc, err))
+    m = decode_qr_blocks(out)
+    width = len(m[0])
+    check(all(len(r) == width for r in m), "ragged rows")
+    size = width - 4  # 2-module quiet zone each side
+    check(size >= 21 and (size - 21) % 4 == 0, "size %d is not a QR size" % size)
+    check(len(m) in (width, width + 1), "rows %d for width %d" % (len(m), width))
+
+    def dark(x, y):
+        return not m[y + 2][x + 2]
+    for ox, oy in ((0, 0), (size - 7, 0), (0, size - 7)):
+        for y in range(7):
+            for x in range(7):
+                ring = max(abs(x - 3), abs(y - 3))
+                check(dark(ox + x, oy + y) == (ring != 2), "finder pattern at %d,%d broken" % (ox, oy))
+    obj, _, _ = run_json(["qr", payload], 0)
+    check(obj["modules"] == size, "JSON size %r vs drawn %d" % (obj["modules"], size))
+    check("abcd1234" not in json.dumps(obj), "PoP in the JSON output")
+    # Built from options: same payload, same picture.
+    rc2, out2, _ = run(["qr", "--name", "PROV_EA69FC", "--pop", "abcd1234", "--transport", "softap"])
+    check(rc2 == 0 and out2 == out, "payload built from options differs from the §10 JSON")
+    rc3, _, err3 = run(["qr"])
+    check(rc3 == 2, "qr without payload or --name: exit %d" % rc3)
+
+
+# ---------------------------------------------------------------------------
+# Against the scripted security-0 device
+# ---------------------------------------------------------------------------
+
+@case
+def fake_http_cookie_keepalive():
+    with fakedev.FakeDevice(status_before_apply=fakedev.STATUS_CONNECTED) as dev:
+        obj, _, err = run_json(["status"] + addr(dev), 0)
+        check(obj["state"] == "connected" and obj["ip"] == "192.168.1.42", obj)
+        check(obj["ssid"] == "myssid" and obj["bssid"] == "78:8a:20:84:19:96" and obj["channel"] == 6, obj)
+        check(obj["security"] == 0, "security %r: should come from sec_ver" % obj.get("security"))
+        reqs = dev.requests
+        check([r["ep"] for r in reqs] == ["proto-ver", "prov-session", "prov-config"], [r["ep"] for r in reqs])
+        check(all(r["conn"] == reqs[0]["conn"] for r in reqs), "requests used %d connections" % dev.conns)
+        for i, r in enumerate(reqs):
+            h = r["headers"]
+            check(r["method"] == "POST" and len(r["body"]) >= 1, "request %d: %s, %d bytes" % (i, r["method"],
+                                                                                              len(r["body"])))
+            check(("content-type", "application/x-www-form-urlencoded") in h, h)
+            check(("accept", "text/plain") in h, h)
+            cookies = [v for k, v in h if k == "cookie"]
+            if i == 0:
+                check(cookies == [], "cookie before the device set one: %s" % cookies)
+            else:
+                check(cookies == ["session=3141592653"], "cookie header %r" % cookies)
+
+
+@case
+def fake_sec_autodetect_nonjson():
+    with fakedev.FakeDevice(version=b"v1.1", status_before_apply=fakedev.STATUS_CONNECTED) as dev:
+        obj, _, _ = run_json(["status"] + addr(dev), 2)
+        check("--sec" in obj["message"], obj["message"])
+        check([r["ep"] for r in dev.requests] == ["proto-ver"], "went on after a non-JSON version")
+        obj, _, _ = run_json(["status", "--sec", "0"] + addr(dev), 0)
+        check(obj["state"] == "connected", obj)
+
+
+@case
+def fake_transport_dropped():
+    with fakedev.FakeDevice(drop="prov-session") as dev:
+        obj, _, _ = run_json(["status"] + addr(dev), 3)
+        check(obj["error"] == "transport" and "closed the connection" in obj["message"], obj)
+
+
+@case
+def fake_transport_http_status():
+    with fakedev.FakeDevice(http_status={"prov-config": 404}) as dev:
+        obj, _, _ = run_json(["status"] + addr(dev), 3)
+        check("404" in obj["message"], obj["message"])
+
+
+@case
+def fake_provision_json_progress():
+    with fakedev.FakeDevice(connect_ms=300, attempt_failed=True) as dev:
+        obj, progress, err = run_json(["provision", "--ssid", "myssid", "--passphrase", "mypassword",
+                                       "--progress"] + addr(dev), 0)
+        check(dev.set_config == (b"myssid", b"mypassword"), "SetConfig carried %r" % (dev.set_config,))
+        check(obj["command"] == "provision" and obj["state"] == "connected", obj)
+        check(obj["ip"] == "192.168.1.42" and obj["bssid"] == "78:8a:20:84:19:96" and obj["channel"] == 6, obj)
+        check(isinstance(obj["elapsed_ms"], (int, float)), obj)
+        events = [json.loads(l) for l in progress]
+        names = [e["event"] for e in events]
+        check(names[0] == "session" and "applied" in names, names)
+        wifi = [e for e in events if e["event"] == "wifi"]
+        check(wifi and wifi[0]["state"] == "connecting" and wifi[0].get("attempts_remaining") == 3, wifi)
+        check(wifi[-1]["state"] == "connected", wifi)
+        check(len(wifi) == len({(e["state"], e.get("attempts_remaining")) for e in wifi}),
+              "progress repeated an unchanged state: %s" % wifi)
+        eps = [r["ep"] for r in dev.requests]
+        check(eps[:4] == ["proto-ver", "prov-session", "prov-config", "prov-config"], eps)
+
+
+@case
+def fake_poll_latency():
+    """The outcome must reach the user within 200 ms of the device knowing it."""
+    with fakedev.FakeDevice(connect_ms=700) as dev:
+        rc, out, err = run(["provision", "--ssid", "myssid", "--passphrase", "x" * 8] + addr(dev))
+        check(rc == 0, "exit %d: %s" % (rc, err))
+        status = [r for r in dev.requests if r["ep"] == "prov-config"][2:]
+        after = [r["t"] for r in status if r["t"] >= dev.outcome_at]
+        check(after, "no GetStatus after the outcome")
+        lag = after[0] - dev.outcome_at
+        check(lag <= 0.2, "outcome noticed %.0f ms after the device knew it" % (lag * 1000))
+        gaps = [b["t"] - a["t"] for a, b in zip(status, status[1:])]
+        check(max(gaps) <= 0.25, "poll interval grew to %.0f ms" % (max(gaps) * 1000))
+        print("poll lag %.1f ms, %d GetStatus in %.0f ms" % (lag * 1000, len(status), 700))
+
+
+@case
+def fake_provision_wifi_failures():
+    for outcome, reason, words in (("auth", "AuthError", "passphrase"), ("notfound", "NetworkNotFound", "SSID")):
+        with fakedev.FakeDevice(outcome=outcome, connect_ms=50) as dev:
+            obj, _, _ = run_json(["provision", "--ssid", "myssid", "--passphrase", "wrongpass"] + addr(dev), 5)
+            check(obj["error"] == "wifi" and obj["reason"] == reason, obj)
+            check(words in obj["message"], obj["message"])
+            rc, out, err = run(["provision", "--ssid", "myssid", "--passphrase", "wrongpass"] + addr(dev))
+            check(rc == 5 and words in err, (rc, err))
+
+
+@case
+def fake_provision_timeout():
+    with fakedev.FakeDevice(outcome="never") as dev:
+        t0 = time.monotonic()
+        obj, _, _ = run_json(["provision", "--ssid", "myssid", "--passphrase", "pw123456", "--timeout", "1"]
+                             + addr(dev), 6)
+        took = time.monotonic() - t0
+        check(obj["error"] == "timeout", obj)
+        check(took < 3, "took %.1f s with --timeout 1" % took)
+
+
+@case
+def fake_debug_hides_secrets():
+    with fakedev.FakeDevice() as dev:
+        secret = "Sup3rSecretPass"
+        rc, out, err = run(["provision", "--ssid", "myssid", "--passphrase", secret, "--debug"] + addr(dev))
+        check(rc == 0, "exit %d: %s" % (rc, err))
+        check("debug:" in err, "--debug printed nothing")
+        for form in (secret, secret.encode().hex()):
+            check(form not in out and form not in err, "passphrase shown (%s)" % form)
+        check(dev.set_config == (b"myssid", secret.encode()), dev.set_config)
+
+
+@case
+def fake_secret_sources():
+    with fakedev.FakeDevice() as dev:
+        d = tempfile.mkdtemp(prefix="wifiprov-cli-")
+        try:
+            f = os.path.join(d, "pp")
+            with open(f, "w") as fh:
+                fh.write("from-file-pass\n")
+            rc, _, err = run(["provision", "--ssid", "myssid", "--passphrase-file", f] + addr(dev))
+            check(rc == 0 and dev.set_config[1] == b"from-file-pass", (rc, err, dev.set_config))
+            rc, _, err = run(["provision", "--ssid", "myssid"] + addr(dev), env={"WIFIPROV_PASSPHRASE": "env-pass"})
+            check(rc == 0 and dev.set_config[1] == b"env-pass", (rc, err, dev.set_config))
+            rc, _, err = run(["provision", "--ssid", "myssid"] + addr(dev))
+            check(rc == 2 and "passphrase" in err, "no passphrase and no terminal: exit %d %s" % (rc, err))
+        finally:
+            shutil.rmtree(d)
+
+
+@case
+def fake_esp_prov_invocation():
+    with fakedev.FakeDevice() as dev:
+        rc, out, err = run(["--transport", "softap", "--service_name", "127.0.0.1:%d" % dev.port, "--sec_ver", "0",
+                            "--ssid", "myssid", "--passphrase", "mypassword", "--custom_data", "hello"])
+        check(rc == 0, "exit %d: %s" % (rc, err))
+        eps = [r["ep"] for r in dev.requests]
+        check(eps[2] == "custom-data" and eps[3] == "prov-config", "custom data not sent first: %s" % eps)
+        check(dev.requests[2]["body"] == b"hello", dev.requests[2]["body"])
+        check(dev.set_config == (b"myssid", b"mypassword"), dev.set_config)
+        rc, out, err = run(["--transport", "httpd", "--service_name", "127.0.0.1:%d" % dev.port, "--sec_ver", "0",
+                            "--proto_ver", "v1.1", "--reset"])
+        check(rc == 0, "esp_prov --reset: exit %d: %s" % (rc, err))
+        check(dev.requests[-1]["ep"] == "prov-ctrl" and dev.requests[-1]["body"] == bytes.fromhex("0801"),
+              dev.requests[-1])
+        rc, out, err = run(["--transport", "softap", "--service_name", "127.0.0.1:%d" % dev.port,
+                            "--proto_ver", "v9.9", "--reset"])
+        check(rc == 1 and "protocol version" in err, "version mismatch: exit %d %s" % (rc, err))
+
+
+@case
+def fake_custom_and_version():
+    with fakedev.FakeDevice() as dev:
+        obj, _, _ = run_json(["custom", "--custom-data", "hello"] + addr(dev), 0)
+        check(obj["reply"] == "SUCCESS" and obj["reply_hex"] == "5355434345535300", obj)
+        rc, out, err = run(["custom"] + addr(dev), stdin_data=b"from stdin")
+        check(rc == 0 and out.strip() == "SUCCESS", (rc, out, err))
+        check(dev.requests[-1]["body"] == b"from stdin", dev.requests[-1]["body"])
+        obj, _, _ = run_json(["version"] + addr(dev), 0)
+        check(obj["sec_ver"] == 0 and obj["caps"] == ["no_sec", "wifi_scan"] and obj["ver"] == "v1.1", obj)
+        check(obj["raw"] == fakedev.SEC0_VERSION.decode(), obj["raw"])
+        check([r["ep"] for r in dev.requests[-1:]] == ["proto-ver"], "version did more than proto-ver")
+
+
+@case
+def fake_scan_table_and_json():
+    with fakedev.FakeDevice() as dev:
+        obj, _, _ = run_json(["scan"] + addr(dev), 0)
+        nets = obj["networks"]
+        check([n["ssid"] for n in nets] == ["MyHomeWiFiAP", "InsecureWiFiAP"], nets)
+        check(nets[0]["rssi"] == -45 and nets[0]["auth"] == "WPA2_PSK" and nets[0]["channel"] == 1, nets[0])
+        check(nets[1]["bssid"] == "dc:a4:ca:f1:22:7c" and nets[1]["auth"] == "Open", nets[1])
+        rc, out, err = run(["scan"] + addr(dev))
+        check(rc == 0, err)
+        rows = [l for l in out.splitlines() if l.startswith("[")]
+        check(len(rows) == 2 and "MyHomeWiFiAP" in rows[0] and "-45" in rows[0], out)
+        check(re.search(r"S\.N\.\s+SSID\s+BSSID\s+CHN\s+RSSI\s+AUTH", out), out)
+
+
+class Pty:
+    """wifiprov on a pseudo-terminal, with bounded expect()."""
+
+    def __init__(self, args, env=None):
+        e = dict(os.environ)
+        for k in ("WIFIPROV_POP", "WIFIPROV_PASSWORD", "WIFIPROV_PASSPHRASE"):
+            e.pop(k, None)
+        e.update(env or {})
+        self.pid, self.fd = pty.fork()
+        if self.pid == 0:
+            try:
+                os.execve(WIFIPROV, [WIFIPROV] + args, e)
+            finally:
+                os._exit(127)
+        self.buf = b""
+
+    def expect(self, pattern, timeout=10):
+        end = time.monotonic() + timeout
+        while True:
+            m = re.search(pattern, self.buf)
+            if m:
+                self.buf = self.buf[m.end():]
+                return m
+            left = end - time.monotonic()
+            if left <= 0:
+                raise Fail("timed out waiting for %r; got %r" % (pattern, self.buf[-500:]))
+            r, _, _ = select.select([self.fd], [], [], left)
+            if r:
+                try:
+                    d = os.read(self.fd, 4096)
+                except OSError:
+                    d = b""
+                if not d:
+                    raise Fail("EOF waiting for %r; got %r" % (pattern, self.buf[-500:]))
+                self.buf += d
+
+    def send(self, s):
+        os.write(self.fd, s.encode())
+
+    def wait(self, timeout=10):
+        end = time.monotonic() + timeout
+        while time.monotonic() < end:
+            pid, status = os.waitpid(self.pid, os.WNOHANG)
+            if pid:
+                self.pid = 0
+                return os.waitstatus_to_exitcode(status)
+            try:
+                r, _, _ = select.select([self.fd], [], [], 0.05)
+                if r:
+                    self.buf += os.read(self.fd, 4096)
+            except OSError:
+                time.sleep(0.05)
+        raise Fail("wifiprov did not exit")
+
+    def close(self):
+        if self.pid:
+            os.kill(self.pid, signal.SIGKILL)
+            os.waitpid(self.pid, 0)
+        os.close(self.fd)
+
+
+@case
+def fake_interactive_select():
+    with fakedev.FakeDevice(outcome="auth", connect_ms=20) as dev:
+        p = Pty(["provision", "--address", "127.0.0.1:%d" % dev.port])
+        try:
+            p.expect(rb"S\.N\.\s+SSID")
+            p.expect(rb"MyHomeWiFiAP")
+            p.expect(rb"InsecureWiFiAP")
+            p.expect(rb"Select AP by number \(0 to rescan\) : ")
+            p.send("7\n")
+            p.expect(rb"Invalid input! Retry")
+            p.expect(rb"Select AP by number")
+            p.send("0\n")  # rescan
+            p.expect(rb"MyHomeWiFiAP")
+            p.expect(rb"Select AP by number")
+            p.send("1\n")
+            p.expect(rb"Enter passphrase for MyHomeWiFiAP : ")
+            p.send("wrong-one\n")
+            p.expect(rb"passphrase is probably wrong")
+            p.expect(rb"try another passphrase\? \[y/N\] ")
+            p.send("y\n")
+            p.expect(rb"Enter passphrase for MyHomeWiFiAP : ")
+            p.send("right-one\n")
+            p.expect(rb"Connected to ")
+            rc = p.wait()
+            check(rc == 0, "exit %d" % rc)
+            check(b"wrong-one" not in p.buf and b"right-one" not in p.buf, "passphrase echoed")
+        finally:
+            p.close()
+        check(dev.set_config == (b"MyHomeWiFiAP", b"right-one"), dev.set_config)
+        eps = [r["ep"] for r in dev.requests]
+        check(eps.count("prov-ctrl") == 1, "no Reset before the retry: %s" % eps)
+        check(eps.count("prov-scan") >= 6, "no rescan: %s" % eps)
+
+
+@case
+def fake_interactive_open_network():
+    with fakedev.FakeDevice() as dev:
+        p = Pty(["provision", "--address", "127.0.0.1:%d" % dev.port])
+        try:
+            p.expect(rb"Select AP by number")
+            p.send("2\n")
+            p.expect(rb"Connected to ")
+            rc = p.wait()
+            check(rc == 0, "exit %d" % rc)
+        finally:
+            p.close()
+        check(dev.set_config == (b"InsecureWiFiAP", b""), "open network: %r" % (dev.set_config,))
+
+
+class Relay:
+    """Passes wifiprov's console lines to an HTTP device, keeping its cookie."""
+
+    def __init__(self, port):
+        import http.client
+        self.conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+        self.cookie = None
+        self.seen = []
+
+    def exchange(self, ep, hexdata):
+        data = bytes.fromhex(hexdata)
+        headers = {"Content-Type": "application/x-www-form-urlencoded", "Accept": "text/plain"}
+        if self.cookie:
+            headers["Cookie"] = self.cookie
+        try:
+            self.conn.request("POST", "/" + ep, body=data, headers=headers)
+            r = self.conn.getresponse()
+            body = r.read()
+        except Exception:
+            self.conn.close()
+            return ""
+        c = r.getheader("Set-Cookie")
+        if c:
+            self.cookie = c.split(";")[0]
+        self.seen.append(ep)
+        return body.hex()
+
+
+def run_console(args, port, timeout=30):
+    """wifiprov --transport console with its stdin/stdout wired to a Relay."""
+    relay = Relay(port)
+    e = dict(os.environ)
+    for k in ("WIFIPROV_POP", "WIFIPROV_PASSWORD", "WIFIPROV_PASSPHRASE"):
+        e.pop(k, None)
+    p = subprocess.Popen([WIFIPROV, "--transport", "console"] + args, stdin=subprocess.PIPE,
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=e)
+    out_lines = []
+    end = time.monotonic() + timeout
+    try:
+        for raw in p.stdout:
+            if time.monotonic() > end:
+                raise Fail("console run took too long")
+            line = raw.decode().rstrip("\n")
+            m = re.match(r"(?:Enter device->client msg : )?Client->Device msg : (\S+) (\d+) ([0-9a-f]+)$", line)
+            if m:
+                check(m.group(2) == "0", "session id %s" % m.group(2))
+                reply = relay.exchange(m.group(1), m.group(3))
+                p.stdin.write((reply + "\n").encode())
+                p.stdin.flush()
+            else:
+                out_lines.append(line)
+        p.stdin.close()
+        rc = p.wait(timeout=max(1, end - time.monotonic()))
+        err = p.stderr.read().decode()
+    finally:
+        if p.poll() is None:
+            p.kill()
+            p.wait()
+    return rc, out_lines, err, relay
+
+
+@case
+def fake_console_transport():
+    with fakedev.FakeDevice() as dev:
+        rc, out, err, relay = run_console(["provision", "--ssid", "myssid", "--passphrase", "mypassword", "--json",
+                                           "--timeout", "20"], dev.port)
+        check(rc == 0, "exit %d: %s" % (rc, err))
+        check(relay.seen[:3] == ["proto-ver", "prov-session", "prov-config"], relay.seen)
+        last = out[-1].replace("Enter device->client msg : ", "")
+        obj = json.loads(last)
+        check(obj["ok"] and obj["state"] == "connected", obj)
+        check(dev.set_config == (b"myssid", b"mypassword"), dev.set_config)
+    # Input ends: a transport error, not a hang.
+    p = subprocess.run([WIFIPROV, "--transport", "console", "status", "--sec", "0"], input=b"",
+                       stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=10)
+    check(p.returncode == 3, "EOF on the console: exit %d" % p.returncode)
+
+
+# ---------------------------------------------------------------------------
+
+def main():
+    global WIFIPROV, WIFIPROVD
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--wifiprov", required=True)
+    ap.add_argument("--wifiprovd")
+    ap.add_argument("case", nargs="?")
+    ap.add_argument("--list", action="store_true")
+    a = ap.parse_args()
+    WIFIPROV, WIFIPROVD = a.wifiprov, a.wifiprovd
+    if a.list:
+        print("\n".join(CASES))
+        return 0
+    names = [a.case] if a.case else list(CASES)
+    failed = 0
+    for n in names:
+        if n not in CASES:
+            print("unknown case %s" % n)
+            return 2
+        t0 = time.monotonic()
+        try:
+            CASES[n]()
+            print("PASS %s (%.2f s)" % (n, time.monotonic() - t0))
+        except (Fail, subprocess.TimeoutExpired, AssertionError) as e:
+            failed += 1
+            print("FAIL %s: %s" % (n, e))
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,32 @@
+# Integration tests of the wifiprov CLI (tests/cli): the real binary as a process, against
+# a scripted security-0 device (fake_*) or the real wifiprovd with simulated Wi-Fi (daemon_*).
+# One ctest entry per case, label integration.
+if(TARGET wifiprov_cli)
+  find_package(Python3 COMPONENTS Interpreter)
+  if(NOT Python3_Interpreter_FOUND)
+    message(WARNING "python3 not found: the wifiprov CLI tests are not registered")
+    return()
+  endif()
+  set(WIFIPROV_CLI_CASES
+    usage_no_args usage_help_lists_exit_codes usage_errors transport_refused
+    gencred_format gencred_salt_len_and_aliases gencred_incompatible gencred_out_file qr_render
+    fake_http_cookie_keepalive fake_sec_autodetect_nonjson fake_transport_dropped fake_transport_http_status
+    fake_provision_json_progress fake_poll_latency fake_provision_wifi_failures fake_provision_timeout
+    fake_debug_hides_secrets fake_secret_sources fake_esp_prov_invocation fake_custom_and_version
+    fake_scan_table_and_json fake_interactive_select fake_interactive_open_network fake_console_transport)
+  set(WIFIPROV_CLI_DAEMON_CASES
+    daemon_provision_sec0 daemon_provision_sec1 daemon_provision_sec2 daemon_sec2_patch0
+    daemon_wrong_pop daemon_wrong_password daemon_wrong_passphrase daemon_unknown_ssid
+    daemon_scan daemon_status daemon_reset_after_failure daemon_reprov daemon_custom daemon_version
+    daemon_esp_prov_aliases daemon_interactive daemon_console_relay daemon_gencred_verifier_file
+    daemon_timeout)
+  set(_cli_args --wifiprov $<TARGET_FILE:wifiprov_cli>)
+  if(TARGET wifiprovd)
+    list(APPEND _cli_args --wifiprovd $<TARGET_FILE:wifiprovd>)
+    list(APPEND WIFIPROV_CLI_CASES ${WIFIPROV_CLI_DAEMON_CASES})
+  endif()
+  foreach(c ${WIFIPROV_CLI_CASES})
+    add_test(NAME cli.${c} COMMAND ${Python3_EXECUTABLE} ${CMAKE_SOURCE_DIR}/tests/cli/cli_test.py ${_cli_args} ${c})
+    set_tests_properties(cli.${c} PROPERTIES LABELS integration TIMEOUT 60)
+  endforeach()
+endif()
