@@ -1,0 +1,32 @@
+# Real Wi-Fi backends (NetworkManager, wpa_supplicant, auto) and the virtual radio lab.
+#
+# The backends are also built into wifiprov_linux (src/wifi/*.c) for the daemon; the lab's
+# driver and the unit tests link a library of just these files, so they build even while
+# other Linux-only parts are in flux.
+pkg_check_modules(RADIOLAB_SYSTEMD REQUIRED IMPORTED_TARGET libsystemd)
+find_library(RADIOLAB_WPA_CLIENT_LIB wpa_client REQUIRED)
+set(WIFIPROV_BACKEND_SRCS
+  ${CMAKE_SOURCE_DIR}/src/wifi/wpa.c
+  ${CMAKE_SOURCE_DIR}/src/wifi/nm.c
+  ${CMAKE_SOURCE_DIR}/src/wifi/auto.c
+  ${CMAKE_SOURCE_DIR}/src/wifi/wifiutil.c
+  ${CMAKE_SOURCE_DIR}/src/wifi/wifiutil_os.c)
+add_library(wifiprov_wifi_backends STATIC ${WIFIPROV_BACKEND_SRCS})
+target_compile_definitions(wifiprov_wifi_backends PRIVATE _GNU_SOURCE)
+target_link_libraries(wifiprov_wifi_backends PUBLIC wifiprov_internal PkgConfig::RADIOLAB_SYSTEMD
+                      ${RADIOLAB_WPA_CLIENT_LIB})
+
+# The lab's backend driver (run inside the qemu guest by tests/radiolab/run.sh).
+add_executable(wifiprov_lab_driver ${CMAKE_SOURCE_DIR}/tests/radiolab/backend_driver.c)
+target_link_libraries(wifiprov_lab_driver PRIVATE wifiprov_wifi_backends)
+
+# Parsing and mapping helpers of the backends (no radio needed).
+wifiprov_unit_test(test_wifiutil
+  SOURCES ${CMAKE_SOURCE_DIR}/tests/unit/test_wifiutil.c
+  LIBS wifiprov_wifi_backends
+  CASES freq_to_channel auth_from_wpa_flags auth_from_nm auth_from_key_mgmt nm_strength
+        ssid_unescape parse_mac scan_line scan_results kv)
+
+# The whole lab as one ctest entry (label lab: excluded from the normal runs).
+add_test(NAME radiolab COMMAND ${CMAKE_SOURCE_DIR}/tests/radiolab/run.sh ${CMAKE_BINARY_DIR})
+set_tests_properties(radiolab PROPERTIES LABELS lab TIMEOUT 900)
