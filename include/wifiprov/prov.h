@@ -119,13 +119,17 @@ struct wifiprov_prov;
 
 /* @return 0, WIFIPROV_ERR_INVAL, WIFIPROV_ERR_NOMEM. Registers the endpoints and "wifi_scan". */
 int wifiprov_prov_new(const struct wifiprov_prov_config *cfg, struct wifiprov_prov **out);
-/* Unregisters the endpoints and wipes staged credentials. Accepts NULL. */
+/* Unregisters the endpoints and wipes staged credentials. Accepts NULL. Free it before the device. */
 void wifiprov_prov_free(struct wifiprov_prov *p);
 
 /* Enters STARTED (event STARTED). */
 int wifiprov_prov_start(struct wifiprov_prov *p);
 /* Stops the service now: ENDED, event END. */
 int wifiprov_prov_stop(struct wifiprov_prov *p);
+/* Back to STARTED after a failure, as prov-ctrl Reset does (ESP-IDF's
+ * wifi_prov_mgr_reset_sm_state_on_failure): the backend forgets the failed network, event RESET.
+ * @return 0, WIFIPROV_ERR_INVAL, WIFIPROV_ERR_STATE (not in FAIL). */
+int wifiprov_prov_reset(struct wifiprov_prov *p);
 /* Back to STARTED after success or end (SIGUSR1 / --reprovision): Reprov without a client. */
 int wifiprov_prov_reprovision(struct wifiprov_prov *p);
 enum wifiprov_prov_state wifiprov_prov_get_state(const struct wifiprov_prov *p);

@@ -471,6 +471,11 @@ int wifiprov__prov_ctrl_reset(struct wifiprov_prov *p)
     return 0;
 }
 
+int wifiprov_prov_reset(struct wifiprov_prov *p)
+{
+    return p ? wifiprov__prov_ctrl_reset(p) : WIFIPROV_ERR_INVAL;
+}
+
 int wifiprov__prov_ctrl_reprov(struct wifiprov_prov *p)
 {
     if (!p->cfg.no_auto_stop || p->state != WIFIPROV_PROV_STATE_SUCCESS)

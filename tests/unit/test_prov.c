@@ -566,6 +566,25 @@ static void fail_reset_retry_success(void **state)
     assert_int_equal(f->wifi.n_forget, 1);
 }
 
+static void reset_api(void **state)
+{
+    struct fx *f = *state;
+
+    start(f);
+    assert_int_equal(wifiprov_prov_reset(f->prov), WIFIPROV_ERR_STATE);
+    assert_int_equal(wifiprov_prov_reset(NULL), WIFIPROV_ERR_INVAL);
+    set_and_apply(f);
+    assert_int_equal(wifiprov_prov_reset(f->prov), WIFIPROV_ERR_STATE);
+    wifi_failed(f, WIFIPROV_FAIL_REASON_NETWORK_NOT_FOUND);
+    assert_int_equal(wifiprov_prov_reset(f->prov), 0);
+    assert_int_equal(wifiprov_prov_get_state(f->prov), WIFIPROV_PROV_STATE_STARTED);
+    assert_int_equal(f->events[f->n_events - 1], WIFIPROV_PROV_EVENT_RESET);
+    assert_int_equal(f->wifi.n_forget, 1);
+    expect(f, WIFIPROV_EP_CONFIG, GET_STATUS, R_FAILED_NOT_FOUND);
+    set_and_apply(f);
+    assert_int_equal(f->wifi.n_connect, 2);
+}
+
 static void ctrl_reset_wrong_states(void **state)
 {
     struct fx *f = *state;
@@ -1035,6 +1054,7 @@ int main(int argc, char **argv)
         cmocka_unit_test_setup_teardown(fail_attempts_then_success, setup, teardown),
         cmocka_unit_test_setup_teardown(fail_connect_call, setup, teardown),
         cmocka_unit_test_setup_teardown(fail_reset_retry_success, setup, teardown),
+        cmocka_unit_test_setup_teardown(reset_api, setup, teardown),
         cmocka_unit_test_setup_teardown(ctrl_reset_wrong_states, setup, teardown),
         cmocka_unit_test_setup_teardown(stale_events_ignored, setup, teardown),
         cmocka_unit_test_setup_teardown(autostop_timeout, setup, teardown),
