@@ -646,6 +646,303 @@ def fake_console_transport():
 
 
 # ---------------------------------------------------------------------------
+# Against the real wifiprovd (simulated Wi-Fi)
+# ---------------------------------------------------------------------------
+
+NETWORKS = [
+    {"ssid": "TestNet", "bssid": "aa:bb:cc:dd:ee:01", "channel": 6, "rssi": -40, "auth": "wpa2_psk",
+     "passphrase": "correct-horse", "connect_ms": 200, "ip": "10.1.2.3"},
+    {"ssid": "OpenNet", "bssid": "aa:bb:cc:dd:ee:02", "channel": 1, "rssi": -70, "auth": "open",
+     "connect_ms": 100, "ip": "10.1.2.4"},
+    {"ssid": "MidNet", "bssid": "aa:bb:cc:dd:ee:03", "channel": 11, "rssi": -55, "auth": "wpa2_psk",
+     "passphrase": "middle-pass", "connect_ms": 100, "ip": "10.1.2.5"},
+    {"ssid": "SlowNet", "bssid": "aa:bb:cc:dd:ee:04", "channel": 3, "rssi": -80, "auth": "wpa2_psk",
+     "passphrase": "slow-pass-1", "connect_ms": 20000, "ip": "10.1.2.6"},
+]
+SEC2 = ["--username", "wifiprov", "--password", "abcd1234"]
+
+
+class Daemon:
+    """wifiprovd --wifi sim on 127.0.0.1:<free port>; killed on exit."""
+
+    def __init__(self, security, extra=(), auto_stop=0, attempts=2):
+        if not WIFIPROVD:
+            raise Fail("wifiprovd was not given (--wifiprovd)")
+        self.dir = tempfile.mkdtemp(prefix="wifiprov-cli-")
+        net = os.path.join(self.dir, "sim.json")
+        with open(net, "w") as f:
+            json.dump(NETWORKS, f)
+        self.log_path = os.path.join(self.dir, "wifiprovd.log")
+        args = [WIFIPROVD, "--transport", "http", "--listen", "127.0.0.1:0", "--security", str(security),
+                "--wifi", "sim", "--sim-config", net, "--sim-scan-ms", "100", "--state-dir", self.dir,
+                "--auto-stop", str(auto_stop), "--connect-attempts", str(attempts), "--no-qr"] + list(extra)
+        self.log = open(self.log_path, "w")
+        self.proc = subprocess.Popen(args, stdout=self.log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+        end = time.monotonic() + 10
+        self.port = None
+        while time.monotonic() < end:
+            text = open(self.log_path).read()
+            m = re.search(r"listening on 127\.0\.0\.1:(\d+)", text)
+            if m and "Provisioning started" in text:
+                self.port = int(m.group(1))
+                break
+            if self.proc.poll() is not None:
+                break
+            time.sleep(0.02)
+        if not self.port:
+            self.close()
+            raise Fail("wifiprovd did not start:\n" + open(self.log_path).read())
+
+    def addr(self):
+        return ["--address", "127.0.0.1:%d" % self.port]
+
+    def close(self):
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(5)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self.log.close()
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *a):
+        self.close()
+
+
+def provision_ok(d, creds, ssid="TestNet", passphrase="correct-horse", extra=()):
+    obj, progress, err = run_json(["provision", "--ssid", ssid, "--passphrase", passphrase] + creds + d.addr()
+                                  + list(extra), 0)
+    net = [n for n in NETWORKS if n["ssid"] == ssid][0]
+    check(obj["state"] == "connected" and obj["ssid"] == ssid, obj)
+    check(obj["ip"] == net["ip"] and obj["bssid"] == net["bssid"] and obj["channel"] == net["channel"], obj)
+    return obj, progress
+
+
+@case
+def daemon_provision_sec0():
+    with Daemon(0) as d:
+        obj, _ = provision_ok(d, [])
+        check(obj["security"] == 0, obj)
+
+
+@case
+def daemon_provision_sec1():
+    with Daemon(1, ["--pop", "abcd1234"]) as d:
+        obj, _ = provision_ok(d, ["--pop", "abcd1234"])
+        check(obj["security"] == 1, obj)
+
+
+@case
+def daemon_provision_sec2():
+    with Daemon(2, ["--sec2-username", "wifiprov", "--sec2-password", "abcd1234"]) as d:
+        obj, progress = provision_ok(d, SEC2, extra=["--progress"])
+        check(obj["security"] == 2, "security %r: must come from prov.sec_ver" % obj.get("security"))
+        events = [json.loads(l)["event"] for l in progress]
+        check(events[0] == "session" and "applied" in events and events[-1] == "wifi", events)
+        # The device keeps answering: status in a new session says connected too.
+        obj2, _, _ = run_json(["status"] + SEC2 + d.addr(), 0)
+        check(obj2["state"] == "connected" and obj2["ip"] == "10.1.2.3", obj2)
+
+
+@case
+def daemon_wrong_pop():
+    with Daemon(1, ["--pop", "abcd1234"]) as d:
+        obj, _, _ = run_json(["provision", "--ssid", "TestNet", "--passphrase", "correct-horse", "--pop",
+                              "wrong-pop"] + d.addr(), 4)
+        check(obj["error"] == "auth" and "proof of possession" in obj["message"], obj)
+        rc, out, err = run(["status", "--pop", "nope"] + d.addr())
+        check(rc == 4, "text mode: exit %d %s" % (rc, err))
+
+
+@case
+def daemon_wrong_password():
+    with Daemon(2, ["--sec2-username", "wifiprov", "--sec2-password", "abcd1234"]) as d:
+        obj, _, _ = run_json(["status", "--username", "wifiprov", "--password", "abcd1235"] + d.addr(), 4)
+        check(obj["error"] == "auth" and "password" in obj["message"], obj)
+        obj, _, _ = run_json(["status", "--username", "someoneelse", "--password", "abcd1234"] + d.addr(), 4)
+        obj, _, _ = run_json(["status"] + SEC2 + d.addr(), 0)
+
+
+@case
+def daemon_wrong_passphrase():
+    with Daemon(2, ["--sec2-username", "wifiprov", "--sec2-password", "abcd1234"]) as d:
+        obj, progress, _ = run_json(["provision", "--ssid", "TestNet", "--passphrase", "wrong-horse", "--progress"]
+                                    + SEC2 + d.addr(), 5)
+        check(obj["error"] == "wifi" and obj["reason"] == "AuthError", obj)
+        check("passphrase" in obj["message"], obj["message"])
+        wifi = [json.loads(l) for l in progress if json.loads(l)["event"] == "wifi"]
+        check(any("attempts_remaining" in e for e in wifi), "attempts remaining not reported: %s" % wifi)
+        # Apply is one-shot until Reset (P18): a device error with advice, not a hang.
+        obj, _, _ = run_json(["provision", "--ssid", "TestNet", "--passphrase", "correct-horse"] + SEC2 + d.addr(), 7)
+        check(obj["error"] == "device" and "reset" in obj["message"], obj)
+        obj, _, _ = run_json(["status"] + SEC2 + d.addr(), 0)
+        check(obj["state"] == "failed" and obj["reason"] == "AuthError", obj)
+
+
+@case
+def daemon_unknown_ssid():
+    with Daemon(0) as d:
+        obj, _, _ = run_json(["provision", "--ssid", "NoSuchNet", "--passphrase", "whatever1"] + d.addr(), 5)
+        check(obj["error"] == "wifi" and obj["reason"] == "NetworkNotFound", obj)
+        check("SSID" in obj["message"], obj["message"])
+
+
+@case
+def daemon_scan():
+    with Daemon(2, ["--sec2-username", "wifiprov", "--sec2-password", "abcd1234"]) as d:
+        obj, _, _ = run_json(["scan"] + SEC2 + d.addr(), 0)
+        nets = obj["networks"]
+        want = sorted(NETWORKS, key=lambda n: -n["rssi"])
+        check([n["ssid"] for n in nets] == [n["ssid"] for n in want], [n["ssid"] for n in nets])
+        for got, exp in zip(nets, want):
+            check(got["bssid"] == exp["bssid"] and got["channel"] == exp["channel"] and got["rssi"] == exp["rssi"],
+                  (got, exp))
+        check(nets[1]["auth"] == "WPA2_PSK" and [n for n in nets if n["ssid"] == "OpenNet"][0]["auth"] == "Open",
+              nets)
+        rc, out, err = run(["scan"] + SEC2 + d.addr())
+        rows = [l for l in out.splitlines() if l.startswith("[")]
+        check(rc == 0 and len(rows) == len(NETWORKS) and "TestNet" in rows[0], out)
+
+
+@case
+def daemon_status():
+    with Daemon(1) as d:  # security 1 without PoP: no_pop
+        obj, _, err = run_json(["status", "--pop", "ignored"] + d.addr(), 0)
+        check(obj["state"] in ("disconnected", "connecting"), obj)
+        provision_ok(d, [], ssid="OpenNet", passphrase="")
+        t0 = time.monotonic()
+        obj, _, _ = run_json(["status"] + d.addr(), 0)
+        took = time.monotonic() - t0
+        check(obj["state"] == "connected" and obj["ip"] == "10.1.2.4", obj)
+        print("status took %.0f ms" % (took * 1000))
+
+
+@case
+def daemon_reset_after_failure():
+    with Daemon(2, ["--sec2-username", "wifiprov", "--sec2-password", "abcd1234"]) as d:
+        obj, _, _ = run_json(["reset"] + SEC2 + d.addr(), 7)
+        check(obj["error"] == "device", obj)
+        run_json(["provision", "--ssid", "TestNet", "--passphrase", "wrong-horse"] + SEC2 + d.addr(), 5)
+        run_json(["reset"] + SEC2 + d.addr(), 0)
+        provision_ok(d, SEC2)
+
+
+@case
+def daemon_reprov():
+    with Daemon(0) as d:
+        provision_ok(d, [], ssid="MidNet", passphrase="middle-pass")
+        run_json(["reprov"] + d.addr(), 0)
+        provision_ok(d, [], ssid="TestNet")
+    with Daemon(0, auto_stop=30) as d:
+        run_json(["reprov"] + d.addr(), 7)
+
+
+@case
+def daemon_custom():
+    with Daemon(1, ["--pop", "abcd1234", "--custom-data-command", "tr a-z A-Z"]) as d:
+        obj, _, _ = run_json(["custom", "--custom-data", "hello device", "--pop", "abcd1234"] + d.addr(), 0)
+        check(obj["reply"] == "HELLO DEVICE", obj)
+        rc, out, err = run(["custom", "--pop", "abcd1234"] + d.addr(), stdin_data=b"from stdin")
+        check(rc == 0 and out.strip() == "FROM STDIN", (rc, out, err))
+        # provision sends it first, then the Wi-Fi config
+        obj, progress = provision_ok(d, ["--pop", "abcd1234", "--custom-data", "abc", "--progress"])
+        ev = [json.loads(l) for l in progress]
+        cd = [e for e in ev if e["event"] == "custom_data"]
+        check(cd and bytes.fromhex(cd[0]["reply_hex"]) == b"ABC", ev)
+        check([e["event"] for e in ev].index("custom_data") < [e["event"] for e in ev].index("applied"), ev)
+
+
+@case
+def daemon_version():
+    with Daemon(1) as d:
+        obj, _, _ = run_json(["version"] + d.addr(), 0)
+        check(obj["json"] and obj["ver"] == "v1.1" and obj["sec_ver"] == 1 and obj["sec_patch_ver"] == 0, obj)
+        check("no_pop" in obj["caps"] and "wifi_scan" in obj["caps"], obj["caps"])
+        check(json.loads(obj["raw"])["prov"]["sec_ver"] == 1, obj["raw"])
+
+
+@case
+def daemon_esp_prov_aliases():
+    with Daemon(2, ["--sec2-username", "wifiprov", "--sec2-password", "abcd1234"]) as d:
+        sn = "127.0.0.1:%d" % d.port
+        rc, out, err = run(["--transport", "softap", "--service_name", sn, "--sec_ver", "2", "--sec2_username",
+                            "wifiprov", "--sec2_pwd", "abcd1234", "--proto_ver", "v1.1", "--ssid", "TestNet",
+                            "--passphrase", "correct-horse", "--verbose"])
+        check(rc == 0, "exit %d: %s" % (rc, err))
+        check("Session Established" in err and "Verified protocol version" in err, err)
+        check("abcd1234" not in out + err and "correct-horse" not in out + err, "secret printed with --verbose")
+        # Without --sec_ver: wifiprov reads prov.sec_ver (esp_prov would pick 1 and fail).
+        rc, out, err = run(["--transport", "httpd", "--service_name", sn, "--sec2_username", "wifiprov",
+                            "--sec2_pwd", "abcd1234", "--json", "status"])
+        check(rc == 0 and json.loads(out)["security"] == 2, (rc, out, err))
+
+
+@case
+def daemon_interactive():
+    with Daemon(2, ["--sec2-username", "wifiprov", "--sec2-password", "abcd1234"]) as d:
+        p = Pty(["provision", "--username", "wifiprov"] + d.addr())
+        try:
+            p.expect(rb"SRP6a Password required: ")
+            p.send("abcd1234\n")
+            p.expect(rb"S\.N\.\s+SSID\s+BSSID\s+CHN\s+RSSI\s+AUTH")
+            m = p.expect(rb"\[\s*(\d+)\] TestNet ")
+            idx = m.group(1).decode()
+            p.expect(rb"Select AP by number \(0 to rescan\) : ")
+            p.send(idx + "\n")
+            p.expect(rb"Enter passphrase for TestNet : ")
+            p.send("correct-horse\n")
+            p.expect(rb"Connected to TestNet")
+            p.expect(rb"10\.1\.2\.3")
+            rc = p.wait()
+            check(rc == 0, "exit %d" % rc)
+            check(b"correct-horse" not in p.buf and b"abcd1234" not in p.buf, "secret echoed")
+        finally:
+            p.close()
+
+
+@case
+def daemon_console_relay():
+    with Daemon(2, ["--sec2-username", "wifiprov", "--sec2-password", "abcd1234"]) as d:
+        rc, out, err, relay = run_console(["provision", "--ssid", "TestNet", "--passphrase", "correct-horse", "--json",
+                                           "--timeout", "20"] + SEC2, d.port)
+        check(rc == 0, "exit %d: %s %s" % (rc, out, err))
+        obj = json.loads(out[-1].replace("Enter device->client msg : ", ""))
+        check(obj["state"] == "connected" and obj["ip"] == "10.1.2.3" and obj["security"] == 2, obj)
+        check(relay.seen[:3] == ["proto-ver", "prov-session", "prov-session"], relay.seen)
+
+
+@case
+def daemon_gencred_verifier_file():
+    tmp = tempfile.mkdtemp(prefix="wifiprov-cli-")
+    try:
+        vf = os.path.join(tmp, "verifier.json")
+        rc, out, err = run(["gen-cred", "--username", "factory", "--password", "long-device-password", "--out", vf])
+        check(rc == 0, "gen-cred: exit %d %s" % (rc, err))
+        with Daemon(2, ["--sec2-verifier-file", vf]) as d:
+            creds = ["--username", "factory", "--password", "long-device-password"]
+            provision_ok(d, creds)
+            obj, _, _ = run_json(["status", "--username", "factory", "--password", "wrong"] + d.addr(), 4)
+    finally:
+        shutil.rmtree(tmp)
+
+
+@case
+def daemon_timeout():
+    with Daemon(0) as d:
+        t0 = time.monotonic()
+        obj, _, _ = run_json(["provision", "--ssid", "SlowNet", "--passphrase", "slow-pass-1", "--timeout", "1.5"]
+                             + d.addr(), 6)
+        took = time.monotonic() - t0
+        check(obj["error"] == "timeout", obj)
+        check(1.4 <= took < 3, "took %.2f s with --timeout 1.5" % took)
+
+
+# ---------------------------------------------------------------------------
 
 def main():
     global WIFIPROV, WIFIPROVD
