@@ -16,6 +16,40 @@
 #include "wifi_ctrl.pb-c.h"
 #include "wifi_scan.pb-c.h"
 
+/* The library's allocator for unpacking, remembering whether it ran out (NOMEM rather than PROTO). */
+struct unpack_alloc {
+    ProtobufCAllocator a;
+    bool failed;
+};
+
+static void *unpack_alloc_fn(void *ctx, size_t n)
+{
+    struct unpack_alloc *u = ctx;
+    void *p = wifiprov__malloc(n);
+
+    if (!p)
+        u->failed = true;
+    return p;
+}
+
+static void unpack_free_fn(void *ctx, void *p)
+{
+    wifiprov__free(p);
+}
+
+static void unpack_alloc_init(struct unpack_alloc *u)
+{
+    u->a.alloc = unpack_alloc_fn;
+    u->a.free = unpack_free_fn;
+    u->a.allocator_data = u;
+    u->failed = false;
+}
+
+static int unpack_error(const struct unpack_alloc *u)
+{
+    return u->failed ? WIFIPROV_ERR_NOMEM : WIFIPROV_ERR_PROTO;
+}
+
 static int pack_reply(const ProtobufCMessage *msg, uint8_t *out, size_t out_cap, size_t *out_len)
 {
     size_t n = protobuf_c_message_get_packed_size(msg);
@@ -114,6 +148,7 @@ int wifiprov__prov_config_handler(void *ctx, const struct wifiprov_request *req,
                                   size_t *out_len)
 {
     struct wifiprov_prov *p = ctx;
+    struct unpack_alloc ua;
     WiFiConfigPayload *in = NULL;
     WiFiConfigPayload resp = WI_FI_CONFIG_PAYLOAD__INIT;
     RespSetConfig rs = RESP_SET_CONFIG__INIT;
@@ -122,10 +157,13 @@ int wifiprov__prov_config_handler(void *ctx, const struct wifiprov_request *req,
 
     if (!wifiprov__prov_serving(p))
         goto out;
-    r = WIFIPROV_ERR_PROTO;
-    in = wi_fi_config_payload__unpack(wifiprov__pb_allocator(), req->len, req->data);
-    if (!in)
+    unpack_alloc_init(&ua);
+    in = wi_fi_config_payload__unpack(&ua.a, req->len, req->data);
+    if (!in) {
+        r = unpack_error(&ua);
         goto out;
+    }
+    r = WIFIPROV_ERR_PROTO;
     switch ((int)in->msg) {
     case WI_FI_CONFIG_MSG_TYPE__TypeCmdGetStatus:
         r = get_status(p, out, out_cap, out_len);
@@ -159,7 +197,7 @@ out:
         if (in->payload_case == WI_FI_CONFIG_PAYLOAD__PAYLOAD_CMD_SET_CONFIG && in->cmd_set_config &&
             in->cmd_set_config->passphrase.data)
             wifiprov_memzero(in->cmd_set_config->passphrase.data, in->cmd_set_config->passphrase.len);
-        wi_fi_config_payload__free_unpacked(in, wifiprov__pb_allocator());
+        wi_fi_config_payload__free_unpacked(in, &ua.a);
     }
     return r;
 }
@@ -260,6 +298,7 @@ int wifiprov__prov_scan_handler(void *ctx, const struct wifiprov_request *req, u
                                 size_t *out_len)
 {
     struct wifiprov_prov *p = ctx;
+    struct unpack_alloc ua;
     WiFiScanPayload *in = NULL;
     WiFiScanPayload resp = WI_FI_SCAN_PAYLOAD__INIT;
     RespScanStart rstart = RESP_SCAN_START__INIT;
@@ -269,10 +308,13 @@ int wifiprov__prov_scan_handler(void *ctx, const struct wifiprov_request *req, u
 
     if (!wifiprov__prov_serving(p))
         goto out;
-    r = WIFIPROV_ERR_PROTO;
-    in = wi_fi_scan_payload__unpack(wifiprov__pb_allocator(), req->len, req->data);
-    if (!in)
+    unpack_alloc_init(&ua);
+    in = wi_fi_scan_payload__unpack(&ua.a, req->len, req->data);
+    if (!in) {
+        r = unpack_error(&ua);
         goto out;
+    }
+    r = WIFIPROV_ERR_PROTO;
     resp.msg = (WiFiScanMsgType)(in->msg + 1);
     switch ((int)in->msg) {
     case WI_FI_SCAN_MSG_TYPE__TypeCmdScanStart:
@@ -304,7 +346,7 @@ int wifiprov__prov_scan_handler(void *ctx, const struct wifiprov_request *req, u
     }
 out:
     if (in)
-        wi_fi_scan_payload__free_unpacked(in, wifiprov__pb_allocator());
+        wi_fi_scan_payload__free_unpacked(in, &ua.a);
     return r;
 }
 
@@ -314,6 +356,7 @@ int wifiprov__prov_ctrl_handler(void *ctx, const struct wifiprov_request *req, u
                                 size_t *out_len)
 {
     struct wifiprov_prov *p = ctx;
+    struct unpack_alloc ua;
     WiFiCtrlPayload *in = NULL;
     WiFiCtrlPayload resp = WI_FI_CTRL_PAYLOAD__INIT;
     RespCtrlReset rreset = RESP_CTRL_RESET__INIT;
@@ -322,10 +365,13 @@ int wifiprov__prov_ctrl_handler(void *ctx, const struct wifiprov_request *req, u
 
     if (!wifiprov__prov_serving(p))
         goto out;
-    r = WIFIPROV_ERR_PROTO;
-    in = wi_fi_ctrl_payload__unpack(wifiprov__pb_allocator(), req->len, req->data);
-    if (!in)
+    unpack_alloc_init(&ua);
+    in = wi_fi_ctrl_payload__unpack(&ua.a, req->len, req->data);
+    if (!in) {
+        r = unpack_error(&ua);
         goto out;
+    }
+    r = WIFIPROV_ERR_PROTO;
     switch ((int)in->msg) {
     case WI_FI_CTRL_MSG_TYPE__TypeCmdCtrlReset:
         if (wifiprov__prov_ctrl_reset(p) < 0) {
@@ -354,6 +400,6 @@ int wifiprov__prov_ctrl_handler(void *ctx, const struct wifiprov_request *req, u
     }
 out:
     if (in)
-        wi_fi_ctrl_payload__free_unpacked(in, wifiprov__pb_allocator());
+        wi_fi_ctrl_payload__free_unpacked(in, &ua.a);
     return r;
 }

@@ -797,6 +797,92 @@ static void lifecycle(void **state)
     assert_string_equal(wifiprov_prov_event_to_string(WIFIPROV_PROV_EVENT_CRED_FAIL), "cred-fail");
 }
 
+/* ---- allocation failures --------------------------------------------- */
+
+static long alloc_budget = -1; /* allocations left before failing; -1 = unlimited */
+static long alloc_count;
+
+static bool alloc_allowed(void)
+{
+    alloc_count++;
+    if (alloc_budget < 0)
+        return true;
+    if (alloc_budget == 0)
+        return false;
+    alloc_budget--;
+    return true;
+}
+
+static void *fail_malloc(size_t n)
+{
+    return alloc_allowed() ? malloc(n) : NULL;
+}
+
+static void *fail_calloc(size_t n, size_t size)
+{
+    return alloc_allowed() ? calloc(n, size) : NULL;
+}
+
+static void *fail_realloc(void *p, size_t n)
+{
+    return alloc_allowed() ? realloc(p, n) : NULL;
+}
+
+static const struct wifiprov_allocator failing = {fail_malloc, fail_calloc, fail_realloc, free};
+
+/* Every allocation of wifiprov_prov_new and of each request fails in turn: an error, never a crash or a
+ * leak (ASan checks the leaks), and the manager keeps working once memory is back. */
+static void alloc_failures(void **state)
+{
+    struct fx *f = *state;
+    size_t base = wifiprov_device_endpoint_count(f->dev);
+    static const char *const reqs[][2] = {
+        {WIFIPROV_EP_CONFIG, SETCONFIG_MYSSID}, {WIFIPROV_EP_CONFIG, GET_STATUS},
+        {WIFIPROV_EP_SCAN, SCAN_RESULT_0_2},    {WIFIPROV_EP_SCAN, SCAN_STATUS},
+        {WIFIPROV_EP_CTRL, CTRL_REPROV},
+    };
+    long n, total;
+    size_t i;
+    int r;
+
+    for (n = 0;; n++) {
+        alloc_budget = n;
+        wifiprov_set_allocator(&failing);
+        r = wifiprov_prov_new(&f->cfg, &f->prov);
+        wifiprov_set_allocator(NULL);
+        if (r == 0)
+            break;
+        assert_int_equal(r, WIFIPROV_ERR_NOMEM);
+        assert_null(f->prov);
+        assert_int_equal(wifiprov_device_endpoint_count(f->dev), base);
+        assert_true(n < 100);
+    }
+    assert_true(n >= 2);
+    assert_int_equal(wifiprov_prov_start(f->prov), 0);
+    expect(f, WIFIPROV_EP_SCAN, "5200", R_SCAN_START_OK);
+    scan_two(f);
+    for (i = 0; i < WIFIPROV_ARRAY_SIZE(reqs); i++) {
+        alloc_budget = -1;
+        alloc_count = 0;
+        wifiprov_set_allocator(&failing);
+        assert_int_equal(send_sid(f, 1, reqs[i][0], reqs[i][1]), 0);
+        wifiprov_set_allocator(NULL);
+        total = alloc_count;
+        assert_true(total > 0);
+        for (n = 0; n < total; n++) {
+            alloc_budget = n;
+            wifiprov_set_allocator(&failing);
+            r = send_sid(f, 1, reqs[i][0], reqs[i][1]);
+            wifiprov_set_allocator(NULL);
+            assert_int_equal(r, WIFIPROV_ERR_NOMEM);
+        }
+    }
+    alloc_budget = -1;
+    expect(f, WIFIPROV_EP_SCAN, SCAN_RESULT_0_2, R_SCAN_RESULT_0_2);
+    expect(f, WIFIPROV_EP_CONFIG, APPLY, R_APPLY_OK);
+    assert_memory_equal(f->wifi.last_connect.ssid, "myssid", 6);
+}
+
 /* ---- secrets in logs ------------------------------------------------- */
 
 struct log_capture {
@@ -1065,6 +1151,7 @@ int main(int argc, char **argv)
         cmocka_unit_test_setup_teardown(reprovision_api, setup, teardown),
         cmocka_unit_test_setup_teardown(lifecycle, setup, teardown),
         cmocka_unit_test_setup_teardown(no_passphrase_in_logs, setup, teardown),
+        cmocka_unit_test_setup_teardown(alloc_failures, setup, teardown),
         cmocka_unit_test_setup_teardown(scan_appendix_a1, setup, teardown),
         cmocka_unit_test_setup_teardown(scan_paging_rules, setup, teardown),
         cmocka_unit_test_setup_teardown(scan_sorted_and_capped, setup, teardown),
