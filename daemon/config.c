@@ -10,9 +10,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "transport/http.h"
 #include "wifiprov/common.h"
 #include "wifiprovd.h"
 
@@ -417,6 +419,15 @@ int wifiprovd_config_load(int argc, char **argv, struct wifiprovd_config *cfg)
     if (strcmp(cfg->transport, "http") != 0) {
         fprintf(stderr, "wifiprovd: transport '%s' is not available (only 'http')\n", cfg->transport);
         ret = -1;
+    }
+    {
+        struct sockaddr_storage ss;
+        size_t sl = 0;
+        if (wifiprov_httpd_parse_address(cfg->listen, &ss, &sl) != 0) {
+            fprintf(stderr, "wifiprovd: bad --listen address '%s' (want A.B.C.D:PORT or [IPV6]:PORT)\n",
+                    cfg->listen);
+            ret = -1;
+        }
     }
     if (cfg->security == 2) {
         bool dev = cfg->sec2_password != NULL;

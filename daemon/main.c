@@ -300,6 +300,8 @@ static int w_commit(void *ctx, const struct wifiprov_wifi_creds *creds)
     return 0;
 }
 
+#if !defined(WIFIPROV_HAVE_SIM) || !defined(WIFIPROV_HAVE_NM) || !defined(WIFIPROV_HAVE_WPA) || \
+    !defined(WIFIPROV_HAVE_AUTO)
 static int backend_unavailable(const char *name, const char *what)
 {
     wd_err("Wi-Fi backend '%s' is not available in this build (%s). Use --wifi sim to try wifiprovd with "
@@ -307,6 +309,7 @@ static int backend_unavailable(const char *name, const char *what)
            name, what);
     return WIFIPROVD_EXIT_USAGE;
 }
+#endif
 
 /* @return 0 or an exit code. */
 static int backend_create(struct daemon *d)

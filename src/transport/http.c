@@ -718,9 +718,11 @@ static void on_connection(void *cls, struct MHD_Connection *mc, void **socket_co
         if (c)
             c->mhd = mc;
         *socket_context = c;
+        wifiprov__dbg("http: connection opened");
         break;
     }
     case MHD_CONNECTION_NOTIFY_CLOSED:
+        wifiprov__dbg("http: connection closed");
         wifiprov__httpd_conn_free(h, *socket_context);
         *socket_context = NULL;
         break;

@@ -1,0 +1,21 @@
+# Integration tests: the real wifiprovd on loopback, driven by the library client over libcurl.
+if(TARGET wifiprovd)
+  pkg_check_modules(CURL REQUIRED IMPORTED_TARGET libcurl)
+  set(WIFIPROV_INTEGRATION_CASES
+    sec0_success sec1_success sec2_success sec2_verifier_file scan_paging custom_data_command
+    custom_data_failure wrong_pop wrong_sec2_password wrong_passphrase_reset network_not_found
+    reprov_after_success auto_stop restart_stored corrupt_state two_clients no_cookie_connection
+    bad_input captive_probes qr_outputs usage_errors)
+  wifiprov_unit_test(test_integration
+    SOURCES ${CMAKE_SOURCE_DIR}/tests/integration/test_daemon.c ${CMAKE_SOURCE_DIR}/tests/integration/itest.c
+    LABEL integration
+    LIBS PkgConfig::CURL
+    CASES ${WIFIPROV_INTEGRATION_CASES})
+  target_include_directories(test_integration PRIVATE ${CMAKE_SOURCE_DIR}/tests/integration)
+  target_compile_definitions(test_integration PRIVATE WIFIPROVD_PATH="$<TARGET_FILE:wifiprovd>")
+  add_dependencies(test_integration wifiprovd)
+  foreach(c ${WIFIPROV_INTEGRATION_CASES})
+    # Each case bounds its own waits (start 20 s, status 15 s, stop 10 s); this is the backstop.
+    set_tests_properties(test_integration.${c} PROPERTIES TIMEOUT 90)
+  endforeach()
+endif()

@@ -1,0 +1,792 @@
+/*
+ * Integration tests: the real wifiprovd binary on 127.0.0.1 (sim Wi-Fi backend,
+ * temporary state directory), driven by the library client over libcurl and by raw
+ * sockets. Every case kills its daemon in the teardown, also when it fails.
+ */
+#define _GNU_SOURCE
+#include <dirent.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <curl/curl.h>
+
+#include "itest.h"
+#include "testutil.h"
+
+#define SEC1_POP "abcd1234"
+#define SEC2_USER "wifiprov"
+#define SEC2_PASS "abcd1234"
+
+static const char *const sec0_args[] = {"--security", "0", NULL};
+static const char *const sec1_args[] = {"--security", "1", "--pop", SEC1_POP, NULL};
+static const char *const sec2_args[] = {"--security", "2", "--sec2-username", SEC2_USER, "--sec2-password",
+                                        SEC2_PASS, NULL};
+
+struct fixture {
+    struct itest_daemon d;
+    struct itest_client a, b;
+};
+
+static int setup(void **state)
+{
+    struct fixture *f = calloc(1, sizeof(*f));
+
+    if (!f)
+        return -1;
+    itest_daemon_init(&f->d);
+    *state = f;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    struct fixture *f = *state;
+
+    itest_client_close(&f->a);
+    itest_client_close(&f->b);
+    itest_daemon_cleanup(&f->d);
+    free(f);
+    return 0;
+}
+
+static void connect_client(struct itest_client *c, struct itest_daemon *d, enum wifiprov_security sec)
+{
+    itest_client_open(c, d);
+    switch (sec) {
+    case WIFIPROV_SECURITY_0:
+        itest_client_session(c, sec, NULL, NULL, NULL);
+        break;
+    case WIFIPROV_SECURITY_1:
+        itest_client_session(c, sec, SEC1_POP, NULL, NULL);
+        break;
+    case WIFIPROV_SECURITY_2:
+        itest_client_session(c, sec, NULL, SEC2_USER, SEC2_PASS);
+        break;
+    }
+    assert_int_equal(wifiprov_client_handshake(c->wc), 0);
+    assert_true(wifiprov_client_established(c->wc));
+}
+
+static void state_file_checks(const struct itest_daemon *d, const char *ssid_hex, bool has_passphrase)
+{
+    char path[PATH_MAX + 32];
+    struct stat sb;
+    char *text;
+    size_t len;
+    DIR *dir;
+    struct dirent *e;
+
+    snprintf(path, sizeof(path), "%s/state.json", d->state);
+    assert_int_equal(stat(path, &sb), 0);
+    assert_int_equal(sb.st_mode & 0777, 0600);
+    text = test_read_file(path, &len);
+    assert_non_null(strstr(text, ssid_hex));
+    assert_non_null(strstr(text, "\"backend\":\t\"sim\""));
+    assert_int_equal(strstr(text, "passphrase_hex") != NULL, has_passphrase);
+    free(text);
+    /* No temporary files are left next to it. */
+    dir = opendir(d->state);
+    assert_non_null(dir);
+    while ((e = readdir(dir)) != NULL) {
+        if (strcmp(e->d_name, ".") && strcmp(e->d_name, ".."))
+            assert_string_equal(e->d_name, "state.json");
+    }
+    closedir(dir);
+}
+
+/* The whole flow: handshake, custom data, credentials, connected; state stored. */
+static void provision_ok(void **state, const char *const *args, enum wifiprov_security sec)
+{
+    struct fixture *f = *state;
+    struct wifiprov_wifi_status st;
+    uint8_t resp[64];
+    size_t len = 0;
+
+    itest_daemon_start(&f->d, args, NULL);
+    connect_client(&f->a, &f->d, sec);
+    assert_true(itest_log_wait(&f->d, "Secured session established!", 5000));
+
+    /* Without --custom-data-command the endpoint answers "SUCCESS\0" (§8.5). */
+    assert_int_equal(wifiprov_client_request(f->a.wc, "custom-data", (const uint8_t *)"hello", 5, resp, sizeof(resp),
+                                             &len),
+                     0);
+    assert_int_equal(len, 8);
+    assert_memory_equal(resp, "SUCCESS\0", 8);
+    assert_true(itest_log_wait(&f->d, "Received data: hello", 5000));
+
+    itest_provision(&f->a, "HomeNetwork", "correct-horse");
+    itest_wait_status(&f->a, &st);
+    assert_int_equal(st.state, WIFIPROV_STA_STATE_CONNECTED);
+    assert_string_equal(st.ip4, "192.168.1.42");
+    assert_int_equal(st.ssid_len, 11);
+    assert_memory_equal(st.ssid, "HomeNetwork", 11);
+    assert_true(itest_log_wait(&f->d, "Received Wi-Fi credentials\n\tSSID : HomeNetwork\n\tPassword : ********", 5000));
+    assert_true(itest_log_wait(&f->d, "Provisioning successful", 5000));
+    assert_true(itest_log_wait(&f->d, "Connected with IP Address:192.168.1.42", 5000));
+    assert_false(itest_log_contains(&f->d, "correct-horse"));
+    itest_daemon_stop(&f->d);
+    state_file_checks(&f->d, "486f6d654e6574776f726b", true);
+}
+
+static void sec0_success(void **state)
+{
+    provision_ok(state, sec0_args, WIFIPROV_SECURITY_0);
+}
+
+static void sec1_success(void **state)
+{
+    provision_ok(state, sec1_args, WIFIPROV_SECURITY_1);
+}
+
+static void sec2_success(void **state)
+{
+    provision_ok(state, sec2_args, WIFIPROV_SECURITY_2);
+}
+
+/* Security 2 from a verifier file (docs/sec2-verifier-file.md), as gen-cred writes it. */
+static void sec2_verifier_file(void **state)
+{
+    struct fixture *f = *state;
+    uint8_t salt[16], verifier[WIFIPROV_SEC2_VERIFIER_LEN];
+    char salt_hex[33], ver_hex[2 * WIFIPROV_SEC2_VERIFIER_LEN + 1], path[PATH_MAX + 32];
+    char *json;
+    FILE *fp;
+    int err;
+    const char *args[] = {"--security", "2", "--sec2-verifier-file", path, NULL};
+    struct wifiprov_wifi_status st;
+    char *out;
+    size_t len;
+
+    err = wifiprov_sec2_gen_salt_verifier(SEC2_USER, SEC2_PASS, sizeof(salt), NULL, NULL, salt, verifier);
+    assert_true(err == 0 || err == WIFIPROV_ERR_BAD_CRED);
+    for (size_t i = 0; i < sizeof(salt); i++)
+        sprintf(salt_hex + 2 * i, "%02x", salt[i]);
+    for (size_t i = 0; i < sizeof(verifier); i++)
+        sprintf(ver_hex + 2 * i, "%02X", verifier[i]);
+    snprintf(path, sizeof(path), "%s/sec2.json", f->d.dir);
+    json = malloc(2048);
+    assert_non_null(json);
+    snprintf(json, 2048, "{\n  \"username\": \"%s\",\n  \"salt\": \"%s\",\n  \"verifier\": \"%s\"\n}\n", SEC2_USER,
+             salt_hex, ver_hex);
+    fp = fopen(path, "w");
+    assert_non_null(fp);
+    fputs(json, fp);
+    fclose(fp);
+    free(json);
+    chmod(path, 0600);
+
+    itest_daemon_start(&f->d, args, NULL);
+    connect_client(&f->a, &f->d, WIFIPROV_SECURITY_2);
+    itest_provision(&f->a, "CoffeeShop", "");
+    itest_wait_status(&f->a, &st);
+    assert_int_equal(st.state, WIFIPROV_STA_STATE_CONNECTED);
+    assert_string_equal(st.ip4, "10.0.0.23");
+    itest_daemon_stop(&f->d);
+    /* The QR code names the user but carries no password (production mode). */
+    out = test_read_file(f->d.out, &len);
+    assert_non_null(strstr(out, "{\"ver\":\"v1\",\"name\":\"PROV_"));
+    assert_non_null(strstr(out, "\"username\":\"" SEC2_USER "\",\"transport\":\"softap\"}"));
+    assert_null(strstr(out, "\"pop\""));
+    free(out);
+    assert_false(itest_log_contains(&f->d, "development mode"));
+    state_file_checks(&f->d, "436f6666656553686f70", false);
+}
+
+/* A blocking scan (held reply), then the results in pages of 2, strongest first. */
+static void scan_paging(void **state)
+{
+    static const char *const expect[] = {"HomeNetwork", "Office", "CoffeeShop", "Garden", "Attic"};
+    static const int32_t rssi[] = {-40, -55, -60, -70, -80};
+    struct fixture *f = *state;
+    struct wifiprov_scan_opts so = {.blocking = true, .period_ms = 120};
+    struct wifiprov_ap aps[4];
+    bool finished = false;
+    uint32_t count = 0, seen = 0;
+    int status = -1;
+    uint64_t t0;
+
+    itest_daemon_start(&f->d, sec2_args, NULL);
+    connect_client(&f->a, &f->d, WIFIPROV_SECURITY_2);
+    t0 = itest_now_ms();
+    assert_int_equal(wifiprov_client_scan_start(f->a.wc, &so, &status), 0);
+    /* The reply waited for the 200 ms scan. */
+    assert_true(itest_now_ms() - t0 >= 150);
+    assert_int_equal(wifiprov_client_scan_status(f->a.wc, &finished, &count, &status), 0);
+    assert_true(finished);
+    assert_int_equal(count, 5);
+    while (seen < count) {
+        size_t n = 0;
+        uint32_t want = count - seen < 2 ? count - seen : 2;
+        assert_int_equal(wifiprov_client_scan_result(f->a.wc, seen, want, aps, &n, &status), 0);
+        assert_int_equal(n, want);
+        for (size_t i = 0; i < n; i++) {
+            assert_int_equal(aps[i].ssid_len, strlen(expect[seen + i]));
+            assert_memory_equal(aps[i].ssid, expect[seen + i], aps[i].ssid_len);
+            assert_int_equal(aps[i].rssi, rssi[seen + i]);
+        }
+        seen += (uint32_t)n;
+    }
+    /* A non-blocking scan completes in the background. */
+    so.blocking = false;
+    assert_int_equal(wifiprov_client_scan_start(f->a.wc, &so, &status), 0);
+    t0 = itest_now_ms();
+    do {
+        assert_true(itest_now_ms() - t0 < 10000);
+        usleep(20000);
+        assert_int_equal(wifiprov_client_scan_status(f->a.wc, &finished, &count, &status), 0);
+    } while (!finished);
+    assert_int_equal(count, 5);
+    itest_daemon_stop(&f->d);
+}
+
+/* --custom-data-command: the request on stdin, stdout is the reply; failures drop the exchange. */
+static void custom_data_command(void **state)
+{
+    struct fixture *f = *state;
+    const char *args[] = {"--security", "1", "--pop", SEC1_POP, "--custom-data-command",
+                          "if grep -q fail; then exit 3; fi; echo -n got:", NULL};
+    const char *args2[] = {"--security", "2", "--sec2-username", SEC2_USER, "--sec2-password", SEC2_PASS,
+                           "--custom-data-command", "tr a-z A-Z", NULL};
+    uint8_t resp[128];
+    size_t len = 0;
+
+    itest_daemon_start(&f->d, args, NULL);
+    connect_client(&f->a, &f->d, WIFIPROV_SECURITY_1);
+    assert_int_equal(wifiprov_client_request(f->a.wc, "custom-data", (const uint8_t *)"ok", 2, resp, sizeof(resp),
+                                             &len),
+                     0);
+    assert_int_equal(len, 4);
+    assert_memory_equal(resp, "got:", 4);
+    itest_daemon_stop(&f->d);
+
+    itest_client_close(&f->a);
+    itest_daemon_start(&f->d, args2, NULL);
+    connect_client(&f->a, &f->d, WIFIPROV_SECURITY_2);
+    assert_int_equal(wifiprov_client_request(f->a.wc, "custom-data", (const uint8_t *)"hello world", 11, resp,
+                                             sizeof(resp), &len),
+                     0);
+    assert_int_equal(len, 11);
+    assert_memory_equal(resp, "HELLO WORLD", 11);
+    itest_daemon_stop(&f->d);
+}
+
+static void custom_data_failure(void **state)
+{
+    struct fixture *f = *state;
+    const char *args[] = {"--security", "2", "--sec2-username", SEC2_USER, "--sec2-password", SEC2_PASS,
+                          "--custom-data-command", "cat >/dev/null; exit 4", NULL};
+    uint8_t resp[64];
+    size_t len = 0;
+    struct wifiprov_wifi_status st;
+
+    itest_daemon_start(&f->d, args, NULL);
+    connect_client(&f->a, &f->d, WIFIPROV_SECURITY_2);
+    /* A failing command: no reply, the connection is closed. */
+    assert_int_equal(wifiprov_client_request(f->a.wc, "custom-data", (const uint8_t *)"x", 1, resp, sizeof(resp),
+                                             &len),
+                     WIFIPROV_ERR_TRANSPORT);
+    assert_true(itest_log_wait(&f->d, "custom-data command failed", 5000));
+    /* The daemon carries on: a new client provisions normally. */
+    itest_client_close(&f->a);
+    connect_client(&f->a, &f->d, WIFIPROV_SECURITY_2);
+    assert_int_equal(wifiprov_client_get_status(f->a.wc, &st), 0);
+    itest_daemon_stop(&f->d);
+}
+
+/* A wrong proof of possession: the device closes the connection at Cmd1. */
+static void wrong_pop(void **state)
+{
+    struct fixture *f = *state;
+    struct wifiprov_wifi_status st;
+    int err;
+
+    itest_daemon_start(&f->d, sec1_args, NULL);
+    itest_client_open(&f->a, &f->d);
+    itest_client_session(&f->a, WIFIPROV_SECURITY_1, "wrong-pop", NULL, NULL);
+    err = wifiprov_client_handshake(f->a.wc);
+    assert_true(err == WIFIPROV_ERR_AUTH || err == WIFIPROV_ERR_TRANSPORT);
+    assert_false(wifiprov_client_established(f->a.wc));
+    assert_int_not_equal(f->a.last_http_status, 200); /* no HTTP answer at all */
+    assert_true(itest_log_wait(&f->d, "incorrect username and/or PoP", 5000));
+    /* The right PoP still works. */
+    connect_client(&f->b, &f->d, WIFIPROV_SECURITY_1);
+    assert_int_equal(wifiprov_client_get_status(f->b.wc, &st), 0);
+    itest_daemon_stop(&f->d);
+}
+
+static void wrong_sec2_password(void **state)
+{
+    struct fixture *f = *state;
+    int err;
+
+    itest_daemon_start(&f->d, sec2_args, NULL);
+    itest_client_open(&f->a, &f->d);
+    itest_client_session(&f->a, WIFIPROV_SECURITY_2, NULL, SEC2_USER, "not-the-password");
+    err = wifiprov_client_handshake(f->a.wc);
+    assert_true(err == WIFIPROV_ERR_AUTH || err == WIFIPROV_ERR_TRANSPORT);
+    assert_true(itest_log_wait(&f->d, "incorrect username and/or PoP", 5000));
+    itest_daemon_stop(&f->d);
+}
+
+/* Wrong passphrase -> AuthError, Reset, right passphrase -> Connected, all in one session. */
+static void wrong_passphrase_reset(void **state)
+{
+    struct fixture *f = *state;
+    const char *args[] = {"--security", "1", "--pop", SEC1_POP, "--connect-attempts", "2", NULL};
+    struct wifiprov_wifi_status st;
+    int status = -1;
+
+    itest_daemon_start(&f->d, args, NULL);
+    connect_client(&f->a, &f->d, WIFIPROV_SECURITY_1);
+    itest_provision(&f->a, "Office", "wrong-staple");
+    itest_wait_status(&f->a, &st);
+    assert_int_equal(st.state, WIFIPROV_STA_STATE_FAILED);
+    assert_int_equal(st.fail_reason, WIFIPROV_FAIL_REASON_AUTH_ERROR);
+    assert_true(itest_log_wait(&f->d, "Provisioning failed!\n\tReason : Wi-Fi station authentication failed", 5000));
+    /* Apply again without Reset is refused (P18). */
+    assert_int_equal(wifiprov_client_apply_config(f->a.wc, &status), WIFIPROV_ERR_DEVICE);
+    assert_int_equal(status, 5);
+    assert_int_equal(wifiprov_client_ctrl_reset(f->a.wc, &status), 0);
+    itest_provision(&f->a, "Office", "battery-staple");
+    itest_wait_status(&f->a, &st);
+    assert_int_equal(st.state, WIFIPROV_STA_STATE_CONNECTED);
+    assert_int_equal(f->a.xfers > 0, 1);
+    assert_false(itest_log_contains(&f->d, "wrong-staple"));
+    assert_false(itest_log_contains(&f->d, "battery-staple"));
+    itest_daemon_stop(&f->d);
+}
+
+static void network_not_found(void **state)
+{
+    struct fixture *f = *state;
+    const char *args[] = {"--security", "0", "--connect-attempts", "1", NULL};
+    struct wifiprov_wifi_status st;
+
+    itest_daemon_start(&f->d, args, NULL);
+    connect_client(&f->a, &f->d, WIFIPROV_SECURITY_0);
+    itest_provision(&f->a, "NoSuchNetwork", "whatever-else");
+    itest_wait_status(&f->a, &st);
+    assert_int_equal(st.state, WIFIPROV_STA_STATE_FAILED);
+    assert_int_equal(st.fail_reason, WIFIPROV_FAIL_REASON_NETWORK_NOT_FOUND);
+    assert_true(itest_log_wait(&f->d, "Reason : Wi-Fi access-point not found", 5000));
+    itest_daemon_stop(&f->d);
+}
+
+/* --auto-stop 0: after success, Reprov returns to provisioning and new credentials apply. */
+static void reprov_after_success(void **state)
+{
+    struct fixture *f = *state;
+    const char *args[] = {"--security", "2", "--sec2-username", SEC2_USER, "--sec2-password", SEC2_PASS,
+                          "--auto-stop", "0", NULL};
+    struct wifiprov_wifi_status st;
+    int status = -1;
+
+    itest_daemon_start(&f->d, args, NULL);
+    connect_client(&f->a, &f->d, WIFIPROV_SECURITY_2);
+    itest_provision(&f->a, "HomeNetwork", "correct-horse");
+    itest_wait_status(&f->a, &st);
+    assert_int_equal(st.state, WIFIPROV_STA_STATE_CONNECTED);
+    /* It keeps running (no auto-stop). */
+    usleep(1500 * 1000);
+    assert_true(itest_daemon_wait(&f->d, 0) == false);
+    assert_int_equal(wifiprov_client_ctrl_reprov(f->a.wc, &status), 0);
+    itest_provision(&f->a, "Garden", "green-grass");
+    itest_wait_status(&f->a, &st);
+    assert_int_equal(st.state, WIFIPROV_STA_STATE_CONNECTED);
+    assert_int_equal(st.ssid_len, 6);
+    assert_memory_equal(st.ssid, "Garden", 6);
+    itest_daemon_stop(&f->d);
+    state_file_checks(&f->d, "47617264656e", true);
+}
+
+/* Default auto-stop: the daemon ends by itself, exit status 0. */
+static void auto_stop(void **state)
+{
+    struct fixture *f = *state;
+    struct wifiprov_wifi_status st;
+
+    itest_daemon_start(&f->d, sec0_args, NULL);
+    connect_client(&f->a, &f->d, WIFIPROV_SECURITY_0);
+    itest_provision(&f->a, "CoffeeShop", "");
+    itest_wait_status(&f->a, &st);
+    assert_int_equal(st.state, WIFIPROV_STA_STATE_CONNECTED);
+    assert_true(itest_daemon_wait(&f->d, 10000));
+    assert_int_equal(f->d.exit_status, 0);
+    assert_true(itest_log_contains(&f->d, "Provisioning end"));
+}
+
+/* A stored network: "Already provisioned", reconnect, idle; SIGUSR1 provisions again. */
+static void restart_stored(void **state)
+{
+    struct fixture *f = *state;
+    struct wifiprov_wifi_status st;
+
+    itest_daemon_start(&f->d, sec0_args, NULL);
+    connect_client(&f->a, &f->d, WIFIPROV_SECURITY_0);
+    itest_provision(&f->a, "HomeNetwork", "correct-horse");
+    itest_wait_status(&f->a, &st);
+    assert_int_equal(st.state, WIFIPROV_STA_STATE_CONNECTED);
+    assert_true(itest_daemon_wait(&f->d, 10000));
+    assert_int_equal(f->d.exit_status, 0);
+    itest_client_close(&f->a);
+
+    itest_daemon_start(&f->d, sec0_args, "Idle; send SIGUSR1");
+    assert_true(itest_log_contains(&f->d, "Already provisioned, starting Wi-Fi STA"));
+    assert_true(itest_log_wait(&f->d, "Connected with IP Address:192.168.1.42", 5000));
+    assert_false(itest_log_contains(&f->d, "Provisioning started"));
+    kill(f->d.pid, SIGUSR1);
+    assert_true(itest_log_wait(&f->d, "Provisioning started with service name", 5000));
+    f->d.port = 0;
+    {
+        /* The port was picked anew: read it from the log again. */
+        char *log;
+        size_t len;
+        const char *p;
+        log = test_read_file(f->d.log, &len);
+        p = strstr(log, "HTTP transport listening on 127.0.0.1:");
+        assert_non_null(p);
+        f->d.port = (unsigned)strtoul(p + strlen("HTTP transport listening on 127.0.0.1:"), NULL, 10);
+        snprintf(f->d.url, sizeof(f->d.url), "http://127.0.0.1:%u", f->d.port);
+        free(log);
+    }
+    connect_client(&f->a, &f->d, WIFIPROV_SECURITY_0);
+    itest_provision(&f->a, "Garden", "green-grass");
+    itest_wait_status(&f->a, &st);
+    assert_int_equal(st.state, WIFIPROV_STA_STATE_CONNECTED);
+    /* Back to idle after provisioning (it was started idle), still answering signals. */
+    assert_true(itest_log_wait(&f->d, "Provisioning service stopped; send SIGUSR1", 10000));
+    itest_daemon_stop(&f->d);
+    state_file_checks(&f->d, "47617264656e", true);
+
+    /* --reprovision ignores the stored network. */
+    {
+        const char *args[] = {"--security", "0", "--reprovision", NULL};
+        itest_daemon_start(&f->d, args, NULL);
+        assert_false(itest_log_contains(&f->d, "Already provisioned"));
+        itest_daemon_stop(&f->d);
+    }
+}
+
+/* A corrupt state file is moved aside and the device provisions. */
+static void corrupt_state(void **state)
+{
+    struct fixture *f = *state;
+    char path[PATH_MAX + 32];
+    struct stat sb;
+    FILE *fp;
+
+    mkdir(f->d.state, 0700);
+    snprintf(path, sizeof(path), "%s/state.json", f->d.state);
+    fp = fopen(path, "w");
+    assert_non_null(fp);
+    fputs("{\"version\": 1, \"backend\": \"sim\", \"ssid_h", fp); /* truncated */
+    fclose(fp);
+    itest_daemon_start(&f->d, sec0_args, NULL);
+    assert_true(itest_log_contains(&f->d, "is corrupt"));
+    assert_true(itest_log_contains(&f->d, "state.json.bad"));
+    snprintf(path, sizeof(path), "%s/state.json.bad", f->d.state);
+    assert_int_equal(stat(path, &sb), 0);
+    snprintf(path, sizeof(path), "%s/state.json", f->d.state);
+    assert_int_not_equal(stat(path, &sb), 0);
+    itest_daemon_stop(&f->d);
+}
+
+/* Two clients: A's handshake is interrupted by B's whole handshake, then both work. */
+static void interleave_hook(struct itest_client *c, const char *endpoint, void *ctx)
+{
+    struct itest_client *b = ctx;
+
+    if (strcmp(endpoint, WIFIPROV_EP_SESSION) != 0 || c->after_xfer == NULL)
+        return;
+    c->after_xfer = NULL; /* once, right after A's Cmd0/Resp0 */
+    assert_int_equal(wifiprov_client_handshake(b->wc), 0);
+}
+
+static void two_clients(void **state)
+{
+    struct fixture *f = *state;
+    struct wifiprov_wifi_status st;
+    uint8_t resp[64];
+    size_t len;
+
+    itest_daemon_start(&f->d, sec2_args, NULL);
+    itest_client_open(&f->a, &f->d);
+    itest_client_open(&f->b, &f->d);
+    itest_client_session(&f->a, WIFIPROV_SECURITY_2, NULL, SEC2_USER, SEC2_PASS);
+    itest_client_session(&f->b, WIFIPROV_SECURITY_2, NULL, SEC2_USER, SEC2_PASS);
+    assert_string_not_equal(f->a.cookie, f->b.cookie);
+    f->a.after_xfer = interleave_hook;
+    f->a.after_ctx = &f->b;
+    assert_int_equal(wifiprov_client_handshake(f->a.wc), 0);
+    assert_null(f->a.after_xfer); /* the hook ran */
+    assert_true(wifiprov_client_established(f->b.wc));
+    for (int i = 0; i < 3; i++) {
+        assert_int_equal(wifiprov_client_get_status(f->a.wc, &st), 0);
+        assert_int_equal(wifiprov_client_request(f->b.wc, "custom-data", (const uint8_t *)"b", 1, resp,
+                                                 sizeof(resp), &len),
+                         0);
+        assert_int_equal(wifiprov_client_request(f->a.wc, "custom-data", (const uint8_t *)"a", 1, resp,
+                                                 sizeof(resp), &len),
+                         0);
+        assert_int_equal(wifiprov_client_get_status(f->b.wc, &st), 0);
+    }
+    itest_daemon_stop(&f->d);
+}
+
+/* A client without cookies stays on its connection's session (§7.1 rule 2). */
+static void no_cookie_connection(void **state)
+{
+    struct fixture *f = *state;
+    struct wifiprov_wifi_status st;
+
+    itest_daemon_start(&f->d, sec1_args, NULL);
+    itest_client_open(&f->a, &f->d);
+    f->a.no_cookie = true;
+    itest_client_session(&f->a, WIFIPROV_SECURITY_1, SEC1_POP, NULL, NULL);
+    assert_int_equal(wifiprov_client_handshake(f->a.wc), 0);
+    assert_int_equal(wifiprov_client_get_status(f->a.wc, &st), 0);
+    assert_int_equal(wifiprov_client_get_status(f->a.wc, &st), 0);
+    itest_daemon_stop(&f->d);
+}
+
+static size_t raw_post_timeout(const struct itest_daemon *d, const char *path, const char *extra_headers,
+                               const void *body, size_t body_len, size_t announced, bool close_early, char *resp,
+                               size_t cap, int timeout_ms)
+{
+    char *req = malloc(8192);
+    int n;
+    size_t got;
+
+    assert_non_null(req);
+    n = snprintf(req, 8192, "POST %s HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n%sContent-Length: %zu\r\n\r\n",
+                 path, extra_headers, announced);
+    assert_true(n > 0 && (size_t)n + body_len < 8192);
+    memcpy(req + n, body, body_len);
+    got = itest_raw(d, req, (size_t)n + body_len, close_early, resp, cap, timeout_ms);
+    free(req);
+    return got;
+}
+
+static size_t raw_post(const struct itest_daemon *d, const char *path, const char *extra_headers, const void *body,
+                       size_t body_len, size_t announced, bool close_early, char *resp, size_t cap)
+{
+    return raw_post_timeout(d, path, extra_headers, body, body_len, announced, close_early, resp, cap, 5000);
+}
+
+/* Malformed input is answered without a crash and without disturbing an established session. */
+static void bad_input(void **state)
+{
+    struct fixture *f = *state;
+    struct wifiprov_wifi_status st;
+    char resp[4096], hdr[128];
+    static uint8_t big[5000];
+    size_t n;
+
+    itest_daemon_start(&f->d, sec2_args, NULL);
+    connect_client(&f->a, &f->d, WIFIPROV_SECURITY_2);
+    assert_int_equal(wifiprov_client_get_status(f->a.wc, &st), 0);
+
+    /* Garbage handshake on a new connection: closed without a response. */
+    n = raw_post(&f->d, "/prov-session", "", "\xff\x01garbage", 9, 9, false, resp, sizeof(resp));
+    assert_int_equal(n, 0);
+    /* Garbage to an encrypted endpoint with A's cookie: dropped; A's session is untouched (GCM). */
+    snprintf(hdr, sizeof(hdr), "Cookie: %s\r\n", f->a.cookie);
+    n = raw_post(&f->d, "/prov-config", hdr, "0123456789abcdef0123", 20, 20, false, resp, sizeof(resp));
+    assert_int_equal(n, 0);
+    /* Truncated: Content-Length larger than what is sent, then the client closes (at once, and after a
+     * half-close: no response either way). */
+    n = raw_post_timeout(&f->d, "/proto-ver", "", "abc", 3, 100, false, resp, sizeof(resp), 0);
+    assert_int_equal(n, 0);
+    n = raw_post_timeout(&f->d, "/proto-ver", "", "abc", 3, 100, true, resp, sizeof(resp), 500);
+    assert_int_equal(n, 0);
+    /* Oversized (5000 bytes) and empty bodies. */
+    memset(big, 'x', sizeof(big));
+    n = raw_post(&f->d, "/proto-ver", "", big, sizeof(big), sizeof(big), false, resp, sizeof(resp));
+    assert_int_equal(n, 0);
+    n = raw_post(&f->d, "/proto-ver", "", "", 0, 0, false, resp, sizeof(resp));
+    assert_int_equal(n, 0);
+    /* Chunked bodies are not accepted. */
+    {
+        static const char chunked[] = "POST /proto-ver HTTP/1.1\r\nHost: x\r\nConnection: close\r\n"
+                                      "Transfer-Encoding: chunked\r\n\r\n3\r\n---\r\n0\r\n\r\n";
+        n = itest_raw(&f->d, chunked, sizeof(chunked) - 1, false, resp, sizeof(resp), 5000);
+        assert_int_equal(n, 0);
+    }
+    /* No Content-Length at all. */
+    {
+        static const char nolen[] = "POST /proto-ver HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
+        n = itest_raw(&f->d, nolen, sizeof(nolen) - 1, false, resp, sizeof(resp), 5000);
+        assert_int_equal(n, 0);
+    }
+    /* Unknown endpoint: 404; another method: 405. */
+    n = raw_post(&f->d, "/no-such-endpoint", "", "x", 1, 1, false, resp, sizeof(resp));
+    assert_true(n > 0);
+    assert_non_null(strstr(resp, "HTTP/1.1 404"));
+    {
+        static const char get[] = "GET /prov-session HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
+        n = itest_raw(&f->d, get, sizeof(get) - 1, false, resp, sizeof(resp), 5000);
+        assert_non_null(strstr(resp, "HTTP/1.1 405"));
+    }
+    /* Stale and forged cookies: a new session with a new cookie, A's is not touched. */
+    {
+        static const char *const cookies[] = {"Cookie: session=12345\r\n", "Cookie: session=abc\r\n",
+                                              "Cookie: session=99999999999\r\n", "Cookie: =;;;session\r\n"};
+        for (size_t i = 0; i < sizeof(cookies) / sizeof(cookies[0]); i++) {
+            n = raw_post(&f->d, "/proto-ver", cookies[i], "---", 3, 3, false, resp, sizeof(resp));
+            assert_non_null(strstr(resp, "HTTP/1.1 200"));
+            assert_non_null(strstr(resp, "Set-Cookie: session="));
+            assert_null(strstr(resp, "Set-Cookie: session=12345\r"));
+            snprintf(hdr, sizeof(hdr), "Set-Cookie: %s\r", f->a.cookie);
+            assert_null(strstr(resp, hdr)); /* not A's session */
+        }
+    }
+    /* After all this, A's established session still works. */
+    assert_int_equal(wifiprov_client_get_status(f->a.wc, &st), 0);
+    assert_int_equal(wifiprov_client_get_status(f->a.wc, &st), 0);
+    itest_daemon_stop(&f->d);
+}
+
+static void captive_probes(void **state)
+{
+    static const struct {
+        const char *path, *status, *body;
+    } probes[] = {
+        {"/generate_204", "HTTP/1.1 204", NULL},
+        {"/hotspot-detect.html", "HTTP/1.1 200", "Success"},
+        {"/library/test/success.html", "HTTP/1.1 200", "Success"},
+        {"/connecttest.txt", "HTTP/1.1 200", "Microsoft Connect Test"},
+        {"/ncsi.txt", "HTTP/1.1 200", "Microsoft NCSI"},
+        {"/canonical.html", "HTTP/1.1 200", "OK"},
+        {"/success.txt", "HTTP/1.1 200", "success"},
+        {"/favicon.ico", "HTTP/1.1 404", NULL},
+    };
+    struct fixture *f = *state;
+    char req[256], resp[2048];
+
+    itest_daemon_start(&f->d, sec0_args, NULL);
+    for (size_t i = 0; i < sizeof(probes) / sizeof(probes[0]); i++) {
+        int n = snprintf(req, sizeof(req), "GET %s HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", probes[i].path);
+        itest_raw(&f->d, req, (size_t)n, false, resp, sizeof(resp), 5000);
+        assert_non_null(strstr(resp, probes[i].status));
+        if (probes[i].body)
+            assert_non_null(strstr(strstr(resp, "\r\n\r\n"), probes[i].body));
+    }
+    itest_daemon_stop(&f->d);
+}
+
+/* QR code: terminal, PNG and SVG; security-2 development mode puts user and password in it. */
+static void qr_outputs(void **state)
+{
+    struct fixture *f = *state;
+    char png[PATH_MAX + 32], svg[PATH_MAX + 32];
+    const char *args[] = {"--security", "2", "--sec2-username", SEC2_USER, "--sec2-password", SEC2_PASS,
+                          "--service-name", "PROV_TEST01", "--qr-png", png, "--qr-svg", svg, NULL};
+    char *text;
+    size_t len;
+
+    snprintf(png, sizeof(png), "%s/qr.png", f->d.dir);
+    snprintf(svg, sizeof(svg), "%s/qr.svg", f->d.dir);
+    itest_daemon_start(&f->d, args, NULL);
+    assert_true(itest_log_wait(&f->d, "QR code written to", 5000));
+    itest_daemon_stop(&f->d);
+    text = test_read_file(f->d.out, &len);
+    assert_non_null(strstr(text, "{\"ver\":\"v1\",\"name\":\"PROV_TEST01\",\"username\":\"wifiprov\",\"pop\":\"abcd1234\","
+                                 "\"transport\":\"softap\"}"));
+    assert_non_null(strstr(text, "If QR code is not visible, copy paste the below URL in a browser.\n"
+                                 "https://espressif.github.io/esp-jumpstart/qrcode.html?data={\"ver\":\"v1\""));
+    assert_non_null(strstr(text, "\u2588"));
+    free(text);
+    text = test_read_file(png, &len);
+    assert_true(len > 8);
+    assert_memory_equal(text, "\x89PNG\r\n\x1a\n", 8);
+    free(text);
+    text = test_read_file(svg, &len);
+    assert_non_null(strstr(text, "<svg"));
+    assert_non_null(strstr(text, "</svg>"));
+    free(text);
+    assert_true(itest_log_contains(&f->d, "development mode"));
+    assert_false(itest_log_contains(&f->d, SEC2_PASS));
+}
+
+/* Usage and configuration errors: exit status 2, nothing started. */
+static void usage_errors(void **state)
+{
+    struct fixture *f = *state;
+    static const char *const bad[][4] = {
+        {"--security", "5", NULL, NULL},
+        {"--security", "2", NULL, NULL}, /* no credentials */
+        {"--wifi", "bogus", NULL, NULL},
+        {"--transport", "ble", NULL, NULL},
+        {"--listen", "nonsense", "--security", "0"},
+        {"--no-such-option", NULL, NULL, NULL},
+    };
+
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        char conf[PATH_MAX + 32];
+        const char *argv[10];
+        size_t n = 0;
+        pid_t pid;
+        int st = 0;
+
+        snprintf(conf, sizeof(conf), "%s/wifiprovd.conf", f->d.dir);
+        argv[n++] = WIFIPROVD_PATH;
+        argv[n++] = "--config";
+        argv[n++] = conf;
+        for (size_t k = 0; k < 4 && bad[i][k]; k++)
+            argv[n++] = bad[i][k];
+        argv[n] = NULL;
+        pid = fork();
+        assert_true(pid >= 0);
+        if (pid == 0) {
+            int null = open("/dev/null", O_WRONLY);
+            dup2(null, 1);
+            dup2(null, 2);
+            execv(WIFIPROVD_PATH, (char *const *)argv);
+            _exit(127);
+        }
+        f->d.pid = pid;
+        assert_true(itest_daemon_wait(&f->d, 10000));
+        if (f->d.exit_status != 2)
+            fail_msg("case %zu: exit status %d, want 2", i, f->d.exit_status);
+        (void)st;
+    }
+}
+
+int main(int argc, char **argv)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(sec0_success, setup, teardown),
+        cmocka_unit_test_setup_teardown(sec1_success, setup, teardown),
+        cmocka_unit_test_setup_teardown(sec2_success, setup, teardown),
+        cmocka_unit_test_setup_teardown(sec2_verifier_file, setup, teardown),
+        cmocka_unit_test_setup_teardown(scan_paging, setup, teardown),
+        cmocka_unit_test_setup_teardown(custom_data_command, setup, teardown),
+        cmocka_unit_test_setup_teardown(custom_data_failure, setup, teardown),
+        cmocka_unit_test_setup_teardown(wrong_pop, setup, teardown),
+        cmocka_unit_test_setup_teardown(wrong_sec2_password, setup, teardown),
+        cmocka_unit_test_setup_teardown(wrong_passphrase_reset, setup, teardown),
+        cmocka_unit_test_setup_teardown(network_not_found, setup, teardown),
+        cmocka_unit_test_setup_teardown(reprov_after_success, setup, teardown),
+        cmocka_unit_test_setup_teardown(auto_stop, setup, teardown),
+        cmocka_unit_test_setup_teardown(restart_stored, setup, teardown),
+        cmocka_unit_test_setup_teardown(corrupt_state, setup, teardown),
+        cmocka_unit_test_setup_teardown(two_clients, setup, teardown),
+        cmocka_unit_test_setup_teardown(no_cookie_connection, setup, teardown),
+        cmocka_unit_test_setup_teardown(bad_input, setup, teardown),
+        cmocka_unit_test_setup_teardown(captive_probes, setup, teardown),
+        cmocka_unit_test_setup_teardown(qr_outputs, setup, teardown),
+        cmocka_unit_test_setup_teardown(usage_errors, setup, teardown),
+    };
+    int ret;
+
+    curl_global_init(CURL_GLOBAL_DEFAULT);
+    ret = TEST_RUN("integration", tests, argc, argv);
+    curl_global_cleanup();
+    return ret;
+}
