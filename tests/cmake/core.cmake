@@ -18,3 +18,15 @@ wifiprov_unit_test(test_client
   CASES version_parse get_version appendix_a1 decode_replies decoders_direct handshake_errors
         handshake_bad_replies client_new_invalid loopback_sec0 loopback_sec1_pop loopback_sec1_nopop
         loopback_sec2_patch0 loopback_sec2_patch1)
+
+# libFuzzer target (clang, -DWIFIPROV_FUZZ=ON; scripts/fuzz.sh runs it). The ctest entry
+# replays the seed corpus only, as a quick regression check.
+if(WIFIPROV_FUZZ)
+  add_executable(fuzz_device ${CMAKE_SOURCE_DIR}/tests/fuzz/fuzz_device.c)
+  target_link_libraries(fuzz_device PRIVATE wifiprov_internal)
+  target_link_options(fuzz_device PRIVATE -fsanitize=fuzzer)
+  file(GLOB FUZZ_DEVICE_SEEDS CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/tests/fuzz/corpus/fuzz_device/*)
+  list(FILTER FUZZ_DEVICE_SEEDS EXCLUDE REGEX "\\.py$")
+  add_test(NAME fuzz_device.corpus COMMAND fuzz_device ${FUZZ_DEVICE_SEEDS})
+  set_tests_properties(fuzz_device.corpus PROPERTIES LABELS fuzz TIMEOUT 120)
+endif()
