@@ -11,8 +11,8 @@
 #include "cli.h"
 
 #define POLL_FIRST_MS 20
-/* Under 200 ms even with a request's round trip, so the outcome shows within 200 ms. */
-#define POLL_MAX_MS 150
+/* Well under 200 ms even with a slow round trip, so the outcome shows within 200 ms. */
+#define POLL_MAX_MS 100
 
 struct target {
     char ssid[WIFIPROV_SSID_MAX + 1];
