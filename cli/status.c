@@ -51,9 +51,7 @@ int cli_cmd_status(struct cli_ctx *ctx)
         break;
     }
     case WIFIPROV_STA_STATE_FAILED:
-        cJSON_AddStringToObject(ctx->result, "reason",
-                                st.fail_reason == WIFIPROV_FAIL_REASON_NETWORK_NOT_FOUND ? "NetworkNotFound"
-                                                                                         : "AuthError");
+        cJSON_AddStringToObject(ctx->result, "reason", wifiprov_fail_reason_to_string(st.fail_reason));
         cli_print(ctx, "  Reason:     %s\n", wifiprov_fail_reason_to_string(st.fail_reason));
         break;
     case WIFIPROV_STA_STATE_CONNECTING:

@@ -665,7 +665,7 @@ SEC2 = ["--username", "wifiprov", "--password", "abcd1234"]
 class Daemon:
     """wifiprovd --wifi sim on 127.0.0.1:<free port>; killed on exit."""
 
-    def __init__(self, security, extra=(), auto_stop=0, attempts=2):
+    def __init__(self, security, extra=(), auto_stop=0, attempts=2, qr=False):
         if not WIFIPROVD:
             raise Fail("wifiprovd was not given (--wifiprovd)")
         self.dir = tempfile.mkdtemp(prefix="wifiprov-cli-")
@@ -675,7 +675,7 @@ class Daemon:
         self.log_path = os.path.join(self.dir, "wifiprovd.log")
         args = [WIFIPROVD, "--transport", "http", "--listen", "127.0.0.1:0", "--security", str(security),
                 "--wifi", "sim", "--sim-config", net, "--sim-scan-ms", "100", "--state-dir", self.dir,
-                "--auto-stop", str(auto_stop), "--connect-attempts", str(attempts), "--no-qr"] + list(extra)
+                "--auto-stop", str(auto_stop), "--connect-attempts", str(attempts)] + ([] if qr else ["--no-qr"]) + list(extra)
         self.log = open(self.log_path, "w")
         self.proc = subprocess.Popen(args, stdout=self.log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
         end = time.monotonic() + 10
@@ -880,6 +880,24 @@ def daemon_esp_prov_aliases():
         rc, out, err = run(["--transport", "httpd", "--service_name", sn, "--sec2_username", "wifiprov",
                             "--sec2_pwd", "abcd1234", "--json", "status"])
         check(rc == 0 and json.loads(out)["security"] == 2, (rc, out, err))
+
+
+@case
+def daemon_qr_option():
+    """The payload wifiprovd prints for its QR code gives wifiprov everything but the address."""
+    with Daemon(2, ["--sec2-username", "wifiprov", "--sec2-password", "abcd1234"], qr=True) as d:
+        payload = None
+        for line in open(d.log_path):
+            if line.startswith('{"ver"'):
+                payload = line.strip()
+        check(payload, "no QR payload in the daemon's output")
+        check(json.loads(payload).get("username") == "wifiprov", payload)
+        obj, _ = provision_ok(d, ["--qr", payload])
+        check(obj["security"] == 2, obj)
+        # Options given win over the QR code: a wrong password from the command line is used.
+        run_json(["status", "--qr", payload, "--password", "not-the-pop"] + d.addr(), 4)
+        rc, out, err = run(["status", "--qr", '{"ver":"v1","name":"X","transport":"ble"}'] + d.addr())
+        check(rc == 2 and "BLE" in err, (rc, err))
 
 
 @case
