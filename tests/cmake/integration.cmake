@@ -19,3 +19,15 @@ if(TARGET wifiprovd)
     set_tests_properties(test_integration.${c} PROPERTIES TIMEOUT 90)
   endforeach()
 endif()
+
+# libFuzzer target for the HTTP request path (clang, -DWIFIPROV_FUZZ=ON; scripts/fuzz.sh runs it).
+# The ctest entry replays the seed corpus only.
+if(WIFIPROV_FUZZ AND TARGET wifiprov_linux)
+  add_executable(fuzz_http ${CMAKE_SOURCE_DIR}/tests/fuzz/fuzz_http.c)
+  target_link_libraries(fuzz_http PRIVATE wifiprov_linux wifiprov_internal)
+  target_link_options(fuzz_http PRIVATE -fsanitize=fuzzer)
+  file(GLOB FUZZ_HTTP_SEEDS CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/tests/fuzz/corpus/fuzz_http/*)
+  list(FILTER FUZZ_HTTP_SEEDS EXCLUDE REGEX "\\.py$")
+  add_test(NAME fuzz_http.corpus COMMAND fuzz_http ${FUZZ_HTTP_SEEDS})
+  set_tests_properties(fuzz_http.corpus PROPERTIES LABELS fuzz TIMEOUT 120)
+endif()
