@@ -149,7 +149,9 @@ int wifiprov_device_handle(struct wifiprov_device *dev, uint32_t session_id, con
 /* Completes a PENDING request of @p session_id; may return PENDING again. */
 int wifiprov_device_resume(struct wifiprov_device *dev, uint32_t session_id, uint8_t *out, size_t out_cap,
                            size_t *out_len);
-/* Drops a PENDING request (e.g. the connection went away) without closing the session. */
+/* Drops a PENDING request (e.g. the connection went away) without closing the session.
+ * With security 1 and 2 the request was already decrypted, so the session's cipher has
+ * moved past it; a transport should normally close such a session too. */
 void wifiprov_device_cancel_pending(struct wifiprov_device *dev, uint32_t session_id);
 /* Called by endpoint owners when pending replies may be ready: calls wake_fn for every pending session. */
 void wifiprov_device_wake(struct wifiprov_device *dev);

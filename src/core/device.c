@@ -689,8 +689,10 @@ void wifiprov_device_cancel_pending(struct wifiprov_device *dev, uint32_t sessio
 
     /*
      * For security 1 and 2 the request was already decrypted, so the session's
-     * cipher has moved on while the client never got a reply: the two sides are
-     * out of step, and a transport should close such a session rather than reuse it.
+     * cipher has moved past it and no reply will ever use the keystream / nonce
+     * that followed. A client that counts the exchange as failed stays in step,
+     * but one that retries the same ciphertext does not: a transport should
+     * normally close such a session.
      */
     if (s)
         drop_pending(s);
