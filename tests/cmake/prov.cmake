@@ -20,3 +20,14 @@ if(TARGET wifiprov_linux)
       file_errors file_scan connect_right_passphrase connect_wrong_passphrase connect_unknown_ssid
       connect_open_and_enterprise disconnect_cancels connect_saved demo_set example_file with_manager)
 endif()
+
+# libFuzzer target for the prov-config / prov-scan / prov-ctrl payloads and the state machine
+# (clang, -DWIFIPROV_FUZZ=ON). The ctest entry replays the seed corpus only.
+if(WIFIPROV_FUZZ)
+  add_executable(fuzz_prov ${CMAKE_SOURCE_DIR}/tests/fuzz/fuzz_prov.c)
+  target_link_libraries(fuzz_prov PRIVATE wifiprov_internal)
+  target_link_options(fuzz_prov PRIVATE -fsanitize=fuzzer)
+  file(GLOB FUZZ_PROV_SEEDS CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/tests/fuzz/corpus/fuzz_prov/*)
+  add_test(NAME fuzz_prov.corpus COMMAND fuzz_prov ${FUZZ_PROV_SEEDS})
+  set_tests_properties(fuzz_prov.corpus PROPERTIES LABELS fuzz TIMEOUT 120)
+endif()
