@@ -48,7 +48,9 @@ int wifiprov__ctr_new(const uint8_t key[32], const uint8_t iv[16], struct wifipr
 int wifiprov__ctr_crypt(struct wifiprov_ctr *ctr, const uint8_t *in, uint8_t *out, size_t len);
 void wifiprov__ctr_free(struct wifiprov_ctr *ctr); /* accepts NULL, wipes the key */
 
-/* AES-256-GCM with a 16-byte tag and no AAD; iv_len is 12 or 16 (and any length >= 1). */
+/* AES-256-GCM with a 16-byte tag and no AAD; iv_len is 12 or 16 (any length from 1 to
+ * WIFIPROV_GCM_IV_MAX works; others give WIFIPROV_ERR_INVAL). */
+#define WIFIPROV_GCM_IV_MAX 128
 struct wifiprov_gcm;
 int wifiprov__gcm_new(const uint8_t key[32], struct wifiprov_gcm **out);
 int wifiprov__gcm_encrypt(struct wifiprov_gcm *gcm, const uint8_t *iv, size_t iv_len, const uint8_t *in,

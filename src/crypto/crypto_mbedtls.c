@@ -327,7 +327,8 @@ int wifiprov__gcm_new(const uint8_t key[32], struct wifiprov_gcm **out)
 static bool gcm_args_ok(const struct wifiprov_gcm *gcm, const uint8_t *iv, size_t iv_len, const uint8_t *in,
                         size_t len, const uint8_t *out, const uint8_t *tag)
 {
-    return gcm && iv && iv_len >= 1 && tag && (len == 0 || (in && out));
+    /* The OpenSSL backend's limit, kept here so both backends behave the same. */
+    return gcm && iv && iv_len >= 1 && iv_len <= WIFIPROV_GCM_IV_MAX && tag && (len == 0 || (in && out));
 }
 
 int wifiprov__gcm_encrypt(struct wifiprov_gcm *gcm, const uint8_t *iv, size_t iv_len, const uint8_t *in,

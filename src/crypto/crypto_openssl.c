@@ -277,7 +277,8 @@ static int gcm_update(struct wifiprov_gcm *gcm, const uint8_t *in, size_t len, u
 static bool gcm_args_ok(const struct wifiprov_gcm *gcm, const uint8_t *iv, size_t iv_len, const uint8_t *in,
                         size_t len, const uint8_t *out, const uint8_t *tag)
 {
-    return gcm && iv && iv_len >= 1 && iv_len <= INT_MAX && tag && (len == 0 || (in && out));
+    /* OpenSSL's GCM takes IVs of up to 128 bytes; both backends keep that limit. */
+    return gcm && iv && iv_len >= 1 && iv_len <= WIFIPROV_GCM_IV_MAX && tag && (len == 0 || (in && out));
 }
 
 int wifiprov__gcm_encrypt(struct wifiprov_gcm *gcm, const uint8_t *iv, size_t iv_len, const uint8_t *in,

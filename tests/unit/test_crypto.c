@@ -11,7 +11,8 @@
  *  - AES-256-GCM: McGrew-Viega test case 15 (AES-256, 96-bit IV, no AAD); the
  *    ciphertext of test case 18 (60-byte IV) with the tag recomputed for empty AAD,
  *    and a 16-byte IV case, both computed with an independent GHASH written in
- *    Python and cross-checked with pyca/cryptography; the security-2 session of
+ *    Python and cross-checked with pyca/cryptography (which refuses IVs under 8
+ *    bytes, so the 1-byte IV case rests on that GHASH alone); the security-2 session of
  *    tests/vectors/data/sec2.json (12-byte IVs with the counter).
  *  - Big numbers: the SRP-6a values of PROTOCOL.md 12.1 and sec2.json.
  */
@@ -498,6 +499,31 @@ static void gcm_long_ivs(void **state)
     wifiprov__gcm_free(gcm);
 }
 
+/* The shortest and longest accepted IVs, and the refused lengths. */
+static void gcm_iv_lengths(void **state)
+{
+    static const char iv128[] =
+        "0b30557a9fc4e90e33587da2c7ec11365b80a5caef14395e83a8cdf2173c6186abd0f51a3f6489aed3f81d42678cb1d6"
+        "fb20456a8fb4d9fe23486d92b7dc01264b7095badf04294e7398bde2072c51769bc0e50a2f54799ec3e80d32577ca1c6"
+        "eb10355a7fa4c9ee13385d82a7ccf1163b6085aacff4193e6388add2f71c4166";
+    static const char pt20[] = "d9313225f88406e5a55909c5aff5269a86a7a953";
+    struct wifiprov_gcm *gcm = NULL;
+    uint8_t key[32], iv[WIFIPROV_GCM_IV_MAX + 1] = {0}, pt[20] = {0}, out[20], tag[16];
+
+    (void)state;
+    unhex(mv_key, key, 32);
+    assert_int_equal(wifiprov__gcm_new(key, &gcm), 0);
+    check_gcm(gcm, "0b", pt20, "c47aafcbccdefa4678ce7be2850330c82a757daa", "47c7a91e230fdeb4a60acf20bd978273");
+    check_gcm(gcm, iv128, pt20, "1943437603a0c0e89e742a076232f29ede755b32", "263e1a369f18df5fa667c5a9de8bcad3");
+    assert_int_equal(wifiprov__gcm_encrypt(gcm, iv, 0, pt, sizeof(pt), out, tag), WIFIPROV_ERR_INVAL);
+    assert_int_equal(wifiprov__gcm_encrypt(gcm, iv, WIFIPROV_GCM_IV_MAX + 1, pt, sizeof(pt), out, tag),
+                     WIFIPROV_ERR_INVAL);
+    assert_int_equal(wifiprov__gcm_decrypt(gcm, iv, 0, pt, sizeof(pt), tag, out), WIFIPROV_ERR_INVAL);
+    assert_int_equal(wifiprov__gcm_decrypt(gcm, iv, WIFIPROV_GCM_IV_MAX + 1, pt, sizeof(pt), tag, out),
+                     WIFIPROV_ERR_INVAL);
+    wifiprov__gcm_free(gcm);
+}
+
 /* The first exchanges of the security-2 session of sec2.json (ciphertext || tag). */
 static void gcm_sec2_vector(void **state)
 {
@@ -979,6 +1005,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(ctr_sec1_stream),
         cmocka_unit_test(gcm_mv_tc15),
         cmocka_unit_test(gcm_long_ivs),
+        cmocka_unit_test(gcm_iv_lengths),
         cmocka_unit_test(gcm_sec2_vector),
         cmocka_unit_test(gcm_tamper),
         cmocka_unit_test_setup_teardown(bn_bytes, bn_setup, bn_teardown),
