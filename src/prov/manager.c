@@ -325,8 +325,11 @@ static int connect_applied(struct wifiprov_prov *p)
 
 int wifiprov__prov_apply(struct wifiprov_prov *p)
 {
-    if (p->state != WIFIPROV_PROV_STATE_STARTED || !p->staged)
+    if (p->state != WIFIPROV_PROV_STATE_STARTED || !p->staged) {
+        /* As in ESP-IDF, an Apply consumes what was staged even when it is refused. */
+        wipe_creds(&p->staged_creds, &p->staged);
         return WIFIPROV_ERR_STATE;
+    }
     p->applied_creds = p->staged_creds;
     p->applied = true;
     wipe_creds(&p->staged_creds, &p->staged);

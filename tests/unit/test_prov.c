@@ -451,9 +451,14 @@ static void fail_auth_legacy(void **state)
     assert_int_equal(f->event_status[f->n_events - 1].fail_reason, WIFIPROV_FAIL_REASON_AUTH_ERROR);
     assert_int_equal(f->wifi.n_connect, 1);
     assert_int_equal(f->wifi.n_commit, 0);
-    /* Not allowed again without Reset. */
+    /* Not allowed again without Reset, and the refused Apply consumed what was staged (as in ESP-IDF). */
     expect(f, WIFIPROV_EP_CONFIG, SETCONFIG_MYSSID, R_SETCONFIG_OK);
     expect(f, WIFIPROV_EP_CONFIG, APPLY, R_APPLY_ERR);
+    expect(f, WIFIPROV_EP_CTRL, CTRL_RESET, R_RESET_OK);
+    expect(f, WIFIPROV_EP_CONFIG, APPLY, R_APPLY_ERR);
+    assert_int_equal(f->wifi.n_connect, 1);
+    set_and_apply(f);
+    assert_int_equal(f->wifi.n_connect, 2);
 }
 
 static void fail_not_found_legacy(void **state)
