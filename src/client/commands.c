@@ -30,6 +30,44 @@ static int check_status(int wire_status, int *status)
 
 /* --- decoders ----------------------------------------------------------- */
 
+/*
+ * protobuf-c's unpack returns NULL both for malformed input and when it runs out
+ * of memory; this allocator remembers which one happened.
+ */
+struct unpack_alloc {
+    ProtobufCAllocator a;
+    bool failed;
+};
+
+static void *ua_alloc(void *ctx, size_t n)
+{
+    struct unpack_alloc *u = ctx;
+    void *p = wifiprov__malloc(n);
+
+    if (!p)
+        u->failed = true;
+    return p;
+}
+
+static void ua_free(void *ctx, void *p)
+{
+    (void)ctx;
+    wifiprov__free(p);
+}
+
+static void ua_init(struct unpack_alloc *u)
+{
+    u->a.alloc = ua_alloc;
+    u->a.free = ua_free;
+    u->a.allocator_data = u;
+    u->failed = false;
+}
+
+static int unpack_error(const struct unpack_alloc *u)
+{
+    return u->failed ? WIFIPROV_ERR_NOMEM : WIFIPROV_ERR_PROTO;
+}
+
 static void copy_bytes(uint8_t *dst, size_t cap, const ProtobufCBinaryData *src, uint8_t *len_out)
 {
     size_t n = src->len;
@@ -48,13 +86,15 @@ int wifiprov__cmd_decode_get_status(const uint8_t *buf, size_t len, struct wifip
 {
     static const RespGetStatus defaults = RESP_GET_STATUS__INIT;
     const RespGetStatus *r;
+    struct unpack_alloc ua;
     WiFiConfigPayload *p;
     int ret = WIFIPROV_ERR_PROTO;
 
     memset(st, 0, sizeof(*st));
-    p = wi_fi_config_payload__unpack(wifiprov__pb_allocator(), len, buf);
+    ua_init(&ua);
+    p = wi_fi_config_payload__unpack(&ua.a, len, buf);
     if (!p)
-        return WIFIPROV_ERR_PROTO;
+        return unpack_error(&ua);
     if ((int)p->msg != WI_FI_CONFIG_MSG_TYPE__TypeRespGetStatus)
         goto out;
     if (p->payload_case == WI_FI_CONFIG_PAYLOAD__PAYLOAD_RESP_GET_STATUS && p->resp_get_status)
@@ -98,19 +138,21 @@ int wifiprov__cmd_decode_get_status(const uint8_t *buf, size_t len, struct wifip
     }
     ret = 0;
 out:
-    wi_fi_config_payload__free_unpacked(p, wifiprov__pb_allocator());
+    wi_fi_config_payload__free_unpacked(p, &ua.a);
     return ret;
 }
 
 int wifiprov__cmd_decode_config(const uint8_t *buf, size_t len, int expect_msg, int *status)
 {
+    struct unpack_alloc ua;
     WiFiConfigPayload *p;
     int ret = WIFIPROV_ERR_PROTO, wire_status = 0;
 
     set_status(status, 0);
-    p = wi_fi_config_payload__unpack(wifiprov__pb_allocator(), len, buf);
+    ua_init(&ua);
+    p = wi_fi_config_payload__unpack(&ua.a, len, buf);
     if (!p)
-        return WIFIPROV_ERR_PROTO;
+        return unpack_error(&ua);
     if ((int)p->msg != expect_msg)
         goto out;
     if (expect_msg == WI_FI_CONFIG_MSG_TYPE__TypeRespSetConfig &&
@@ -123,7 +165,7 @@ int wifiprov__cmd_decode_config(const uint8_t *buf, size_t len, int expect_msg, 
         goto out;
     ret = check_status(wire_status, status);
 out:
-    wi_fi_config_payload__free_unpacked(p, wifiprov__pb_allocator());
+    wi_fi_config_payload__free_unpacked(p, &ua.a);
     return ret;
 }
 
@@ -140,6 +182,7 @@ static void copy_ap(struct wifiprov_ap *ap, const WiFiScanResult *e)
 int wifiprov__cmd_decode_scan(const uint8_t *buf, size_t len, int expect_msg, int *status,
                               struct wifiprov_scan_reply *r)
 {
+    struct unpack_alloc ua;
     WiFiScanPayload *p;
     int ret = WIFIPROV_ERR_PROTO;
     size_t i;
@@ -148,9 +191,10 @@ int wifiprov__cmd_decode_scan(const uint8_t *buf, size_t len, int expect_msg, in
     r->finished = false;
     r->count = 0;
     r->n_aps = 0;
-    p = wi_fi_scan_payload__unpack(wifiprov__pb_allocator(), len, buf);
+    ua_init(&ua);
+    p = wi_fi_scan_payload__unpack(&ua.a, len, buf);
     if (!p)
-        return WIFIPROV_ERR_PROTO;
+        return unpack_error(&ua);
     if ((int)p->msg != expect_msg)
         goto out;
     if (expect_msg == WI_FI_SCAN_MSG_TYPE__TypeRespScanStart &&
@@ -175,19 +219,21 @@ int wifiprov__cmd_decode_scan(const uint8_t *buf, size_t len, int expect_msg, in
     }
     ret = check_status((int)p->status, status);
 out:
-    wi_fi_scan_payload__free_unpacked(p, wifiprov__pb_allocator());
+    wi_fi_scan_payload__free_unpacked(p, &ua.a);
     return ret;
 }
 
 int wifiprov__cmd_decode_ctrl(const uint8_t *buf, size_t len, int expect_msg, int *status)
 {
+    struct unpack_alloc ua;
     WiFiCtrlPayload *p;
     int ret = WIFIPROV_ERR_PROTO;
 
     set_status(status, 0);
-    p = wi_fi_ctrl_payload__unpack(wifiprov__pb_allocator(), len, buf);
+    ua_init(&ua);
+    p = wi_fi_ctrl_payload__unpack(&ua.a, len, buf);
     if (!p)
-        return WIFIPROV_ERR_PROTO;
+        return unpack_error(&ua);
     if ((int)p->msg != expect_msg)
         goto out;
     if (!(expect_msg == WI_FI_CTRL_MSG_TYPE__TypeRespCtrlReset &&
@@ -198,7 +244,7 @@ int wifiprov__cmd_decode_ctrl(const uint8_t *buf, size_t len, int expect_msg, in
         goto out;
     ret = check_status((int)p->status, status);
 out:
-    wi_fi_ctrl_payload__free_unpacked(p, wifiprov__pb_allocator());
+    wi_fi_ctrl_payload__free_unpacked(p, &ua.a);
     return ret;
 }
 

@@ -409,8 +409,29 @@ static void decode_replies(void **state)
     wifiprov_client_free(c);
 }
 
+static void *no_malloc(size_t n)
+{
+    (void)n;
+    return NULL;
+}
+
+static void *no_calloc(size_t n, size_t size)
+{
+    (void)n;
+    (void)size;
+    return NULL;
+}
+
+static void *no_realloc(void *p, size_t n)
+{
+    (void)p;
+    (void)n;
+    return NULL;
+}
+
 static void decoders_direct(void **state)
 {
+    static const struct wifiprov_allocator none = {no_malloc, no_calloc, no_realloc, free};
     static const uint8_t bssid_set[] = {0x08, 0x02, 0x62, 0x0c, 0x0a, 0x02, 'a', 'b', 0x1a, 0x06,
                                         1,    2,    3,    4,    5,    6};
     struct wifiprov_wifi_status st;
@@ -428,6 +449,17 @@ static void decoders_direct(void **state)
                      WIFIPROV_ERR_DEVICE);
     assert_int_equal(status, 7);
     assert_int_equal(wifiprov__cmd_decode_ctrl((const uint8_t *)"\x08\x02\x62", 3, 2, &status), WIFIPROV_ERR_PROTO);
+
+    /* Out of memory while unpacking is NOMEM, not a malformed reply. */
+    wifiprov_set_allocator(&none);
+    assert_int_equal(wifiprov__cmd_decode_get_status((const uint8_t *)"\x08\x01\x5a\x00", 4, &st),
+                     WIFIPROV_ERR_NOMEM);
+    assert_int_equal(wifiprov__cmd_decode_config((const uint8_t *)"\x08\x03\x6a\x00", 4, 3, &status),
+                     WIFIPROV_ERR_NOMEM);
+    assert_int_equal(wifiprov__cmd_decode_scan((const uint8_t *)"\x08\x03", 2, 3, &status, &r), WIFIPROV_ERR_NOMEM);
+    assert_int_equal(wifiprov__cmd_decode_ctrl((const uint8_t *)"\x08\x02", 2, 2, &status), WIFIPROV_ERR_NOMEM);
+    wifiprov_set_allocator(NULL);
+    assert_int_equal(wifiprov__cmd_decode_ctrl((const uint8_t *)"\x08\x02", 2, 2, &status), 0);
 }
 
 /* --- handshake error mapping ------------------------------------------------ */

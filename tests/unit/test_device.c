@@ -12,6 +12,7 @@
 #include "sec1.pb-c.h"
 #include "sec2.pb-c.h"
 #include "session.pb-c.h"
+#include "util.h"
 
 #define EP_DATA "custom-data"
 #define EP_SLOW "slow-data"
@@ -1198,7 +1199,7 @@ static void alloc_failures(void **state)
 {
     static const struct wifiprov_allocator counting = {ac_malloc, ac_calloc, ac_realloc, ac_free};
     struct tcreds cr;
-    long total, k, nomem = 0;
+    long total, k, nomem = 0, seen[32] = {0};
     int rc;
 
     (void)state;
@@ -1229,7 +1230,13 @@ static void alloc_failures(void **state)
             fail_msg("allocation %ld of %ld failed: unexpected %d", k, total, rc);
         if (rc == WIFIPROV_ERR_NOMEM)
             nomem++;
+        if (rc < 0 && -rc < (int)WIFIPROV_ARRAY_SIZE(seen))
+            seen[-rc]++;
         assert_true(ac.count >= k);
+    }
+    for (k = 0; k < (long)WIFIPROV_ARRAY_SIZE(seen); k++) {
+        if (seen[k])
+            print_message("alloc_failures: %ld x %s\n", seen[k], wifiprov_err_name((int)-k));
     }
     /* Most failures must surface as NOMEM. */
     assert_true(nomem * 2 > total);
