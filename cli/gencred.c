@@ -97,7 +97,7 @@ int cli_cmd_gen_cred(struct cli_ctx *ctx)
     int err, ret;
 
     if (!o->username) {
-        char *v = o->interactive && !o->json ? cli_prompt("SRP username: ", false) : NULL;
+        char *v = o->interactive ? cli_prompt("SRP username: ", false) : NULL;
 
         if (!v || !v[0]) {
             free(v);
@@ -107,7 +107,7 @@ int cli_cmd_gen_cred(struct cli_ctx *ctx)
         o->username = v;
     }
     if (!o->password.value) {
-        char *v = o->interactive && !o->json ? cli_prompt("SRP password: ", true) : NULL;
+        char *v = o->interactive ? cli_prompt("SRP password: ", true) : NULL;
 
         if (!v || !v[0]) {
             if (v)

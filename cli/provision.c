@@ -9,10 +9,13 @@
 #include <string.h>
 
 #include "cli.h"
+#include "transport.h"
 
 #define POLL_FIRST_MS 20
 /* Well under 200 ms even with a slow round trip, so the outcome shows within 200 ms. */
 #define POLL_MAX_MS 100
+/* Session set-ups after a lost connection while polling. */
+#define MAX_RECONNECTS 3
 
 struct target {
     char ssid[WIFIPROV_SSID_MAX + 1];
@@ -118,7 +121,7 @@ static int get_passphrase(struct cli_ctx *ctx, const struct target *t)
         o->passphrase.source = "scan";
         return o->passphrase.value ? 0 : cli_fail(ctx, CLI_EXIT_ERROR, NULL, "out of memory");
     }
-    if (!o->interactive || o->json)
+    if (!o->interactive)
         return cli_fail(ctx, CLI_EXIT_USAGE, NULL,
                         "no passphrase for '%s': pass --passphrase, --passphrase-file or WIFIPROV_PASSPHRASE "
                         "(--passphrase '' for an open network)",
@@ -198,7 +201,7 @@ static int wait_outcome(struct cli_ctx *ctx, struct cli_session *s, const struct
                         struct wifiprov_wifi_status *st)
 {
     int64_t interval = POLL_FIRST_MS, t0 = cli_now_ms();
-    int last_state = -1;
+    int last_state = -1, reconnects = 0;
     int64_t last_attempts = -1;
 
     for (;;) {
@@ -206,6 +209,23 @@ static int wait_outcome(struct cli_ctx *ctx, struct cli_session *s, const struct
 
         memset(st, 0, sizeof(*st));
         err = wifiprov_client_get_status(s->client, st);
+        if ((err == WIFIPROV_ERR_TRANSPORT || err == WIFIPROV_ERR_CRYPTO || err == WIFIPROV_ERR_PROTO) &&
+            reconnects < MAX_RECONNECTS && !cli_expired(ctx)) {
+            /*
+             * A SoftAP device may drop the link while its station joins the network
+             * (channel change). The session keys cannot survive a lost exchange
+             * (both sides count messages), so set the session up again: the device's
+             * provisioning state does not depend on the session.
+             */
+            reconnects++;
+            cli_verbose(ctx, "++++ Connection lost while polling (%s); setting up the session again ++++\n",
+                        s->tp->errmsg[0] ? s->tp->errmsg : wifiprov_strerror(err));
+            cli_progress_event(ctx, "reconnect", NULL);
+            cli_sleep_ms(ctx, 100 * reconnects);
+            err = wifiprov_client_handshake(s->client);
+            if (err == 0)
+                continue;
+        }
         if (err < 0) {
             if (err == WIFIPROV_ERR_TIMEOUT)
                 return cli_fail(ctx, CLI_EXIT_TIMEOUT, NULL,

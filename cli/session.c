@@ -29,7 +29,8 @@ static int need_secret(struct cli_ctx *ctx, struct cli_secret *sec, const char *
 
     if (sec->value)
         return 0;
-    if (!ctx->opts->interactive || ctx->opts->json)
+    /* Prompts go to the terminal, so they do not disturb --json output on stdout. */
+    if (!ctx->opts->interactive)
         return cli_fail(ctx, CLI_EXIT_USAGE, NULL, "%s", how);
     v = cli_prompt(prompt, true);
     if (!v)
@@ -46,7 +47,7 @@ static int need_username(struct cli_ctx *ctx)
 
     if (o->username)
         return 0;
-    if (o->interactive && !o->json)
+    if (o->interactive)
         v = cli_prompt("Security Scheme 2 - SRP6a Username required: ", false);
     if (!v || !v[0]) {
         free(v);

@@ -367,6 +367,24 @@ def fake_provision_wifi_failures():
 
 
 @case
+def fake_connection_lost_while_polling():
+    # requests: 0 proto-ver, 1 session, 2 SetConfig, 3 Apply, 4.. GetStatus: drop the 2nd GetStatus and
+    # libcurl's own retry of it on a fresh connection.
+    with fakedev.FakeDevice(connect_ms=300, drop_requests={5, 6}) as dev:
+        obj, progress, err = run_json(["provision", "--ssid", "myssid", "--passphrase", "mypassword", "--progress"]
+                                      + addr(dev), 0)
+        check(obj["state"] == "connected", obj)
+        events = [json.loads(l)["event"] for l in progress]
+        check("reconnect" in events, events)
+        eps = [r["ep"] for r in dev.requests]
+        check(eps[7] == "prov-session" and eps.count("prov-session") == 2, eps)
+        check(dev.conns == 3, "%d connections" % dev.conns)
+    # A device that is gone for good: transport error, bounded.
+    with fakedev.FakeDevice(connect_ms=5000, drop_requests=set(range(5, 100))) as dev:
+        obj, _, _ = run_json(["provision", "--ssid", "myssid", "--passphrase", "mypassword"] + addr(dev), 3)
+
+
+@case
 def fake_provision_timeout():
     with fakedev.FakeDevice(outcome="never") as dev:
         t0 = time.monotonic()

@@ -65,7 +65,7 @@ class FakeDevice:
     http_status: endpoint -> status code to answer with instead of 200."""
 
     def __init__(self, outcome="connected", connect_ms=0, version=SEC0_VERSION, drop=None, http_status=None,
-                 attempt_failed=False, status_before_apply=STATUS_CONNECTING):
+                 attempt_failed=False, status_before_apply=STATUS_CONNECTING, drop_requests=()):
         self.outcome = outcome
         self.connect_ms = connect_ms
         self.version = version
@@ -73,6 +73,7 @@ class FakeDevice:
         self.http_status = http_status or {}
         self.attempt_failed = attempt_failed
         self.status_before_apply = status_before_apply
+        self.drop_requests = set(drop_requests)  # indexes into self.requests to drop
         self.requests = []
         self.cookie = None
         self.applied_at = None
@@ -196,7 +197,7 @@ class FakeDevice:
             with self.lock:
                 self.requests.append({"conn": conn_no, "method": method, "ep": ep, "headers": headers,
                                       "body": body, "t": time.monotonic()})
-            if self.drop == ep:
+            if self.drop == ep or len(self.requests) - 1 in self.drop_requests:
                 return
             if ep in self.http_status:
                 conn.sendall(b"HTTP/1.1 %d Error\r\nContent-Length: 0\r\n\r\n" % self.http_status[ep])
