@@ -30,6 +30,13 @@ if [ ! -d "$build" ]; then
 fi
 build=$(cd "$build" && pwd)
 
+# One lab at a time on this checkout: the guest writes into work/out.
+mkdir -p "$work"
+exec 9> "$work/lock"
+if ! flock -n 9; then
+  echo "radiolab: another lab run is using $work; waiting for it (at most 15 min)"
+  flock -w 900 9 || { echo "radiolab: still busy, giving up" >&2; exit 2; }
+fi
 "$here/setup.sh" || exit 2
 kver=$(cat "$work/kernel/KVER")
 
