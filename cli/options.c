@@ -158,6 +158,7 @@ void cli_usage(FILE *f)
           "  --progress                 with --json: JSON lines for each step before it\n"
           "  -v, --verbose              describe each protocol step\n"
           "  --debug                    also dump the (encrypted) bytes exchanged\n"
+          "  -h, --help                 this text;  --version  wifiprov's version\n"
           "  gen-cred: --salt-len N (default 16), --out FILE (verifier file for wifiprovd)\n"
           "  qr: --name NAME, --pop, --username, --transport softap|ble, --sec\n"
           "\n"

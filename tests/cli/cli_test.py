@@ -128,6 +128,30 @@ def usage_errors():
 
 
 @case
+def docs_options_in_sync():
+    """Every long option of cli/options.c is in the man page, the bash completion and --help."""
+    root = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..")
+    src = open(os.path.join(root, "cli", "options.c")).read()
+    opts = re.findall(r'\{ "([a-z0-9_-]+)", (?:no|required)_argument', src)
+    check(len(opts) > 30, "found only %d options in options.c" % len(opts))
+    man = open(os.path.join(root, "docs", "wifiprov.1")).read().replace("\\-", "-")
+    comp = open(os.path.join(root, "completions", "wifiprov.bash")).read()
+    mig = open(os.path.join(root, "docs", "migrating-from-esp_prov.md")).read()
+    rc, helptext, _ = run(["--help"])
+    for o in opts:
+        if o in ("service-name", "proto-ver"):
+            continue  # dash spellings of esp_prov aliases, accepted quietly
+        check(re.search(r"--%s(?![\w-])" % re.escape(o), man), "--%s missing from docs/wifiprov.1" % o)
+        check(re.search(r"--%s(?![\w-])" % re.escape(o), comp), "--%s missing from completions/wifiprov.bash" % o)
+        check(re.search(r"--%s(?![\w-])" % re.escape(o), helptext), "--%s missing from --help" % o)
+    for o in ("sec_ver", "service_name", "sec2_username", "sec2_pwd", "custom_data", "proto_ver", "sec2_gen_cred",
+              "sec2_salt_len", "reset", "reprov"):
+        check("--" + o in mig, "esp_prov option --%s missing from the migration guide" % o)
+    for code in range(8):
+        check(re.search(r"^\.B %d$" % code, man, re.M), "exit code %d not in the man page" % code)
+
+
+@case
 def transport_refused():
     port = free_port()
     obj, _, _ = run_json(["status", "--sec", "0", "--address", "127.0.0.1:%d" % port], 3)

@@ -8,7 +8,7 @@ if(TARGET wifiprov_cli)
     return()
   endif()
   set(WIFIPROV_CLI_CASES
-    usage_no_args usage_help_lists_exit_codes usage_errors transport_refused
+    usage_no_args usage_help_lists_exit_codes usage_errors docs_options_in_sync transport_refused
     gencred_format gencred_salt_len_and_aliases gencred_incompatible gencred_out_file qr_render
     fake_http_cookie_keepalive fake_sec_autodetect_nonjson fake_transport_dropped fake_transport_http_status
     fake_provision_json_progress fake_poll_latency fake_provision_wifi_failures fake_connection_lost_while_polling fake_provision_timeout
