@@ -108,7 +108,7 @@ int wifiprov_client_new(const struct wifiprov_client_config *cfg, struct wifipro
     if (!cfg || !out || !cfg->xfer)
         return WIFIPROV_ERR_INVAL;
     *out = NULL;
-    if ((int)cfg->security < (int)WIFIPROV_SECURITY_0 || (int)cfg->security > (int)WIFIPROV_SECURITY_2)
+    if ((unsigned)cfg->security > (unsigned)WIFIPROV_SECURITY_2)
         return WIFIPROV_ERR_INVAL;
     memset(&p, 0, sizeof(p));
     p.security = cfg->security;

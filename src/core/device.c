@@ -162,7 +162,7 @@ int wifiprov_device_new(const struct wifiprov_device_config *cfg, struct wifipro
         return WIFIPROV_ERR_INVAL;
     *out = NULL;
     /* The value comes from the application: check the range before switching on it. */
-    if ((int)cfg->security < (int)WIFIPROV_SECURITY_0 || (int)cfg->security > (int)WIFIPROV_SECURITY_2) {
+    if ((unsigned)cfg->security > (unsigned)WIFIPROV_SECURITY_2) {
         wifiprov__err("device: unknown security scheme %d", (int)cfg->security);
         return WIFIPROV_ERR_INVAL;
     }
