@@ -823,6 +823,66 @@ static void bn_mod_exp_small(void **state)
     assert_true(wifiprov__bn_mod_exp(r, a, e, m, f->ctx) < 0);
 }
 
+/* r = a^e by square-and-multiply over bn_mod_mul, to check bn_mod_exp independently (r != a). */
+static void slow_mod_exp(struct bn_fixture *f, struct wifiprov_bn *r, const struct wifiprov_bn *a, const uint8_t *e,
+                         size_t e_len, const struct wifiprov_bn *m)
+{
+    size_t i;
+    int bit;
+
+    assert_int_equal(wifiprov__bn_set_word(r, 1), 0);
+    assert_int_equal(wifiprov__bn_mod(r, r, m, f->ctx), 0);
+    for (i = 0; i < e_len; i++) {
+        for (bit = 7; bit >= 0; bit--) {
+            assert_int_equal(wifiprov__bn_mod_mul(r, r, r, m, f->ctx), 0);
+            if ((e[i] >> bit) & 1)
+                assert_int_equal(wifiprov__bn_mod_mul(r, r, a, m, f->ctx), 0);
+        }
+    }
+}
+
+static void bn_mod_exp_vs_mul(void **state)
+{
+    struct bn_fixture *f = *state;
+    struct wifiprov_bn *a = f->v[0], *e = f->v[1], *m = f->v[2], *r = f->v[3], *s = f->v[4], *t = f->v[5];
+    uint8_t buf[384], eb[10];
+    size_t i, round;
+
+    for (round = 0; round < 3; round++) {
+        /* Moduli of 3072, 1000 and 72 bits (odd); the base is longer than the modulus. */
+        static const size_t m_len[] = {384, 125, 9};
+        size_t ml = m_len[round];
+
+        for (i = 0; i < sizeof(buf); i++)
+            buf[i] = (uint8_t)(i * 151 + round * 29 + 1);
+        buf[0] |= 0x80;
+        buf[ml - 1] |= 1;
+        assert_int_equal(wifiprov__bn_from_bin(m, buf, ml), 0);
+        for (i = 0; i < sizeof(buf); i++)
+            buf[i] = (uint8_t)(i * 87 + round * 13 + 5);
+        assert_int_equal(wifiprov__bn_from_bin(a, buf, sizeof(buf)), 0);
+        for (i = 0; i < sizeof(eb); i++)
+            eb[i] = (uint8_t)(i * 59 + round * 101 + 3);
+        eb[0] |= 0x80;
+        assert_int_equal(wifiprov__bn_from_bin(e, eb, sizeof(eb)), 0);
+
+        assert_int_equal(wifiprov__bn_mod_exp(r, a, e, m, f->ctx), 0);
+        assert_int_equal(wifiprov__bn_mod(t, a, m, f->ctx), 0);
+        slow_mod_exp(f, s, t, eb, sizeof(eb), m);
+        assert_int_equal(wifiprov__bn_cmp(r, s), 0);
+        assert_false(wifiprov__bn_is_zero(r));
+    }
+
+    /* A base that is a multiple of m gives 0; m = 1 gives 0. */
+    assert_int_equal(wifiprov__bn_mul(a, m, m, f->ctx), 0);
+    assert_int_equal(wifiprov__bn_mod_exp(r, a, e, m, f->ctx), 0);
+    assert_true(wifiprov__bn_is_zero(r));
+    assert_int_equal(wifiprov__bn_set_word(m, 1), 0);
+    assert_int_equal(wifiprov__bn_set_word(a, 12345), 0);
+    assert_int_equal(wifiprov__bn_mod_exp(r, a, e, m, f->ctx), 0);
+    assert_true(wifiprov__bn_is_zero(r));
+}
+
 static const char srp_N[] =
     "ffffffffffffffffc90fdaa22168c234c4c6628b80dc1cd129024e088a67cc74020bbea63b139b22514a08798e3404ddef9519b3cd3a431b30"
     "2b0a6df25f14374fe1356d6d51c245e485b576625e7ec6f44c42e9a637ed6b0bff5cb6f406b7edee386bfb5a899fa5ae9f24117c4b1fe64928"
@@ -1012,6 +1072,7 @@ int main(int argc, char **argv)
         cmocka_unit_test_setup_teardown(bn_compare, bn_setup, bn_teardown),
         cmocka_unit_test_setup_teardown(bn_mod_arith, bn_setup, bn_teardown),
         cmocka_unit_test_setup_teardown(bn_mod_exp_small, bn_setup, bn_teardown),
+        cmocka_unit_test_setup_teardown(bn_mod_exp_vs_mul, bn_setup, bn_teardown),
         cmocka_unit_test_setup_teardown(bn_srp_verifier, bn_setup, bn_teardown),
         cmocka_unit_test_setup_teardown(bn_srp_sec2_vector, bn_setup, bn_teardown),
         cmocka_unit_test(ct_equal),
