@@ -943,6 +943,22 @@ def daemon_qr_option():
 
 
 @case
+def daemon_debug_hides_secrets():
+    for sec, creds, dargs, secret in (
+            (1, ["--pop", "Pop-Secret-1"], ["--pop", "Pop-Secret-1"], "Pop-Secret-1"),
+            (2, ["--username", "wifiprov", "--password", "Srp-Secret-2"],
+             ["--sec2-username", "wifiprov", "--sec2-password", "Srp-Secret-2"], "Srp-Secret-2")):
+        with Daemon(sec, dargs) as d:
+            rc, out, err = run(["provision", "--ssid", "TestNet", "--passphrase", "correct-horse", "--debug"]
+                               + creds + d.addr())
+            check(rc == 0, "security %d: exit %d %s" % (sec, rc, err))
+            check(re.search(r"debug: -> /prov-config \(\d+ bytes\)", err), "no byte dump with --debug")
+            for form in (secret, "correct-horse"):
+                for enc in (form, form.encode().hex()):
+                    check(enc not in out + err, "security %d: %r shown with --debug" % (sec, enc))
+
+
+@case
 def daemon_interactive():
     with Daemon(2, ["--sec2-username", "wifiprov", "--sec2-password", "abcd1234"]) as d:
         p = Pty(["provision", "--username", "wifiprov"] + d.addr())

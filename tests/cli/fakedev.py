@@ -84,7 +84,7 @@ class FakeDevice:
         self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         self.sock.bind(("127.0.0.1", 0))
         self.sock.listen(4)
-        self.sock.settimeout(0.2)
+        self.sock.settimeout(0.05)
         self.port = self.sock.getsockname()[1]
         self.stopping = False
         self.conns = 0
@@ -154,7 +154,7 @@ class FakeDevice:
             except OSError:
                 return
             self.conns += 1
-            conn.settimeout(0.2)
+            conn.settimeout(0.05)
             try:
                 self._serve_conn(conn, self.conns)
             finally:
