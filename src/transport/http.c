@@ -333,13 +333,10 @@ void wifiprov__httpd_conn_free(struct wifiprov_httpd *h, struct wifiprov_httpd_c
 
 struct wifiprov_httpd_req *wifiprov__httpd_req_new(struct wifiprov_httpd_conn *c)
 {
-    struct wifiprov_httpd_req *r = wifiprov__malloc(sizeof(*r));
+    struct wifiprov_httpd_req *r = wifiprov__calloc(1, sizeof(*r));
 
-    if (!r)
-        return NULL;
-    memset(r, 0, offsetof(struct wifiprov_httpd_req, body));
-    r->conn = c;
-    r->out_len = 0;
+    if (r)
+        r->conn = c;
     return r;
 }
 

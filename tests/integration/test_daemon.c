@@ -10,6 +10,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -714,6 +716,39 @@ static void qr_outputs(void **state)
     assert_false(itest_log_contains(&f->d, SEC2_PASS));
 }
 
+/* IPv6: --listen [::1]:0 (skipped when the machine has no IPv6 loopback). */
+static void ipv6_listen(void **state)
+{
+    static const char key[] = "HTTP transport listening on [::1]:";
+    struct fixture *f = *state;
+    const char *args[] = {"--security", "1", "--pop", SEC1_POP, "--listen", "[::1]:0", NULL};
+    struct sockaddr_in6 a6;
+    struct wifiprov_wifi_status st;
+    char *log;
+    const char *p;
+    size_t len;
+    int fd = socket(AF_INET6, SOCK_STREAM, 0);
+
+    memset(&a6, 0, sizeof(a6));
+    a6.sin6_family = AF_INET6;
+    a6.sin6_addr = in6addr_loopback;
+    if (fd < 0 || bind(fd, (struct sockaddr *)&a6, sizeof(a6)) < 0) {
+        if (fd >= 0)
+            close(fd);
+        skip();
+    }
+    close(fd);
+    itest_daemon_start(&f->d, args, NULL);
+    log = test_read_file(f->d.log, &len);
+    p = strstr(log, key);
+    assert_non_null(p);
+    snprintf(f->d.url, sizeof(f->d.url), "http://[::1]:%lu", strtoul(p + sizeof(key) - 1, NULL, 10));
+    free(log);
+    connect_client(&f->a, &f->d, WIFIPROV_SECURITY_1);
+    assert_int_equal(wifiprov_client_get_status(f->a.wc, &st), 0);
+    itest_daemon_stop(&f->d);
+}
+
 /* Usage and configuration errors: exit status 2, nothing started. */
 static void usage_errors(void **state)
 {
@@ -782,6 +817,7 @@ int main(int argc, char **argv)
         cmocka_unit_test_setup_teardown(captive_probes, setup, teardown),
         cmocka_unit_test_setup_teardown(qr_outputs, setup, teardown),
         cmocka_unit_test_setup_teardown(usage_errors, setup, teardown),
+        cmocka_unit_test_setup_teardown(ipv6_listen, setup, teardown),
     };
     int ret;
 
