@@ -107,6 +107,8 @@ void cli_usage(FILE *f);
 bool cli_secret_set(struct cli_secret *s, const char *value, const char *source);
 
 /* --- secret.c: terminal prompts --- */
+/* Milliseconds spent waiting for the user at prompts: not counted against --timeout. */
+extern int64_t cli_prompt_ms;
 /* Prompts on the terminal; echo off when @p secret. @return a malloc'd string (wipe it) or NULL on EOF/no tty. */
 char *cli_prompt(const char *prompt, bool secret);
 /* Reads a secret file: first line, without the newline. @return malloc'd string or NULL (errno set). */

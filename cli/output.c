@@ -25,13 +25,13 @@ int64_t cli_remaining_ms(const struct cli_ctx *ctx)
 
     if (!ctx->deadline_ms)
         return INT64_MAX;
-    left = ctx->deadline_ms - cli_now_ms();
+    left = ctx->deadline_ms + cli_prompt_ms - cli_now_ms();
     return left > 0 ? left : 0;
 }
 
 bool cli_expired(const struct cli_ctx *ctx)
 {
-    return ctx->deadline_ms && cli_now_ms() >= ctx->deadline_ms;
+    return ctx->deadline_ms && cli_now_ms() >= ctx->deadline_ms + cli_prompt_ms;
 }
 
 void cli_sleep_ms(const struct cli_ctx *ctx, int64_t ms)

@@ -14,6 +14,8 @@
 
 #include "cli.h"
 
+int64_t cli_prompt_ms;
+
 static volatile sig_atomic_t tty_saved;
 static struct termios saved_termios;
 static volatile sig_atomic_t tty_fd = -1;
@@ -55,6 +57,7 @@ char *cli_prompt(const char *prompt, bool secret)
     size_t len = 0;
     int fd;
     bool opened = false;
+    int64_t t0 = cli_now_ms();
 
     fd = open("/dev/tty", O_RDWR | O_CLOEXEC);
     if (fd >= 0) {
@@ -104,6 +107,7 @@ out:
     wifiprov_memzero(buf, sizeof(buf));
     if (opened)
         close(fd);
+    cli_prompt_ms += cli_now_ms() - t0;
     return ret;
 }
 

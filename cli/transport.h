@@ -28,7 +28,7 @@ struct cli_transport {
     /* HTTP target */
     char host[256];
     unsigned port;
-    /* Absolute monotonic deadline in ms (0 = none) and the connect timeout. */
+    /* Absolute monotonic deadline in ms (0 = none; extended by cli_prompt_ms) and the connect timeout. */
     int64_t deadline_ms;
     long connect_timeout_ms;
     /* --debug: dump the bytes of every exchange to stderr, except requests that carry

@@ -67,7 +67,7 @@ static int read_line(struct cli_transport *t, struct console_priv *c, char *line
         if (c->len >= LINE_MAX_LEN)
             return WIFIPROV_ERR_TOO_BIG;
         if (t->deadline_ms) {
-            int64_t left = t->deadline_ms - cli_now_ms();
+            int64_t left = t->deadline_ms + cli_prompt_ms - cli_now_ms();
 
             if (left <= 0)
                 return WIFIPROV_ERR_TIMEOUT;

@@ -126,7 +126,7 @@ static int http_xfer(void *ctx, const char *endpoint, const uint8_t *req, size_t
         return WIFIPROV_ERR_INVAL;
     }
     if (t->deadline_ms) {
-        int64_t left = t->deadline_ms - cli_now_ms();
+        int64_t left = t->deadline_ms + cli_prompt_ms - cli_now_ms();
 
         if (left <= 0) {
             snprintf(t->errmsg, sizeof(t->errmsg), "no time left for /%s", endpoint);

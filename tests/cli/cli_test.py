@@ -597,9 +597,10 @@ def fake_interactive_select():
 @case
 def fake_interactive_open_network():
     with fakedev.FakeDevice() as dev:
-        p = Pty(["provision", "--address", "127.0.0.1:%d" % dev.port])
+        p = Pty(["provision", "--timeout", "1", "--address", "127.0.0.1:%d" % dev.port])
         try:
             p.expect(rb"Select AP by number")
+            time.sleep(1.5)  # time at a prompt does not count against --timeout
             p.send("2\n")
             p.expect(rb"Connected to ")
             rc = p.wait()
