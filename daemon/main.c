@@ -200,13 +200,15 @@ static int prepare_security(struct daemon *d)
         return load_verifier_file(d, cfg->sec2_verifier_file);
     wd_warn("Security 2 in development mode: the salt and verifier are derived from --sec2-password and the "
             "password is put in the QR code. Use --sec2-verifier-file for production.");
-    if (wifiprov_sec2_esp_prov_incompatible(cfg->sec2_username, cfg->sec2_password))
-        wd_warn("esp_prov computes a different verifier for this username/password pair (PROTOCOL.md P7); "
-                "esp_prov will fail to log in, other clients work. Choose another password to avoid it.");
     d->sec2_salt_len = 16;
     err = wifiprov_sec2_gen_salt_verifier(cfg->sec2_username, cfg->sec2_password, d->sec2_salt_len, NULL, NULL,
                                           d->sec2_salt, d->sec2_verifier);
-    if (err && err != WIFIPROV_ERR_BAD_CRED) {
+    if (err == WIFIPROV_ERR_BAD_CRED) {
+        wd_err("esp_prov computes a different verifier for this username/password pair (PROTOCOL.md P7), so "
+               "it is refused; choose another password");
+        return -1;
+    }
+    if (err) {
         wd_err("Cannot derive the security-2 verifier: %s", wifiprov_strerror(err));
         return -1;
     }
