@@ -6,7 +6,7 @@ wifiprov_unit_test(test_crypto
     x25519_non_canonical x25519_low_order
     sha1_known_answers sha256_known_answers sha512_known_answers
     ctr_nist_f55 ctr_counter_carry ctr_stream_split ctr_sec1_stream
-    gcm_mv_tc15 gcm_long_ivs gcm_iv_lengths gcm_sec2_vector gcm_tamper
+    gcm_mv_tc15_16 gcm_long_ivs gcm_iv_lengths gcm_sec2_vector gcm_tamper
     bn_bytes bn_compare bn_mod_arith bn_mod_exp_small bn_mod_exp_vs_mul bn_srp_verifier bn_srp_sec2_vector
     ct_equal random_bytes backend_name)
 target_compile_definitions(test_crypto PRIVATE TEST_CRYPTO_BACKEND="${WIFIPROV_CRYPTO}")
