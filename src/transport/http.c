@@ -37,6 +37,7 @@ struct session {
     bool used;
     uint32_t id;
     uint64_t last_used_ms;
+    uint64_t last_used_seq; /* LRU order (milliseconds can tie) */
     /* The connection that created the session (rule 2 of §7.1); NULL once it closed. */
     struct wifiprov_httpd_conn *owner;
     /* The request waiting for a PENDING reply of this session. */
@@ -92,6 +93,7 @@ struct wifiprov_httpd {
     char address[64];
     bool stopping;
     bool kick; /* run libmicrohttpd at once (a connection was resumed) */
+    uint64_t use_seq;
 };
 
 /* --- small helpers --------------------------------------------------------- */
@@ -139,7 +141,7 @@ static struct session *session_lru(struct wifiprov_httpd *h)
         struct session *s = &h->sessions[i];
         if (!s->used || s->pending)
             continue;
-        if (!best || s->last_used_ms < best->last_used_ms)
+        if (!best || s->last_used_seq < best->last_used_seq)
             best = s;
     }
     return best;
@@ -214,6 +216,7 @@ static struct session *session_create(struct wifiprov_httpd *h, struct wifiprov_
     s->used = true;
     s->id = id;
     s->last_used_ms = now_ms();
+    s->last_used_seq = ++h->use_seq;
     s->owner = c;
     c->has_sid = true;
     c->sid = id;
@@ -432,8 +435,10 @@ static enum wifiprov_httpd_verdict conclude(struct wifiprov_httpd *h, struct wif
 {
     struct session *s = session_find(h, r->sid);
 
-    if (s)
+    if (s) {
         s->last_used_ms = now_ms();
+        s->last_used_seq = ++h->use_seq;
+    }
     if (err == WIFIPROV_ERR_PENDING && s) {
         r->state = REQ_STATE_PENDING;
         s->pending = r;

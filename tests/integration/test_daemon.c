@@ -749,6 +749,76 @@ static void ipv6_listen(void **state)
     itest_daemon_stop(&f->d);
 }
 
+/* --max-sessions 2: a third client evicts the least recently used session; --session-timeout expires. */
+static void session_limits(void **state)
+{
+    struct fixture *f = *state;
+    const char *args[] = {"--security", "2", "--sec2-username", SEC2_USER, "--sec2-password", SEC2_PASS,
+                          "--max-sessions", "2", "--session-timeout", "1", NULL};
+    struct itest_client c;
+    struct wifiprov_wifi_status st;
+
+    memset(&c, 0, sizeof(c));
+    itest_daemon_start(&f->d, args, NULL);
+    connect_client(&f->a, &f->d, WIFIPROV_SECURITY_2);
+    connect_client(&f->b, &f->d, WIFIPROV_SECURITY_2);
+    assert_int_equal(wifiprov_client_get_status(f->a.wc, &st), 0); /* A is now more recent than B */
+    connect_client(&c, &f->d, WIFIPROV_SECURITY_2);                 /* evicts B */
+    assert_true(itest_log_contains(&f->d, "session limit (2) reached"));
+    assert_int_equal(wifiprov_client_get_status(f->a.wc, &st), 0);
+    assert_int_equal(wifiprov_client_get_status(c.wc, &st), 0);
+    assert_int_not_equal(wifiprov_client_get_status(f->b.wc, &st), 0);
+    /* Unused for more than a second: expired; a new handshake works again. */
+    usleep(1600 * 1000);
+    assert_int_not_equal(wifiprov_client_get_status(f->a.wc, &st), 0);
+    itest_client_close(&c);
+    itest_client_close(&f->a);
+    connect_client(&f->a, &f->d, WIFIPROV_SECURITY_2);
+    assert_int_equal(wifiprov_client_get_status(f->a.wc, &st), 0);
+    itest_daemon_stop(&f->d);
+}
+
+/* --help and --version exit 0 without starting anything. */
+static void help_version(void **state)
+{
+    struct fixture *f = *state;
+    static const char *const opts[] = {"--help", "--version"};
+
+    for (size_t i = 0; i < 2; i++) {
+        char out[PATH_MAX + 32], *text;
+        size_t len;
+        pid_t pid;
+
+        snprintf(out, sizeof(out), "%s/help.txt", f->d.dir);
+        pid = fork();
+        assert_true(pid >= 0);
+        if (pid == 0) {
+            int fd = open(out, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+            dup2(fd, 1);
+            execl(WIFIPROVD_PATH, WIFIPROVD_PATH, opts[i], (char *)NULL);
+            _exit(127);
+        }
+        f->d.pid = pid;
+        assert_true(itest_daemon_wait(&f->d, 10000));
+        assert_int_equal(f->d.exit_status, 0);
+        text = test_read_file(out, &len);
+        if (i == 0) {
+            /* Every option is explained. */
+            static const char *const names[] = {"--config", "--transport", "--listen", "--security", "--pop",
+                                                "--sec2-username", "--sec2-password", "--sec2-verifier-file",
+                                                "--service-name", "--wifi", "--sim-config", "--state-dir",
+                                                "--auto-stop", "--connect-attempts", "--custom-data-command",
+                                                "--reprovision", "--qr-png", "--qr-svg", "--max-sessions",
+                                                "--verbose", "--version", "--help"};
+            for (size_t k = 0; k < sizeof(names) / sizeof(names[0]); k++)
+                assert_non_null(strstr(text, names[k]));
+        } else {
+            assert_non_null(strstr(text, "wifiprovd " WIFIPROV_VERSION_STRING));
+        }
+        free(text);
+    }
+}
+
 /* Usage and configuration errors: exit status 2, nothing started. */
 static void usage_errors(void **state)
 {
@@ -825,6 +895,8 @@ int main(int argc, char **argv)
         cmocka_unit_test_setup_teardown(qr_outputs, setup, teardown),
         cmocka_unit_test_setup_teardown(usage_errors, setup, teardown),
         cmocka_unit_test_setup_teardown(ipv6_listen, setup, teardown),
+        cmocka_unit_test_setup_teardown(session_limits, setup, teardown),
+        cmocka_unit_test_setup_teardown(help_version, setup, teardown),
     };
     int ret;
 
