@@ -930,9 +930,12 @@ def daemon_qr_option():
     """The payload wifiprovd prints for its QR code gives wifiprov everything but the address."""
     with Daemon(2, ["--sec2-username", "wifiprov", "--sec2-password", "abcd1234"], qr=True) as d:
         payload = None
-        for line in open(d.log_path):
-            if line.startswith('{"ver"'):
-                payload = line.strip()
+        end = time.monotonic() + 5
+        while not payload and time.monotonic() < end:  # the QR text may follow the start message
+            for line in open(d.log_path):
+                if line.startswith('{"ver"') and line.endswith("\n"):
+                    payload = line.strip()
+            time.sleep(0.02)
         check(payload, "no QR payload in the daemon's output")
         check(json.loads(payload).get("username") == "wifiprov", payload)
         obj, _ = provision_ok(d, ["--qr", payload])
