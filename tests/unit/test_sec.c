@@ -485,6 +485,11 @@ static void sec1_key_lengths(void **state)
     expect_device(dev, msg, len, WIFIPROV_ERR_INVAL, WIFIPROV_SEC_OUTCOME_INVALID_PARAMS);
     len = build_sec1(msg, 1, SEC1_MSG_TYPE__Session_Command0, SEC1_PAYLOAD__PAYLOAD_SC0, key, 0);
     expect_device(dev, msg, len, WIFIPROV_ERR_INVAL, WIFIPROV_SEC_OUTCOME_INVALID_PARAMS);
+    /* A low-order point (0) gives an all-zero shared secret, which is refused. */
+    memset(key, 0, sizeof(key));
+    len = build_sec1(msg, 1, SEC1_MSG_TYPE__Session_Command0, SEC1_PAYLOAD__PAYLOAD_SC0, key, 32);
+    expect_device(dev, msg, len, WIFIPROV_ERR_CRYPTO, WIFIPROV_SEC_OUTCOME_INVALID_PARAMS);
+    fill(key, sizeof(key), 3);
 
     /* A verify token of 31 or 33 bytes after a good Cmd0. */
     assert_int_equal(wifiprov__sec_client_start(cli, a, sizeof(a), &alen), 0);
