@@ -269,8 +269,8 @@ static int crypt_args(struct wifiprov_sec_session *s, const uint8_t *in, size_t 
     return 0;
 }
 
-int wifiprov__sec_encrypt(struct wifiprov_sec_session *s, const uint8_t *in, size_t len, uint8_t *out,
-                          size_t out_cap, size_t *out_len)
+int wifiprov__sec_encrypt(struct wifiprov_sec_session *s, const uint8_t *in, size_t len, uint8_t *out, size_t out_cap,
+                          size_t *out_len)
 {
     int rc = crypt_args(s, in, len, out_len);
 
@@ -279,8 +279,8 @@ int wifiprov__sec_encrypt(struct wifiprov_sec_session *s, const uint8_t *in, siz
     return s->ops->encrypt(s, in, len, out, out_cap, out_len);
 }
 
-int wifiprov__sec_decrypt(struct wifiprov_sec_session *s, const uint8_t *in, size_t len, uint8_t *out,
-                          size_t out_cap, size_t *out_len)
+int wifiprov__sec_decrypt(struct wifiprov_sec_session *s, const uint8_t *in, size_t len, uint8_t *out, size_t out_cap,
+                          size_t *out_len)
 {
     int rc = crypt_args(s, in, len, out_len);
 

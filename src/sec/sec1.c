@@ -22,8 +22,8 @@ struct sec1 {
     struct wifiprov_ctr *ctr;  /* the session's one keystream */
 };
 
-int wifiprov__sec1_derive_key(const uint8_t priv[32], const uint8_t peer_pub[32], const uint8_t *pop,
-                              size_t pop_len, uint8_t shared[32], uint8_t key[32])
+int wifiprov__sec1_derive_key(const uint8_t priv[32], const uint8_t peer_pub[32], const uint8_t *pop, size_t pop_len,
+                              uint8_t shared[32], uint8_t key[32])
 {
     uint8_t pop_hash[32];
     struct wifiprov_iov iov;
@@ -117,8 +117,8 @@ static void set_bytes(ProtobufCBinaryData *b, const uint8_t *data, size_t len)
     b->len = len;
 }
 
-int wifiprov__sec1_device_cmd0(struct wifiprov_sec_session *s, const SessionData *req, uint8_t *out,
-                               size_t out_cap, size_t *out_len, enum wifiprov_sec_outcome *outcome)
+int wifiprov__sec1_device_cmd0(struct wifiprov_sec_session *s, const SessionData *req, uint8_t *out, size_t out_cap,
+                               size_t *out_len, enum wifiprov_sec_outcome *outcome)
 {
     struct sec1 *st = s->priv;
     const SessionCmd0 *sc0 = req->sec1->sc0;
@@ -174,8 +174,8 @@ out:
     return rc;
 }
 
-int wifiprov__sec1_device_cmd1(struct wifiprov_sec_session *s, const SessionData *req, uint8_t *out,
-                               size_t out_cap, size_t *out_len, enum wifiprov_sec_outcome *outcome)
+int wifiprov__sec1_device_cmd1(struct wifiprov_sec_session *s, const SessionData *req, uint8_t *out, size_t out_cap,
+                               size_t *out_len, enum wifiprov_sec_outcome *outcome)
 {
     struct sec1 *st = s->priv;
     const SessionCmd1 *sc1 = req->sec1->sc1;

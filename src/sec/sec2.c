@@ -33,17 +33,17 @@ struct sec2 {
     uint8_t *password; /* client */
     size_t password_len;
     /* handshake */
-    uint8_t a[SECRET_LEN];  /* client secret, from Cmd0 until Resp0 */
-    uint8_t a_pub[N_LEN];   /* client: A as sent */
-    uint8_t key[H_LEN];     /* K */
-    uint8_t m1[H_LEN];      /* device: the M1 we expect */
-    uint8_t m2[H_LEN];      /* device: our M2; client: the M2 we expect */
+    uint8_t a[SECRET_LEN]; /* client secret, from Cmd0 until Resp0 */
+    uint8_t a_pub[N_LEN];  /* client: A as sent */
+    uint8_t key[H_LEN];    /* K */
+    uint8_t m1[H_LEN];     /* device: the M1 we expect */
+    uint8_t m2[H_LEN];     /* device: our M2; client: the M2 we expect */
     /* established */
     struct wifiprov_gcm *gcm;
     uint8_t iv[16];
     size_t iv_len;
-    uint32_t counter;       /* patch 1: counter of the next operation */
-    bool exhausted;         /* patch 1: the counter wrapped to 0 */
+    uint32_t counter; /* patch 1: counter of the next operation */
+    bool exhausted;   /* patch 1: the counter wrapped to 0 */
 };
 
 static void set_bytes(ProtobufCBinaryData *b, const uint8_t *data, size_t len)
@@ -180,8 +180,8 @@ static int pack_sec2(Sec2Payload *payload, uint8_t *out, size_t out_cap, size_t 
     return wifiprov__sec_pack(&msg, out, out_cap, out_len);
 }
 
-int wifiprov__sec2_device_cmd0(struct wifiprov_sec_session *s, const SessionData *req, uint8_t *out,
-                               size_t out_cap, size_t *out_len, enum wifiprov_sec_outcome *outcome)
+int wifiprov__sec2_device_cmd0(struct wifiprov_sec_session *s, const SessionData *req, uint8_t *out, size_t out_cap,
+                               size_t *out_len, enum wifiprov_sec_outcome *outcome)
 {
     struct sec2 *st = s->priv;
     const S2SessionCmd0 *sc0 = req->sec2->sc0;
@@ -197,8 +197,7 @@ int wifiprov__sec2_device_cmd0(struct wifiprov_sec_session *s, const SessionData
         wifiprov__info("sec2 device: new Cmd0, restarting the handshake");
         wifiprov__sec_session_reset(s);
     }
-    if (sc0->client_pubkey.len != N_LEN || sc0->client_username.len < 1 ||
-        sc0->client_username.len > USERNAME_MAX) {
+    if (sc0->client_pubkey.len != N_LEN || sc0->client_username.len < 1 || sc0->client_username.len > USERNAME_MAX) {
         wifiprov__warn("sec2 device: client key of %zu bytes, username of %zu bytes", sc0->client_pubkey.len,
                        sc0->client_username.len);
         *outcome = WIFIPROV_SEC_OUTCOME_INVALID_PARAMS;
@@ -238,8 +237,7 @@ int wifiprov__sec2_device_cmd0(struct wifiprov_sec_session *s, const SessionData
         rc = WIFIPROV_ERR_INVAL;
         goto out;
     }
-    rc = wifiprov__srp_server_s(srp, a_pub, N_LEN, st->verifier, st->verifier_len, u, sizeof(u), b, sizeof(b),
-                                s_val);
+    rc = wifiprov__srp_server_s(srp, a_pub, N_LEN, st->verifier, st->verifier_len, u, sizeof(u), b, sizeof(b), s_val);
     if (rc < 0)
         goto out;
     rc = wifiprov__srp_key(srp, s_val, N_LEN, st->key);
@@ -278,8 +276,8 @@ static int start_cipher(struct sec2 *st, const uint8_t *nonce, size_t nonce_len)
     memcpy(st->iv, nonce, nonce_len);
     st->iv_len = nonce_len;
     if (st->patch == 1)
-        st->counter = (uint32_t)nonce[8] << 24 | (uint32_t)nonce[9] << 16 | (uint32_t)nonce[10] << 8 |
-                      (uint32_t)nonce[11];
+        st->counter =
+            (uint32_t)nonce[8] << 24 | (uint32_t)nonce[9] << 16 | (uint32_t)nonce[10] << 8 | (uint32_t)nonce[11];
     st->exhausted = false;
     rc = wifiprov__gcm_new(st->key, &st->gcm);
     wifiprov_memzero(st->key, sizeof(st->key));
@@ -288,8 +286,8 @@ static int start_cipher(struct sec2 *st, const uint8_t *nonce, size_t nonce_len)
     return rc;
 }
 
-int wifiprov__sec2_device_cmd1(struct wifiprov_sec_session *s, const SessionData *req, uint8_t *out,
-                               size_t out_cap, size_t *out_len, enum wifiprov_sec_outcome *outcome)
+int wifiprov__sec2_device_cmd1(struct wifiprov_sec_session *s, const SessionData *req, uint8_t *out, size_t out_cap,
+                               size_t *out_len, enum wifiprov_sec_outcome *outcome)
 {
     struct sec2 *st = s->priv;
     const S2SessionCmd1 *sc1 = req->sec2->sc1;
@@ -433,8 +431,8 @@ static int client_resp0(struct wifiprov_sec_session *s, const S2SessionResp0 *sr
         rc = WIFIPROV_ERR_PROTO;
         goto out;
     }
-    rc = wifiprov__srp_x(srp, sr0->device_salt.data, sr0->device_salt.len, st->username, st->username_len,
-                         st->password, st->password_len, x);
+    rc = wifiprov__srp_x(srp, sr0->device_salt.data, sr0->device_salt.len, st->username, st->username_len, st->password,
+                         st->password_len, x);
     if (rc < 0)
         goto out;
     rc = wifiprov__srp_u(srp, st->a_pub, N_LEN, b_pub, b_len, u);
@@ -450,8 +448,8 @@ static int client_resp0(struct wifiprov_sec_session *s, const S2SessionResp0 *sr
     rc = wifiprov__srp_key(srp, s_val, N_LEN, st->key);
     if (rc < 0)
         goto out;
-    rc = wifiprov__srp_m1(srp, st->username, st->username_len, sr0->device_salt.data, sr0->device_salt.len,
-                          st->a_pub, N_LEN, b_pub, b_len, st->key, m1);
+    rc = wifiprov__srp_m1(srp, st->username, st->username_len, sr0->device_salt.data, sr0->device_salt.len, st->a_pub,
+                          N_LEN, b_pub, b_len, st->key, m1);
     if (rc < 0)
         goto out;
     rc = wifiprov__srp_m2(srp, st->a_pub, N_LEN, m1, st->key, st->m2);
@@ -492,8 +490,7 @@ static int client_resp1(struct wifiprov_sec_session *s, const S2SessionResp1 *sr
     else
         nonce_ok = nonce->len == 12 || nonce->len == 16;
     if (sr1->device_proof.len != H_LEN || !nonce_ok) {
-        wifiprov__warn("sec2 client: device proof of %zu bytes, nonce of %zu bytes", sr1->device_proof.len,
-                       nonce->len);
+        wifiprov__warn("sec2 client: device proof of %zu bytes, nonce of %zu bytes", sr1->device_proof.len, nonce->len);
         rc = WIFIPROV_ERR_PROTO;
         goto out;
     }
@@ -557,8 +554,8 @@ static void advance(struct sec2 *st)
     }
 }
 
-static int sec2_encrypt(struct wifiprov_sec_session *s, const uint8_t *in, size_t len, uint8_t *out,
-                        size_t out_cap, size_t *out_len)
+static int sec2_encrypt(struct wifiprov_sec_session *s, const uint8_t *in, size_t len, uint8_t *out, size_t out_cap,
+                        size_t *out_len)
 {
     struct sec2 *st = s->priv;
     uint8_t iv[16];
@@ -577,8 +574,8 @@ static int sec2_encrypt(struct wifiprov_sec_session *s, const uint8_t *in, size_
     return 0;
 }
 
-static int sec2_decrypt(struct wifiprov_sec_session *s, const uint8_t *in, size_t len, uint8_t *out,
-                        size_t out_cap, size_t *out_len)
+static int sec2_decrypt(struct wifiprov_sec_session *s, const uint8_t *in, size_t len, uint8_t *out, size_t out_cap,
+                        size_t *out_len)
 {
     struct sec2 *st = s->priv;
     uint8_t iv[16];

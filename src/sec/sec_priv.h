@@ -79,18 +79,18 @@ int wifiprov__sec_dup(const uint8_t *in, size_t len, uint8_t **out);
  * Security 1 key derivation, exposed for the known-answer tests:
  * shared = X25519(priv, peer_pub); key = shared XOR SHA-256(pop) when pop_len > 0.
  */
-int wifiprov__sec1_derive_key(const uint8_t priv[32], const uint8_t peer_pub[32], const uint8_t *pop,
-                              size_t pop_len, uint8_t shared[32], uint8_t key[32]);
+int wifiprov__sec1_derive_key(const uint8_t priv[32], const uint8_t peer_pub[32], const uint8_t *pop, size_t pop_len,
+                              uint8_t shared[32], uint8_t key[32]);
 
 /* The device-side handshake steps, kept as named functions so a profiler can count them. */
-int wifiprov__sec1_device_cmd0(struct wifiprov_sec_session *s, const SessionData *req, uint8_t *out,
-                               size_t out_cap, size_t *out_len, enum wifiprov_sec_outcome *outcome);
-int wifiprov__sec1_device_cmd1(struct wifiprov_sec_session *s, const SessionData *req, uint8_t *out,
-                               size_t out_cap, size_t *out_len, enum wifiprov_sec_outcome *outcome);
-int wifiprov__sec2_device_cmd0(struct wifiprov_sec_session *s, const SessionData *req, uint8_t *out,
-                               size_t out_cap, size_t *out_len, enum wifiprov_sec_outcome *outcome);
-int wifiprov__sec2_device_cmd1(struct wifiprov_sec_session *s, const SessionData *req, uint8_t *out,
-                               size_t out_cap, size_t *out_len, enum wifiprov_sec_outcome *outcome);
+int wifiprov__sec1_device_cmd0(struct wifiprov_sec_session *s, const SessionData *req, uint8_t *out, size_t out_cap,
+                               size_t *out_len, enum wifiprov_sec_outcome *outcome);
+int wifiprov__sec1_device_cmd1(struct wifiprov_sec_session *s, const SessionData *req, uint8_t *out, size_t out_cap,
+                               size_t *out_len, enum wifiprov_sec_outcome *outcome);
+int wifiprov__sec2_device_cmd0(struct wifiprov_sec_session *s, const SessionData *req, uint8_t *out, size_t out_cap,
+                               size_t *out_len, enum wifiprov_sec_outcome *outcome);
+int wifiprov__sec2_device_cmd1(struct wifiprov_sec_session *s, const SessionData *req, uint8_t *out, size_t out_cap,
+                               size_t *out_len, enum wifiprov_sec_outcome *outcome);
 
 /*
  * Security 2, sec_patch_ver 0: length of the constant IV the device draws at Cmd1

@@ -57,21 +57,19 @@ int wifiprov__srp_verifier(struct wifiprov_srp *srp, const uint8_t *x, size_t x_
 /* A = g^a mod N (n_len bytes). */
 int wifiprov__srp_public_a(struct wifiprov_srp *srp, const uint8_t *a, size_t a_len, uint8_t *pub);
 /* B = (k*v + g^b) mod N (n_len bytes). */
-int wifiprov__srp_public_b(struct wifiprov_srp *srp, const uint8_t *b, size_t b_len, const uint8_t *v,
-                           size_t v_len, uint8_t *pub);
+int wifiprov__srp_public_b(struct wifiprov_srp *srp, const uint8_t *b, size_t b_len, const uint8_t *v, size_t v_len,
+                           uint8_t *pub);
 /* WIFIPROV_ERR_INVAL when the peer's public value is 0 mod N or longer than N. */
 int wifiprov__srp_check_public(struct wifiprov_srp *srp, const uint8_t *pub, size_t len);
 /* u = H(PAD(A) | PAD(B)); A and B may be shorter than N (they are padded here). */
 int wifiprov__srp_u(const struct wifiprov_srp *srp, const uint8_t *a_pub, size_t a_len, const uint8_t *b_pub,
                     size_t b_len, uint8_t *u);
 /* Device: S = (A * v^u)^b mod N (n_len bytes). INVAL when A mod N == 0. */
-int wifiprov__srp_server_s(struct wifiprov_srp *srp, const uint8_t *a_pub, size_t a_len, const uint8_t *v,
-                           size_t v_len, const uint8_t *u, size_t u_len, const uint8_t *b, size_t b_len,
-                           uint8_t *s_out);
+int wifiprov__srp_server_s(struct wifiprov_srp *srp, const uint8_t *a_pub, size_t a_len, const uint8_t *v, size_t v_len,
+                           const uint8_t *u, size_t u_len, const uint8_t *b, size_t b_len, uint8_t *s_out);
 /* Client: S = (B - k*g^x)^(a + u*x) mod N (n_len bytes). INVAL when B mod N == 0. */
-int wifiprov__srp_client_s(struct wifiprov_srp *srp, const uint8_t *b_pub, size_t b_len, const uint8_t *x,
-                           size_t x_len, const uint8_t *u, size_t u_len, const uint8_t *a, size_t a_len,
-                           uint8_t *s_out);
+int wifiprov__srp_client_s(struct wifiprov_srp *srp, const uint8_t *b_pub, size_t b_len, const uint8_t *x, size_t x_len,
+                           const uint8_t *u, size_t u_len, const uint8_t *a, size_t a_len, uint8_t *s_out);
 /* K = H(S without its leading zero bytes). */
 int wifiprov__srp_key(const struct wifiprov_srp *srp, const uint8_t *s_val, size_t s_len, uint8_t *k_out);
 /* M1 = H((H(N) xor H(PAD(g))) | H(I) | s | A | B | K); A and B exactly as sent. */

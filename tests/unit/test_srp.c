@@ -233,9 +233,8 @@ static void protocol_k_x_v(void **state)
     assert_int_equal(wifiprov__sha512(&iov, 1, h), 0);
     assert_hex(h, 64, p_inner);
     salt = test_hex(p_salt, &salt_len);
-    assert_int_equal(wifiprov__srp_x(srp, salt, salt_len, (const uint8_t *)"wifiprov", 8,
-                                     (const uint8_t *)"abcd1234", 8, x),
-                     0);
+    assert_int_equal(
+        wifiprov__srp_x(srp, salt, salt_len, (const uint8_t *)"wifiprov", 8, (const uint8_t *)"abcd1234", 8, x), 0);
     assert_hex(x, 64, p_x);
     assert_int_equal(wifiprov__srp_verifier(srp, x, 64, v), 0);
     assert_num(v, 384, p_v);
@@ -264,17 +263,15 @@ static void protocol_session_values(void **state)
     assert_hex(u, 64, p_u);
     assert_int_equal(wifiprov__srp_server_s(srp, A, 384, v, v_len, u, 64, b, b_len, s1), 0);
     assert_num(s1, 384, p_S);
-    assert_int_equal(wifiprov__srp_x(srp, salt, salt_len, (const uint8_t *)"wifiprov", 8,
-                                     (const uint8_t *)"abcd1234", 8, x),
-                     0);
+    assert_int_equal(
+        wifiprov__srp_x(srp, salt, salt_len, (const uint8_t *)"wifiprov", 8, (const uint8_t *)"abcd1234", 8, x), 0);
     assert_int_equal(wifiprov__srp_client_s(srp, B, 384, x, 64, u, 64, a, a_len, s2), 0);
     assert_memory_equal(s1, s2, 384);
     assert_int_equal(wifiprov__srp_key(srp, s1, 384, K), 0);
     assert_hex(K, 64, p_K);
     /* B here is 384 bytes with no leading zero, so the minimal form is the padded one. */
     assert_true(B[0] != 0);
-    assert_int_equal(
-        wifiprov__srp_m1(srp, (const uint8_t *)"wifiprov", 8, salt, salt_len, A, 384, B, 384, K, M1), 0);
+    assert_int_equal(wifiprov__srp_m1(srp, (const uint8_t *)"wifiprov", 8, salt, salt_len, A, 384, B, 384, K, M1), 0);
     assert_hex(M1, 64, p_M1);
     assert_int_equal(wifiprov__srp_m2(srp, A, 384, M1, K, M2), 0);
     assert_hex(M2, 64, p_M2);

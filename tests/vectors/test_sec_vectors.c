@@ -464,8 +464,8 @@ static void sec2_derived(void **state)
     n = test_hex(derived(&v, "N"), &n_len);
     assert_int_equal(n_len, wifiprov__srp_n_len(srp));
     assert_memory_equal(n, wifiprov__srp_group_3072.n, n_len);
-    assert_int_equal((int)cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(
-                         cJSON_GetObjectItemCaseSensitive(v.root, "derived"), "g")),
+    assert_int_equal((int)cJSON_GetNumberValue(
+                         cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(v.root, "derived"), "g")),
                      (int)wifiprov__srp_group_3072.g);
     assert_bytes(wifiprov__srp_k(srp), wifiprov__srp_hash_len(srp), derived(&v, "k"));
 
@@ -483,8 +483,7 @@ static void sec2_derived(void **state)
 
     assert_int_equal(wifiprov__srp_u(srp, a_pub, 384, b_pub + b_off, 384 - b_off, u), 0);
     assert_bytes(u, 64, derived(&v, "u"));
-    assert_int_equal(wifiprov__srp_server_s(srp, a_pub, 384, in.verifier, in.verifier_len, u, 64, b, b_len, s_dev),
-                     0);
+    assert_int_equal(wifiprov__srp_server_s(srp, a_pub, 384, in.verifier, in.verifier_len, u, 64, b, b_len, s_dev), 0);
     assert_number(s_dev, 384, derived(&v, "S"));
     assert_int_equal(wifiprov__srp_client_s(srp, b_pub + b_off, 384 - b_off, x, 64, u, 64, a, a_len, s_cli), 0);
     assert_memory_equal(s_cli, s_dev, 384);
@@ -520,58 +519,30 @@ static const struct transcript_msg appendix_a2[] = {
     {"10015a25a201220a20e22bef28f7dccbe4541d9066c2c8a3786b963b6e1488b2454309999d71a1dc47",
      "10015a390801aa01341220ef52040f3f162cba951cbbb90c980a802928df85606bccc5c399d9b2df1cc3111a10767d84"
      "8b9299a0a7aeb5bcc3cad1d8df",
-     NULL,
-     NULL},
+     NULL, NULL},
     /* prov-session Cmd1/Resp1 */
     {"10015a270802b201221220470b772e6c023a47ca1ae7d107480898d8f41db23b77ec415ec2ac3623b2faca",
-     "10015a270803ba01221a204833a3851a33270cbae92cd378e0a860b96aa1a5ab00e2b6b563b92475c83692",
-     NULL,
-     NULL},
+     "10015a270803ba01221a204833a3851a33270cbae92cd378e0a860b96aa1a5ab00e2b6b563b92475c83692", NULL, NULL},
     /* prov-config SetConfig ssid='myssid' passphrase='mypassword' */
-    {"1583c846a8503d7c70e7ec75943f5b86b75d77c2753c414e",
-     "b401cea0",
-     "080262140a066d7973736964120a6d7970617373776f7264",
+    {"1583c846a8503d7c70e7ec75943f5b86b75d77c2753c414e", "b401cea0", "080262140a066d7973736964120a6d7970617373776f7264",
      "08036a00"},
     /* prov-config ApplyConfig */
-    {"2ddb",
-     "2b8387db",
-     "0804",
-     "08057a00"},
+    {"2ddb", "2b8387db", "0804", "08057a00"},
     /* prov-config GetStatus -> Connecting */
-    {"c587",
-     "eba3b0080ebc",
-     "5200",
-     "08015a021001"},
+    {"c587", "eba3b0080ebc", "5200", "08015a021001"},
     /* prov-config GetStatus -> Connecting + attempt_failed{3} */
-    {"e2dc",
-     "46006ea9e3cf328bc580",
-     "5200",
-     "08015a06100162020803"},
+    {"e2dc", "46006ea9e3cf328bc580", "5200", "08015a06100162020803"},
     /* prov-config GetStatus -> Connected */
-    {"de35",
-     "dc8c0de2358583230ac1a35d5f928790ccc0b4f9a9391ebcf22bf9fbc055aea979ce58f09911617e",
-     "5200",
+    {"de35", "dc8c0de2358583230ac1a35d5f928790ccc0b4f9a9391ebcf22bf9fbc055aea979ce58f09911617e", "5200",
      "08015a245a220a0c3139322e3136382e312e343210031a066d79737369642206788a208419962806"},
     /* prov-config GetStatus -> ConnectionFailed/AuthError */
-    {"2f79",
-     "1aefcc938b8fdc4e",
-     "5200",
-     "08015a0410035000"},
+    {"2f79", "1aefcc938b8fdc4e", "5200", "08015a0410035000"},
     /* prov-config GetStatus -> ConnectionFailed/NetworkNotFound */
-    {"2522",
-     "fbfff76bf450d8da",
-     "5200",
-     "08015a0410035001"},
+    {"2522", "fbfff76bf450d8da", "5200", "08015a0410035001"},
     /* prov-scan ScanStart{blocking, period 120} */
-    {"9ace63517456",
-     "377e2408",
-     "520408012078",
-     "08015a00"},
+    {"9ace63517456", "377e2408", "520408012078", "08015a00"},
     /* prov-scan ScanStatus -> finished, 2 */
-    {"7696",
-     "a1789bca7ad9beb4",
-     "0802",
-     "08036a0408011002"},
+    {"7696", "a1789bca7ad9beb4", "0802", "08036a0408011002"},
     /* prov-scan ScanResult{0,2} */
     {"d25288f515b8",
      "279d0eac3d671b1ee5852f7d700ed91b5c59f05fddf9c5d4b5fab46b9810a1c4b2ffefd05ad5d510154a1d8b1a59fb19"
@@ -580,15 +551,9 @@ static const struct transcript_msg appendix_a2[] = {
      "08057a4e0a250a0c4d79486f6d65576946694150100118d3ffffffffffffffff012206788a2084199628030a250a0e49"
      "6e736563757265576946694150100718b6ffffffffffffffff012206dca4caf1227c"},
     /* prov-ctrl Reset */
-    {"a257",
-     "7b3a9a9c",
-     "0801",
-     "08026200"},
+    {"a257", "7b3a9a9c", "0801", "08026200"},
     /* custom-data 'hello' -> 'SUCCESS\0' */
-    {"375b93cd8c",
-     "713d00ac67d6dc39",
-     "68656c6c6f",
-     "5355434345535300"},
+    {"375b93cd8c", "713d00ac67d6dc39", "68656c6c6f", "5355434345535300"},
 };
 
 /* A.3: security 2, patch 1, wifiprov / abcd1234; b and the nonce prefix of §12.2. */
@@ -612,60 +577,39 @@ static const struct transcript_msg appendix_a3[] = {
      "73f69208d00bcef2a4ef841ea1fc1507a5ae45df5c45ae5abd25b92c24d69ecc3f946535ecacbb12dca2a33a4d1ad7b6"
      "782d1ccb0e0ec0704b7e5a47479c8b113cf775a6943565265824753eaecc51bf083d7e6c242dc63f6164950223b2880a"
      "948d55d74fe111cb60a934919cb11a10036ee0c7bcb9eda84c9eac97d93decf4",
-     NULL,
-     NULL},
+     NULL, NULL},
     /* prov-session Cmd1/Resp1 */
     {"100262470802b201420a40a9341e693de13a8b6b1cd643c79d54d42e54f31aa20d9cfe25db186f9d0f474c81b4742fbe"
      "aa61143f0e6f9dd77de95bf481c202ecca5b4c37f832cad1f34e99",
      "100262550803ba01501240f539a707d38581f7d73dcd6dafa7b8545d5acf9d263c9238dd9d019428098de8bcf7066bc2"
      "dccf26ddb6715241875078f95c75baa78fada579764ad02fbaabcd1a0c01080f161d242b3200000001",
-     NULL,
-     NULL},
+     NULL, NULL},
     /* prov-config SetConfig ssid='myssid' passphrase='mypassword' */
     {"08b982e24d76d0a7410abc2c1d82c152ff951f6b1a0492ada37336ffba06e7a09cd4337aca620f55",
-     "e42155683e1200493f79ccd9aea93ffbc7d2ac09",
-     "080262140a066d7973736964120a6d7970617373776f7264",
-     "08036a00"},
+     "e42155683e1200493f79ccd9aea93ffbc7d2ac09", "080262140a066d7973736964120a6d7970617373776f7264", "08036a00"},
     /* prov-config ApplyConfig */
-    {"7d6ab1c2b252dc35276bab79d7b3b31c6fd5",
-     "6aba842895a602b824c23650f5f493a3ec71f3ea",
-     "0804",
-     "08057a00"},
+    {"7d6ab1c2b252dc35276bab79d7b3b31c6fd5", "6aba842895a602b824c23650f5f493a3ec71f3ea", "0804", "08057a00"},
     /* prov-config GetStatus -> Connecting */
-    {"b7a0e6b2337109e78b7b2fa7f5cc6ba89e5e",
-     "dd4eff9f1404bf564dcabc467e38082c6a77338012f9",
-     "5200",
-     "08015a021001"},
+    {"b7a0e6b2337109e78b7b2fa7f5cc6ba89e5e", "dd4eff9f1404bf564dcabc467e38082c6a77338012f9", "5200", "08015a021001"},
     /* prov-config GetStatus -> Connecting + attempt_failed{3} */
-    {"d2e4dff5bbd6d7cea6edf685db5d6afb3dfa",
-     "0a9511c3d7326e4cfda572fc530a167c13ebfc48e7b1e8c20cc2",
-     "5200",
+    {"d2e4dff5bbd6d7cea6edf685db5d6afb3dfa", "0a9511c3d7326e4cfda572fc530a167c13ebfc48e7b1e8c20cc2", "5200",
      "08015a06100162020803"},
     /* prov-config GetStatus -> Connected */
     {"864b4bd9c21b5cdfe8e95f1fbc47fb5d474d",
      "4f3829451a366474596f1093e5fd8e0458a1d403b0a97f951f46c7e0e89ce318ae0661808973fff450176a26e9f98fea"
      "45b92f16aad01310",
-     "5200",
-     "08015a245a220a0c3139322e3136382e312e343210031a066d79737369642206788a208419962806"},
+     "5200", "08015a245a220a0c3139322e3136382e312e343210031a066d79737369642206788a208419962806"},
     /* prov-config GetStatus -> ConnectionFailed/AuthError */
-    {"7a4ceffea7766c6fa9c561b54a15eaebba47",
-     "939e9d7ccb7277c06c6ab93eb9d54d6845134e175f94457b",
-     "5200",
+    {"7a4ceffea7766c6fa9c561b54a15eaebba47", "939e9d7ccb7277c06c6ab93eb9d54d6845134e175f94457b", "5200",
      "08015a0410035000"},
     /* prov-config GetStatus -> ConnectionFailed/NetworkNotFound */
-    {"964b1869448be5e059a4f4a967e506df695c",
-     "f8937f6fef771d9c30560368f53fe4c69d8463ea4ffbb502",
-     "5200",
+    {"964b1869448be5e059a4f4a967e506df695c", "f8937f6fef771d9c30560368f53fe4c69d8463ea4ffbb502", "5200",
      "08015a0410035001"},
     /* prov-scan ScanStart{blocking, period 120} */
-    {"bef605ef5b4768fd66dff821744f705984d02d2518cc",
-     "3ae0d71050d6b4e77f40ec0ea30e712fbf39c9e4",
-     "520408012078",
+    {"bef605ef5b4768fd66dff821744f705984d02d2518cc", "3ae0d71050d6b4e77f40ec0ea30e712fbf39c9e4", "520408012078",
      "08015a00"},
     /* prov-scan ScanStatus -> finished, 2 */
-    {"ca07a5b14b113043ffe95584d13055726b66",
-     "a62e4e7ea61d06cf9b6025865dc084d808f9e0624f99e12e",
-     "0802",
+    {"ca07a5b14b113043ffe95584d13055726b66", "a62e4e7ea61d06cf9b6025865dc084d808f9e0624f99e12e", "0802",
      "08036a0408011002"},
     /* prov-scan ScanResult{0,2} */
     {"81ef9f0d5f0aa8af0056b35e3cc1f525c749e9e383b4",
@@ -676,14 +620,9 @@ static const struct transcript_msg appendix_a3[] = {
      "08057a4e0a250a0c4d79486f6d65576946694150100118d3ffffffffffffffff012206788a2084199628030a250a0e49"
      "6e736563757265576946694150100718b6ffffffffffffffff012206dca4caf1227c"},
     /* prov-ctrl Reset */
-    {"e9cd3ef906ab3e8e51c941f8748460af0c7e",
-     "193b3851d96a4c2bcc5946e1b1171ad210a93573",
-     "0801",
-     "08026200"},
+    {"e9cd3ef906ab3e8e51c941f8748460af0c7e", "193b3851d96a4c2bcc5946e1b1171ad210a93573", "0801", "08026200"},
     /* custom-data 'hello' -> 'SUCCESS\0' */
-    {"05822474eaa8de699da1c88e5267e0b9e55b04a8e5",
-     "18b315f6c3434bdd8c78429301b0c920f4f34453e73656c7",
-     "68656c6c6f",
+    {"05822474eaa8de699da1c88e5267e0b9e55b04a8e5", "18b315f6c3434bdd8c78429301b0c920f4f34453e73656c7", "68656c6c6f",
      "5355434345535300"},
 };
 
@@ -822,18 +761,12 @@ static void appendix_a3_device(void **state)
 int main(int argc, char **argv)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(sec0_device),
-        cmocka_unit_test(sec0_client),
-        cmocka_unit_test(sec1_device),
-        cmocka_unit_test(sec1_client),
-        cmocka_unit_test(sec1_derived),
-        cmocka_unit_test(sec2_device),
-        cmocka_unit_test(sec2_client),
-        cmocka_unit_test(sec2_derived),
-        cmocka_unit_test(sec2_patch0_device),
-        cmocka_unit_test(sec2_patch0_client),
-        cmocka_unit_test(appendix_a2_device),
-        cmocka_unit_test(appendix_a2_client),
+        cmocka_unit_test(sec0_device),        cmocka_unit_test(sec0_client),
+        cmocka_unit_test(sec1_device),        cmocka_unit_test(sec1_client),
+        cmocka_unit_test(sec1_derived),       cmocka_unit_test(sec2_device),
+        cmocka_unit_test(sec2_client),        cmocka_unit_test(sec2_derived),
+        cmocka_unit_test(sec2_patch0_device), cmocka_unit_test(sec2_patch0_client),
+        cmocka_unit_test(appendix_a2_device), cmocka_unit_test(appendix_a2_client),
         cmocka_unit_test(appendix_a3_device),
     };
 
