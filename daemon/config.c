@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
+#include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -142,6 +143,27 @@ static void usage(FILE *f, const char *prog)
                "configuration error. See wifiprovd(8) and wifiprovd.conf(5).\n");
 }
 
+static bool quiet;
+
+void wifiprovd_config_quiet(bool q)
+{
+    quiet = q;
+}
+
+static void cfg_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void cfg_err(const char *fmt, ...)
+{
+    va_list ap;
+
+    if (quiet)
+        return;
+    va_start(ap, fmt);
+    fputs("wifiprovd: ", stderr);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+    va_end(ap);
+}
+
 static bool parse_bool(const char *v, bool *out)
 {
     if (!strcasecmp(v, "1") || !strcasecmp(v, "yes") || !strcasecmp(v, "true") || !strcasecmp(v, "on")) {
@@ -176,7 +198,7 @@ static int set_opt(struct wifiprovd_config *cfg, const struct opt *o, const char
         errno = 0;
         v = strtoul(val, &end, 10);
         if (!*val || *end || errno || val[0] == '-' || v > o->max) {
-            fprintf(stderr, "wifiprovd: %s: --%s wants a number from 0 to %u, not '%s'\n", where, o->name, o->max,
+            cfg_err("%s: --%s wants a number from 0 to %u, not '%s'", where, o->name, o->max,
                     val);
             return -1;
         }
@@ -186,7 +208,7 @@ static int set_opt(struct wifiprovd_config *cfg, const struct opt *o, const char
     case OPT_TYPE_BOOL: {
         bool b = true;
         if (val && !parse_bool(val, &b)) {
-            fprintf(stderr, "wifiprovd: %s: '%s' wants true or false, not '%s'\n", where, o->name, val);
+            cfg_err("%s: '%s' wants true or false, not '%s'", where, o->name, val);
             return -1;
         }
         *(bool *)(void *)base = b;
@@ -194,7 +216,7 @@ static int set_opt(struct wifiprovd_config *cfg, const struct opt *o, const char
     }
     case OPT_TYPE_SECURITY:
         if (strcmp(val, "0") && strcmp(val, "1") && strcmp(val, "2")) {
-            fprintf(stderr, "wifiprovd: %s: --security wants 0, 1 or 2, not '%s'\n", where, val);
+            cfg_err("%s: --security wants 0, 1 or 2, not '%s'", where, val);
             return -1;
         }
         *(int *)(void *)base = val[0] - '0';
@@ -210,7 +232,7 @@ static int set_opt(struct wifiprovd_config *cfg, const struct opt *o, const char
         else if (!strcmp(val, "wpa_supplicant") || !strcmp(val, "wpa"))
             w = WIFIPROVD_WIFI_WPA;
         else {
-            fprintf(stderr, "wifiprovd: %s: --wifi wants auto, sim, networkmanager or wpa_supplicant, not '%s'\n",
+            cfg_err("%s: --wifi wants auto, sim, networkmanager or wpa_supplicant, not '%s'",
                     where, val);
             return -1;
         }
@@ -233,48 +255,55 @@ static char *trim(char *s)
     return s;
 }
 
-/* Reads the INI file; keys set on the command line (@p given) are skipped. */
-static int read_file(struct wifiprovd_config *cfg, const char *path, const bool *given)
-{
-    FILE *f = fopen(path, "r");
-    char line[1024];
-    unsigned lineno = 0;
-    bool has_secret = false;
-    int ret = 0;
-    struct stat sb;
+#define CONFIG_FILE_MAX 65536
+#define LINE_MAX_LEN 1023
 
-    if (!f) {
-        fprintf(stderr, "wifiprovd: cannot read configuration file %s: %s\n", path, strerror(errno));
-        return -1;
-    }
-    while (fgets(line, sizeof(line), f)) {
+/*
+ * Parses INI text of @p len bytes; keys set on the command line (@p given, may be NULL)
+ * are skipped. *has_secret tells whether a secret key has a value. @return 0 or -1.
+ */
+static int parse_text(struct wifiprovd_config *cfg, const char *text, size_t len, const char *name,
+                      const bool *given, bool *has_secret)
+{
+    char line[LINE_MAX_LEN + 1];
+    unsigned lineno = 0;
+    size_t pos = 0;
+
+    *has_secret = false;
+    while (pos < len) {
+        const char *nl = memchr(text + pos, '\n', len - pos);
+        size_t n = nl ? (size_t)(nl - (text + pos)) : len - pos;
         char *s, *eq, *key, *val, where[300];
         size_t i;
 
         lineno++;
-        snprintf(where, sizeof(where), "%s:%u", path, lineno);
-        if (!strchr(line, '\n') && !feof(f)) {
-            fprintf(stderr, "wifiprovd: %s: line too long\n", where);
-            ret = -1;
-            break;
+        snprintf(where, sizeof(where), "%s:%u", name, lineno);
+        if (n > LINE_MAX_LEN) {
+            cfg_err("%s: line too long", where);
+            return -1;
         }
+        if (memchr(text + pos, '\0', n)) {
+            cfg_err("%s: NUL byte", where);
+            return -1;
+        }
+        memcpy(line, text + pos, n);
+        line[n] = '\0';
+        pos += n + (nl ? 1 : 0);
         s = trim(line);
         if (!*s || *s == '#' || *s == ';')
             continue;
         if (*s == '[') {
             /* Sections are accepted for readability; every key belongs to wifiprovd. */
             if (s[strlen(s) - 1] != ']') {
-                fprintf(stderr, "wifiprovd: %s: bad section header\n", where);
-                ret = -1;
-                break;
+                cfg_err("%s: bad section header", where);
+                return -1;
             }
             continue;
         }
         eq = strchr(s, '=');
         if (!eq) {
-            fprintf(stderr, "wifiprovd: %s: expected 'key = value'\n", where);
-            ret = -1;
-            break;
+            cfg_err("%s: expected 'key = value'", where);
+            return -1;
         }
         *eq = '\0';
         key = trim(s);
@@ -288,27 +317,58 @@ static int read_file(struct wifiprovd_config *cfg, const char *path, const bool 
                 break;
         }
         if (i == N_OPTS) {
-            fprintf(stderr, "wifiprovd: %s: unknown key '%s'\n", where, key);
-            ret = -1;
-            break;
+            cfg_err("%s: unknown key '%s'", where, key);
+            return -1;
         }
         if (opts[i].secret && *val)
-            has_secret = true;
-        if (given[i])
+            *has_secret = true;
+        if (given && given[i])
             continue;
-        if (set_opt(cfg, &opts[i], val, where) < 0) {
-            ret = -1;
-            break;
-        }
+        if (set_opt(cfg, &opts[i], val, where) < 0)
+            return -1;
     }
-    if (ret == 0 && ferror(f)) {
-        fprintf(stderr, "wifiprovd: error reading %s\n", path);
-        ret = -1;
+    return 0;
+}
+
+int wifiprovd_config_parse_text(struct wifiprovd_config *cfg, const char *text, size_t len, const char *name)
+{
+    bool has_secret;
+
+    return parse_text(cfg, text, len, name, NULL, &has_secret);
+}
+
+/* Reads the INI file; keys set on the command line (@p given) are skipped. */
+static int read_file(struct wifiprovd_config *cfg, const char *path, const bool *given)
+{
+    FILE *f = fopen(path, "r");
+    char *buf = NULL;
+    bool has_secret = false;
+    struct stat sb;
+    size_t n;
+    int ret = -1;
+
+    if (!f) {
+        cfg_err("cannot read configuration file %s: %s", path, strerror(errno));
+        return -1;
     }
+    buf = malloc(CONFIG_FILE_MAX + 1);
+    if (!buf)
+        goto out;
+    n = fread(buf, 1, CONFIG_FILE_MAX + 1, f);
+    if (ferror(f)) {
+        cfg_err("error reading %s", path);
+        goto out;
+    }
+    if (n > CONFIG_FILE_MAX) {
+        cfg_err("%s is larger than %d bytes", path, CONFIG_FILE_MAX);
+        goto out;
+    }
+    ret = parse_text(cfg, buf, n, path, given, &has_secret);
     if (ret == 0 && has_secret && fstat(fileno(f), &sb) == 0 && (sb.st_mode & 077))
-        fprintf(stderr, "wifiprovd: warning: %s holds a secret (pop or sec2-password) but is readable by "
-                        "others; chmod 600 it\n",
-                path);
+        cfg_err("warning: %s holds a secret (pop or sec2-password) but is readable by others; chmod 600 it", path);
+    wifiprov_memzero(buf, n);
+out:
+    free(buf);
     fclose(f);
     return ret;
 }

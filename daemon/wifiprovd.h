@@ -65,6 +65,10 @@ struct wifiprovd_config {
  */
 int wifiprovd_config_load(int argc, char **argv, struct wifiprovd_config *cfg);
 void wifiprovd_config_free(struct wifiprovd_config *cfg);
+/* The INI parser on its own (for the fuzzer): @return 0 or -1. */
+int wifiprovd_config_parse_text(struct wifiprovd_config *cfg, const char *text, size_t len, const char *name);
+/* Silences the parser's messages on stderr. */
+void wifiprovd_config_quiet(bool quiet);
 
 /* Logging of the daemon (stderr, ESP-IDF style "I (ms) tag: text"). */
 void wifiprovd_log_init(bool verbose);
