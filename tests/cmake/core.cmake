@@ -11,12 +11,13 @@ wifiprov_unit_test(test_device
         sessions_table event_names neg_wrong_pop neg_wrong_password neg_wrong_username neg_bad_lengths
         neg_cmd1_before_cmd0 neg_repeated_cmd0 neg_tampered neg_short_ciphertext neg_before_established
         neg_unknown_endpoint_session neg_oversized neg_too_many_sessions neg_handler_error
-        pending_resume pending_cancel pending_close_and_remove alloc_failures)
+        neg_handler_misbehaves pending_resume pending_cancel pending_close_and_remove alloc_failures
+        alloc_failures_setup)
 
 wifiprov_unit_test(test_client
   SOURCES ${CMAKE_SOURCE_DIR}/tests/unit/test_client.c
   CASES version_parse get_version appendix_a1 decode_replies decoders_direct handshake_errors
-        handshake_bad_replies client_new_invalid loopback_sec0 loopback_sec1_pop loopback_sec1_nopop
+        handshake_bad_replies client_new_invalid transport_misbehaves loopback_sec0 loopback_sec1_pop loopback_sec1_nopop
         loopback_sec2_patch0 loopback_sec2_patch1)
 
 # libFuzzer target (clang, -DWIFIPROV_FUZZ=ON; scripts/fuzz.sh runs it). The ctest entry

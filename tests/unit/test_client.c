@@ -564,6 +564,51 @@ static void handshake_bad_replies(void **state)
     wifiprov_client_free(c);
 }
 
+static int odd_xfer(void *ctx, const char *ep, const uint8_t *req, size_t req_len, uint8_t *resp, size_t cap,
+                    size_t *resp_len)
+{
+    int *mode = ctx;
+
+    (void)ep;
+    (void)req;
+    (void)req_len;
+    (void)resp;
+    if (*mode == 0)
+        return 1; /* not a valid error code */
+    *resp_len = cap + 1; /* claims more than fits */
+    return 0;
+}
+
+static void transport_misbehaves(void **state)
+{
+    static uint8_t big[WIFIPROV_MAX_MSG + 1];
+    struct wifiprov_client_config cc;
+    struct wifiprov_client *c = NULL;
+    struct wifiprov_version_info info;
+    uint8_t resp[16];
+    size_t n = 3;
+    int mode = 0;
+
+    (void)state;
+    memset(&cc, 0, sizeof(cc));
+    cc.xfer = odd_xfer;
+    cc.xfer_ctx = &mode;
+    cc.security = WIFIPROV_SECURITY_0;
+    assert_int_equal(wifiprov_client_new(&cc, &c), 0);
+    assert_int_equal(wifiprov_client_handshake(c), WIFIPROV_ERR_TRANSPORT);
+    assert_int_equal(wifiprov_client_request(c, "x", (const uint8_t *)"a", 1, resp, sizeof(resp), &n),
+                     WIFIPROV_ERR_TRANSPORT);
+    assert_int_equal(n, 0);
+    mode = 1;
+    assert_int_equal(wifiprov_client_get_version(c, "---", &info, NULL, 0), WIFIPROV_ERR_TRANSPORT);
+    assert_int_equal(wifiprov_client_request(c, "x", (const uint8_t *)"a", 1, resp, sizeof(resp), &n),
+                     WIFIPROV_ERR_TRANSPORT);
+    /* Requests are bounded before anything is sent. */
+    assert_int_equal(wifiprov_client_request(c, "x", big, sizeof(big), resp, sizeof(resp), &n), WIFIPROV_ERR_TOO_BIG);
+    assert_int_equal(wifiprov_client_request(c, NULL, big, 1, resp, sizeof(resp), &n), WIFIPROV_ERR_INVAL);
+    wifiprov_client_free(c);
+}
+
 static void client_new_invalid(void **state)
 {
     struct wifiprov_client_config cc;
@@ -924,6 +969,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(appendix_a1),         cmocka_unit_test(decode_replies),
         cmocka_unit_test(decoders_direct),     cmocka_unit_test(handshake_errors),
         cmocka_unit_test(handshake_bad_replies), cmocka_unit_test(client_new_invalid),
+        cmocka_unit_test(transport_misbehaves),
         cmocka_unit_test(loopback_sec0),       cmocka_unit_test(loopback_sec1_pop),
         cmocka_unit_test(loopback_sec1_nopop), cmocka_unit_test(loopback_sec2_patch0),
         cmocka_unit_test(loopback_sec2_patch1),

@@ -882,6 +882,44 @@ static void neg_handler_error(void **state)
     }
 }
 
+static int odd_handler(void *ctx, const struct wifiprov_request *req, uint8_t *out, size_t cap, size_t *out_len)
+{
+    (void)out;
+    (void)req;
+    /* ctx selects the misbehaviour: a positive return, or a reply longer than the buffer. */
+    if (*(int *)ctx == 0)
+        return 1;
+    *out_len = cap + 1;
+    return 0;
+}
+
+static void neg_handler_misbehaves(void **state)
+{
+    static uint8_t out[WIFIPROV_REPLY_CAP];
+    int positive = 0, too_long = 1;
+    size_t n = 5;
+    struct fx f;
+
+    (void)state;
+    fx_setup(&f, TS_SEC0, 0);
+    assert_int_equal(wifiprov_device_add_endpoint(f.dev, "odd1", odd_handler, &positive), 0);
+    assert_int_equal(wifiprov_device_add_endpoint(f.dev, "odd2", odd_handler, &too_long), 0);
+    assert_int_equal(dev_send(&f, SID_W, "odd1", (const uint8_t *)"x", 1, out, &n), WIFIPROV_ERR_INVAL);
+    assert_int_equal(n, 0);
+    assert_int_equal(dev_send(&f, SID_W, "odd2", (const uint8_t *)"x", 1, out, &n), WIFIPROV_ERR_NOSPC);
+    assert_int_equal(n, 0);
+    fx_witness_ok(&f);
+    fx_teardown(&f);
+
+    /* A reply buffer smaller than the cipher's overhead (sec2: the 16-byte tag). */
+    fx_setup(&f, TS_SEC2_P1, 0);
+    assert_int_equal(wifiprov_device_handle(f.dev, SID_W, EP_DATA, out, 20, out, 15, &n), WIFIPROV_ERR_NOSPC);
+    /* ... refused before decrypting, so the session is still in step. */
+    fx_witness_ok(&f);
+    fx_witness_ok(&f);
+    fx_teardown(&f);
+}
+
 /* --- PENDING ------------------------------------------------------------- */
 
 struct pend {
@@ -1195,6 +1233,75 @@ out:
     return rc;
 }
 
+/* Device set-up paths that allocate: capabilities, app labels, endpoints, sessions. */
+static int alloc_scenario_setup(void)
+{
+    static const char *const caps[] = {"cloud", "local_ctrl"};
+    struct wifiprov_device_config cfg;
+    struct wifiprov_device *dev = NULL;
+    uint8_t out[512];
+    size_t n = 0;
+    int rc;
+
+    tdev_config(&cfg, TS_SEC1_NOPOP, NULL);
+    cfg.prov_ver = "v1.1";
+    rc = wifiprov_device_new(&cfg, &dev);
+    if (!rc)
+        rc = wifiprov_device_add_capability(dev, "wifi_scan");
+    if (!rc)
+        rc = wifiprov_device_set_app_info(dev, "my_app", "1.0", caps, 2);
+    if (!rc)
+        rc = wifiprov_device_set_app_info(dev, "my_app", "1.1", caps, 1);
+    if (!rc)
+        rc = wifiprov_device_set_app_info(dev, "other", "2", NULL, 0);
+    if (!rc)
+        rc = wifiprov_device_add_capability(dev, "more");
+    for (n = 0; !rc && n < 10; n++) {
+        char name[8];
+
+        snprintf(name, sizeof(name), "ep%zu", n);
+        rc = wifiprov_device_add_endpoint(dev, name, techo_handler, NULL);
+    }
+    if (!rc)
+        rc = wifiprov_device_session_open(dev, 1);
+    if (!rc)
+        rc = wifiprov_device_session_open(dev, 2);
+    if (!rc)
+        rc = wifiprov_device_handle(dev, 1, WIFIPROV_EP_VERSION, (const uint8_t *)"-", 1, out, sizeof(out), &n);
+    if (!rc && (n == 0 || !strstr(wifiprov_device_version_json(dev), "\"more\"")))
+        rc = WIFIPROV_ERR_PROTO;
+    wifiprov_device_free(dev);
+    return rc;
+}
+
+static void alloc_failures_setup(void **state)
+{
+    static const struct wifiprov_allocator counting = {ac_malloc, ac_calloc, ac_realloc, ac_free};
+    long total, k;
+    int rc;
+
+    (void)state;
+    memset(&ac, 0, sizeof(ac));
+    wifiprov_set_allocator(&counting);
+    rc = alloc_scenario_setup();
+    total = ac.count;
+    wifiprov_set_allocator(NULL);
+    assert_int_equal(rc, 0);
+    assert_int_equal(ac.live, 0);
+    for (k = 1; k <= total; k++) {
+        memset(&ac, 0, sizeof(ac));
+        ac.fail_at = k;
+        wifiprov_set_allocator(&counting);
+        rc = alloc_scenario_setup();
+        wifiprov_set_allocator(NULL);
+        if (ac.live != 0)
+            fail_msg("allocation %ld of %ld failed: %ld blocks leaked", k, total, ac.live);
+        /* Nothing here parses input: every failure must be NOMEM. */
+        if (rc != WIFIPROV_ERR_NOMEM)
+            fail_msg("allocation %ld of %ld failed: %s", k, total, wifiprov_err_name(rc));
+    }
+}
+
 static void alloc_failures(void **state)
 {
     static const struct wifiprov_allocator counting = {ac_malloc, ac_calloc, ac_realloc, ac_free};
@@ -1267,10 +1374,12 @@ int main(int argc, char **argv)
         cmocka_unit_test(neg_oversized),
         cmocka_unit_test(neg_too_many_sessions),
         cmocka_unit_test(neg_handler_error),
+        cmocka_unit_test(neg_handler_misbehaves),
         cmocka_unit_test(pending_resume),
         cmocka_unit_test(pending_cancel),
         cmocka_unit_test(pending_close_and_remove),
         cmocka_unit_test(alloc_failures),
+        cmocka_unit_test(alloc_failures_setup),
     };
 
     return TEST_RUN("device", tests, argc, argv);
