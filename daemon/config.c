@@ -90,6 +90,9 @@ static const struct opt opts[] = {
      "Client sessions held at once; when full the least recently used one is closed. Default: 8."},
     {"max-connections", 0, OPT_TYPE_UINT, OFF(max_connections), 1024, false, "N",
      "Concurrent HTTP connections. Default: 16."},
+    {"connection-timeout", 0, OPT_TYPE_UINT, OFF(connection_timeout_s), 86400, false, "SECONDS",
+     "Close an HTTP connection idle this long (clients reconnect and keep their session by cookie). "
+     "Default: 120."},
     {"session-timeout", 0, OPT_TYPE_UINT, OFF(session_timeout_s), 86400, false, "SECONDS",
      "Close a session unused for this long. Default: 300."},
     {"verbose", 'v', OPT_TYPE_BOOL, OFF(verbose), 0, false, NULL, "Debug logging."},
@@ -384,6 +387,7 @@ static void set_defaults(struct wifiprovd_config *cfg)
     cfg->max_sessions = 8;
     cfg->max_connections = 16;
     cfg->session_timeout_s = 300;
+    cfg->connection_timeout_s = 120;
 }
 
 static int fill_string_defaults(struct wifiprovd_config *cfg)
@@ -510,8 +514,10 @@ int wifiprovd_config_load(int argc, char **argv, struct wifiprovd_config *cfg)
         fprintf(stderr, "wifiprovd: --pop is for security 1 (security 2 uses --sec2-*)\n");
         ret = -1;
     }
-    if (cfg->max_sessions == 0 || cfg->max_connections == 0 || cfg->session_timeout_s == 0) {
-        fprintf(stderr, "wifiprovd: --max-sessions, --max-connections and --session-timeout must be at least 1\n");
+    if (cfg->max_sessions == 0 || cfg->max_connections == 0 || cfg->session_timeout_s == 0 ||
+        cfg->connection_timeout_s == 0) {
+        fprintf(stderr, "wifiprovd: --max-sessions, --max-connections, --connection-timeout and --session-timeout "
+                        "must be at least 1\n");
         ret = -1;
     }
     if (cfg->service_name && (strlen(cfg->service_name) == 0 || strlen(cfg->service_name) > 32)) {

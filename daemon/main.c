@@ -562,6 +562,7 @@ static int start_http(struct daemon *d)
     hc.max_sessions = d->cfg->max_sessions;
     hc.max_connections = d->cfg->max_connections;
     hc.session_idle_s = d->cfg->session_timeout_s;
+    hc.connection_timeout_s = d->cfg->connection_timeout_s;
     err = wifiprov_httpd_new(&hc, &d->http);
     if (err)
         wd_err("Cannot start the HTTP transport on %s: %s", d->cfg->listen, wifiprov_strerror(err));

@@ -54,6 +54,7 @@ struct wifiprovd_config {
     unsigned max_sessions;
     unsigned max_connections;
     unsigned session_timeout_s;
+    unsigned connection_timeout_s;
     bool verbose;
 };
 

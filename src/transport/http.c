@@ -32,6 +32,8 @@
 #define DEFAULT_CONN_TIMEOUT_S 30u
 #define DEFAULT_SESSION_IDLE_S 300u
 #define COOKIE_NAME "session="
+/* A reply held this long (PENDING) is given up and its connection closed. */
+#define PENDING_MAX_MS 60000u
 
 struct session {
     bool used;
@@ -42,6 +44,7 @@ struct session {
     struct wifiprov_httpd_conn *owner;
     /* The request waiting for a PENDING reply of this session. */
     struct wifiprov_httpd_req *pending;
+    uint64_t pending_since_ms;
     /* A wake arrived while the pending request was not suspended yet. */
     bool woken;
 };
@@ -156,6 +159,8 @@ static struct session *session_free_slot(struct wifiprov_httpd *h)
     return NULL;
 }
 
+static void resume_request(struct wifiprov_httpd *h, struct wifiprov_httpd_req *r);
+
 static void expire_sessions(struct wifiprov_httpd *h, uint64_t now)
 {
     uint64_t idle = (uint64_t)h->session_idle_s * 1000u;
@@ -164,6 +169,13 @@ static void expire_sessions(struct wifiprov_httpd *h, uint64_t now)
         struct session *s = &h->sessions[i];
         if (s->used && !s->pending && now - s->last_used_ms >= idle)
             session_drop(h, s, "idle");
+        if (s->used && s->pending && !s->pending->cancelled && now - s->pending_since_ms >= PENDING_MAX_MS) {
+            /* The reply never came (e.g. a scan that cannot finish): close the connection. */
+            wifiprov__warn("http: a held reply waited %u s; closing its connection", PENDING_MAX_MS / 1000u);
+            s->pending->cancelled = true;
+            if (s->pending->suspended && h->mhd)
+                resume_request(h, s->pending);
+        }
     }
 }
 
@@ -440,8 +452,11 @@ static enum wifiprov_httpd_verdict conclude(struct wifiprov_httpd *h, struct wif
         s->last_used_seq = ++h->use_seq;
     }
     if (err == WIFIPROV_ERR_PENDING && s) {
+        if (s->pending != r)
+            s->pending_since_ms = now_ms();
         r->state = REQ_STATE_PENDING;
         s->pending = r;
+        schedule_idle(h);
         return WIFIPROV_HTTPD_VERDICT_PENDING;
     }
     if (s && s->pending == r) {
@@ -549,14 +564,19 @@ static void schedule_idle(struct wifiprov_httpd *h)
         return;
     for (unsigned i = 0; i < h->max_sessions; i++) {
         const struct session *s = &h->sessions[i];
-        if (s->used && !s->pending && s->last_used_ms < first)
-            first = s->last_used_ms;
+        uint64_t due;
+        if (!s->used || (s->pending && s->pending->cancelled))
+            continue;
+        due = s->pending ? s->pending_since_ms + PENDING_MAX_MS
+                         : s->last_used_ms + (uint64_t)h->session_idle_s * 1000u;
+        if (due < first)
+            first = due;
     }
     if (first == UINT64_MAX) {
         sd_event_source_set_enabled(h->idle_timer, SD_EVENT_OFF);
         return;
     }
-    sd_event_source_set_time(h->idle_timer, (first + (uint64_t)h->session_idle_s * 1000u) * 1000u);
+    sd_event_source_set_time(h->idle_timer, first * 1000u);
     sd_event_source_set_enabled(h->idle_timer, SD_EVENT_ONESHOT);
 }
 
