@@ -138,7 +138,7 @@ void cli_ctx_free(struct cli_ctx *ctx);
 void cli_print(struct cli_ctx *ctx, const char *fmt, ...) CLI_PRINTF(2, 3);
 /* Notes on stderr (suppressed with --json unless verbose). */
 void cli_note(struct cli_ctx *ctx, const char *fmt, ...) CLI_PRINTF(2, 3);
-/* Verbose (-v) notes on stderr. */
+/* Verbose (-v) notes on stderr; esp_prov-style command lines get them on stdout. */
 void cli_verbose(struct cli_ctx *ctx, const char *fmt, ...) CLI_PRINTF(2, 3);
 /* A transient progress line on a terminal ("\r...\033[K"); cleared by the next print. */
 void cli_progress_line(struct cli_ctx *ctx, const char *fmt, ...) CLI_PRINTF(2, 3);

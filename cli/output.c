@@ -100,14 +100,20 @@ void cli_note(struct cli_ctx *ctx, const char *fmt, ...)
 
 void cli_verbose(struct cli_ctx *ctx, const char *fmt, ...)
 {
+    FILE *f = stderr;
     va_list ap;
 
-    if (!ctx->opts->verbose)
-        return;
+    /* An esp_prov command line gets esp_prov's step messages on stdout, as esp_prov prints them. */
+    if (!ctx->opts->verbose) {
+        if (!ctx->opts->esp_prov_style || ctx->opts->json)
+            return;
+        f = stdout;
+    }
     cli_progress_clear(ctx);
     va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
+    vfprintf(f, fmt, ap);
     va_end(ap);
+    fflush(f);
 }
 
 void cli_progress_line(struct cli_ctx *ctx, const char *fmt, ...)

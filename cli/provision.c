@@ -347,11 +347,15 @@ int cli_cmd_provision(struct cli_ctx *ctx)
             goto out;
         ret = wait_outcome(ctx, &s, &t, &st);
         if (ret == 0) {
+            cli_verbose(ctx, "==== WiFi state: Connected ====\n==== Provisioning was successful ====\n");
             ret = report_connected(ctx, &st, &t);
             goto out;
         }
         if (ret != CLI_EXIT_WIFI)
             goto out;
+        cli_verbose(ctx, "---- WiFi state: Connection Failed ----\n---- Failure reason: %s ----\n",
+                    st.fail_reason == WIFIPROV_FAIL_REASON_NETWORK_NOT_FOUND ? "Incorrect SSID"
+                                                                             : "Incorrect Password");
         cJSON_AddStringToObject(ctx->result, "state", "failed");
         cJSON_AddStringToObject(ctx->result, "ssid", t.ssid);
         if (o->interactive && !o->json)

@@ -455,6 +455,9 @@ def fake_esp_prov_invocation():
         rc, out, err = run(["--transport", "softap", "--service_name", "127.0.0.1:%d" % dev.port, "--sec_ver", "0",
                             "--ssid", "myssid", "--passphrase", "mypassword", "--custom_data", "hello"])
         check(rc == 0, "exit %d: %s" % (rc, err))
+        for msg in ("==== Starting Session ====", "==== Session Established ====",
+                    "==== Provisioning was successful ===="):
+            check(msg in out, "esp_prov's %r missing from stdout" % msg)
         eps = [r["ep"] for r in dev.requests]
         check(eps[2] == "custom-data" and eps[3] == "prov-config", "custom data not sent first: %s" % eps)
         check(dev.requests[2]["body"] == b"hello", dev.requests[2]["body"])
