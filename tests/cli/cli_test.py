@@ -329,6 +329,22 @@ def fake_sec_autodetect_nonjson():
 
 
 @case
+def fake_sec_autodetect_legacy():
+    """A JSON reply without sec_ver (ESP-IDF v4.x): 0 with no_sec, else 1, as esp_prov."""
+    with fakedev.FakeDevice(version=b'{"prov":{"ver":"v1.1","cap":["no_sec","wifi_scan"]}}',
+                            status_before_apply=fakedev.STATUS_CONNECTED) as dev:
+        obj, _, _ = run_json(["status"] + addr(dev), 0)
+        check(obj["security"] == 0, obj)
+    with fakedev.FakeDevice(version=b'{"prov":{"ver":"v1.1","cap":["wifi_scan"]}}') as dev:
+        # The scripted device only speaks security 0: it drops the security-1 Cmd0.
+        obj, _, _ = run_json(["status", "--pop", "abcd1234"] + addr(dev), 3)
+        check(obj["security"] == 1, obj)
+        body = dev.requests[1]["body"]
+        check(dev.requests[1]["ep"] == "prov-session" and body[:3] == bytes.fromhex("10015a"),
+              "not a security-1 Cmd0: %s" % body.hex())
+
+
+@case
 def fake_transport_dropped():
     with fakedev.FakeDevice(drop="prov-session") as dev:
         obj, _, _ = run_json(["status"] + addr(dev), 3)
@@ -779,14 +795,20 @@ def daemon_provision_sec0():
 @case
 def daemon_provision_sec1():
     with Daemon(1, ["--pop", "abcd1234"]) as d:
-        obj, _ = provision_ok(d, ["--pop", "abcd1234"])
-        check(obj["security"] == 1, obj)
+        obj, _, _ = run_json(["provision", "--ssid", "TestNet", "--passphrase", "correct-horse"] + d.addr(), 0,
+                             env={"WIFIPROV_POP": "abcd1234"})
+        check(obj["security"] == 1 and obj["state"] == "connected", obj)
+        obj, _, _ = run_json(["status"] + d.addr(), 2)  # no PoP and no terminal: usage error
+        check("--pop" in obj["message"], obj)
 
 
 @case
 def daemon_provision_sec2():
     with Daemon(2, ["--sec2-username", "wifiprov", "--sec2-password", "abcd1234"]) as d:
-        obj, progress = provision_ok(d, SEC2, extra=["--progress"])
+        pw = os.path.join(d.dir, "pw")
+        with open(pw, "w") as f:
+            f.write("abcd1234\n")
+        obj, progress = provision_ok(d, ["--username", "wifiprov", "--password-file", pw], extra=["--progress"])
         check(obj["security"] == 2, "security %r: must come from prov.sec_ver" % obj.get("security"))
         events = [json.loads(l)["event"] for l in progress]
         check(events[0] == "session" and "applied" in events and events[-1] == "wifi", events)

@@ -10,7 +10,7 @@ if(TARGET wifiprov_cli)
   set(WIFIPROV_CLI_CASES
     usage_no_args usage_help_lists_exit_codes usage_errors docs_options_in_sync transport_refused
     gencred_format gencred_salt_len_and_aliases gencred_incompatible gencred_out_file qr_render
-    fake_http_cookie_keepalive fake_sec_autodetect_nonjson fake_transport_dropped fake_transport_http_status
+    fake_http_cookie_keepalive fake_sec_autodetect_nonjson fake_sec_autodetect_legacy fake_transport_dropped fake_transport_http_status
     fake_provision_json_progress fake_poll_latency fake_provision_wifi_failures fake_connection_lost_while_polling fake_provision_timeout
     fake_debug_hides_secrets fake_secret_sources fake_esp_prov_invocation fake_custom_and_version
     fake_scan_table_and_json fake_interactive_select fake_interactive_open_network fake_console_transport)
