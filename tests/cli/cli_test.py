@@ -30,6 +30,7 @@ import fakedev  # noqa: E402
 
 WIFIPROV = None
 WIFIPROVD = None
+CONSOLE_DEVICE = None
 CASES = {}
 
 # RFC 5054 3072-bit group, g = 5 (PROTOCOL.md §6.1)
@@ -657,9 +658,36 @@ class Relay:
         return body.hex()
 
 
-def run_console(args, port, timeout=30):
-    """wifiprov --transport console with its stdin/stdout wired to a Relay."""
-    relay = Relay(port)
+class DeviceRelay:
+    """Passes wifiprov's console lines to tests/cli/console_device.c (a console-transport device)."""
+
+    def __init__(self, dev_args):
+        if not CONSOLE_DEVICE:
+            raise Fail("console_device was not given (--console-device)")
+        self.proc = subprocess.Popen([CONSOLE_DEVICE] + dev_args, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                     stderr=subprocess.PIPE)
+        self.seen = []
+
+    def exchange(self, ep, hexdata):
+        self.proc.stdin.write(("%s 0 %s\n" % (ep, hexdata)).encode())
+        self.proc.stdin.flush()
+        r, _, _ = select.select([self.proc.stdout], [], [], 10)
+        if not r:
+            raise Fail("console_device did not answer %s" % ep)
+        self.seen.append(ep)
+        return self.proc.stdout.readline().decode().strip()
+
+    def close(self):
+        if self.proc.poll() is None:
+            self.proc.kill()
+        self.proc.wait()
+        for f in (self.proc.stdin, self.proc.stdout, self.proc.stderr):
+            f.close()
+
+
+def run_console(args, port, timeout=30, relay=None):
+    """wifiprov --transport console with its stdin/stdout wired to a Relay (HTTP) or a DeviceRelay."""
+    relay = relay or Relay(port)
     e = dict(os.environ)
     for k in ("WIFIPROV_POP", "WIFIPROV_PASSWORD", "WIFIPROV_PASSPHRASE"):
         e.pop(k, None)
@@ -1011,6 +1039,40 @@ def daemon_interactive():
 
 
 @case
+def console_device_sec2_patches():
+    """Security 2 with sec_patch_ver 0 (ESP-IDF v5.0-v5.4) and 1: the CLI follows the device's proto-ver."""
+    for patch in (["--patch0"], []):
+        relay = DeviceRelay(["--security", "2", "--username", "wifiprov", "--password", "abcd1234"] + patch)
+        try:
+            rc, out, err, _ = run_console(["custom", "--endpoint", "echo", "--custom-data", "hello"] + SEC2 +
+                                          ["--json", "--timeout", "20"], None, relay=relay)
+            check(rc == 0, "%s: exit %d %s" % (patch, rc, err))
+            obj = json.loads(out[-1].replace("Enter device->client msg : ", ""))
+            check(obj["reply"] == "echo:hello" and obj["security"] == 2, obj)
+            check(relay.seen == ["proto-ver", "prov-session", "prov-session", "echo"], relay.seen)
+        finally:
+            relay.close()
+    relay = DeviceRelay(["--security", "2", "--username", "wifiprov", "--password", "abcd1234", "--patch0"])
+    try:
+        rc, out, err, _ = run_console(["custom", "--endpoint", "echo", "--custom-data", "x", "--username", "wifiprov",
+                                       "--password", "wrong", "--timeout", "20"], None, relay=relay)
+        check(rc == 4, "wrong password over the console: exit %d %s" % (rc, err))
+    finally:
+        relay.close()
+
+
+@case
+def console_device_sec1():
+    relay = DeviceRelay(["--security", "1", "--pop", "abcd1234"])
+    try:
+        rc, out, err, _ = run_console(["custom", "--endpoint", "echo", "--custom-data", "hi", "--pop", "abcd1234",
+                                       "--timeout", "20"], None, relay=relay)
+        check(rc == 0 and "echo:hi" in "\n".join(out), (rc, out, err))
+    finally:
+        relay.close()
+
+
+@case
 def daemon_console_relay():
     with Daemon(2, ["--sec2-username", "wifiprov", "--sec2-password", "abcd1234"]) as d:
         rc, out, err, relay = run_console(["provision", "--ssid", "TestNet", "--passphrase", "correct-horse", "--json",
@@ -1050,14 +1112,15 @@ def daemon_timeout():
 # ---------------------------------------------------------------------------
 
 def main():
-    global WIFIPROV, WIFIPROVD
+    global WIFIPROV, WIFIPROVD, CONSOLE_DEVICE
     ap = argparse.ArgumentParser()
     ap.add_argument("--wifiprov", required=True)
     ap.add_argument("--wifiprovd")
+    ap.add_argument("--console-device")
     ap.add_argument("case", nargs="?")
     ap.add_argument("--list", action="store_true")
     a = ap.parse_args()
-    WIFIPROV, WIFIPROVD = a.wifiprov, a.wifiprovd
+    WIFIPROV, WIFIPROVD, CONSOLE_DEVICE = a.wifiprov, a.wifiprovd, a.console_device
     if a.list:
         print("\n".join(CASES))
         return 0
@@ -1071,7 +1134,7 @@ def main():
         try:
             CASES[n]()
             print("PASS %s (%.2f s)" % (n, time.monotonic() - t0))
-        except (Fail, subprocess.TimeoutExpired, AssertionError) as e:
+        except Exception as e:  # noqa: BLE001 - any error fails the case
             failed += 1
             print("FAIL %s: %s" % (n, e))
     return 1 if failed else 0

@@ -20,7 +20,11 @@ if(TARGET wifiprov_cli)
     daemon_scan daemon_status daemon_reset_after_failure daemon_reprov daemon_custom daemon_version
     daemon_esp_prov_aliases daemon_qr_option daemon_debug_hides_secrets daemon_interactive daemon_console_relay daemon_gencred_verifier_file
     daemon_timeout)
-  set(_cli_args --wifiprov $<TARGET_FILE:wifiprov_cli>)
+  # A console-transport device on stdin/stdout, for device variants wifiprovd does not offer.
+  add_executable(cli_console_device ${CMAKE_SOURCE_DIR}/tests/cli/console_device.c)
+  target_link_libraries(cli_console_device PRIVATE wifiprov_internal)
+  list(APPEND WIFIPROV_CLI_CASES console_device_sec2_patches console_device_sec1)
+  set(_cli_args --wifiprov $<TARGET_FILE:wifiprov_cli> --console-device $<TARGET_FILE:cli_console_device>)
   if(TARGET wifiprovd)
     list(APPEND _cli_args --wifiprovd $<TARGET_FILE:wifiprovd>)
     list(APPEND WIFIPROV_CLI_CASES ${WIFIPROV_CLI_DAEMON_CASES})
