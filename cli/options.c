@@ -331,7 +331,8 @@ static int fill_secret_from(struct cli_secret *s, const char *file, const char *
 }
 
 struct parse_state {
-    const char *pop_file, *password_file, *passphrase_file, *qr;
+    const char *pop_file, *password_file, *passphrase_file;
+    char *qr; /* in argv: wiped once used, it may hold a PoP */
     char *transport_arg;
 };
 
@@ -491,6 +492,7 @@ int cli_opts_parse(struct cli_opts *o, int argc, char **argv)
         if (o->command == CLI_COMMAND_QR && npos == 2) {
             if (set_str(&o->qr_payload, argv[optind + 1]) < 0)
                 goto nomem;
+            wifiprov_memzero(argv[optind + 1], strlen(argv[optind + 1]));
         } else if (npos > 1) {
             fprintf(stderr, "wifiprov: unexpected argument '%s'\n", argv[optind + 1]);
             goto out;
@@ -535,6 +537,8 @@ int cli_opts_parse(struct cli_opts *o, int argc, char **argv)
         goto out;
     if (ps.qr && o->command == CLI_COMMAND_QR && !o->qr_payload && set_str(&o->qr_payload, ps.qr) < 0)
         goto nomem;
+    if (ps.qr)
+        wifiprov_memzero(ps.qr, strlen(ps.qr));
     if (o->passphrase.value && strlen(o->passphrase.value) > WIFIPROV_PASSPHRASE_MAX) {
         fprintf(stderr, "wifiprov: a passphrase has at most %d characters\n", WIFIPROV_PASSPHRASE_MAX);
         goto out;
