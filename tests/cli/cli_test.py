@@ -582,9 +582,12 @@ class Pty:
 @case
 def fake_interactive_select():
     with fakedev.FakeDevice(outcome="auth", connect_ms=20) as dev:
-        p = Pty(["provision", "--address", "127.0.0.1:%d" % dev.port])
+        p = Pty(["provision", "--address", "127.0.0.1:%d" % dev.port, "--pop", "SecretPop42"])
         try:
             p.expect(rb"S\.N\.\s+SSID")
+            with open("/proc/%d/cmdline" % p.pid, "rb") as f:
+                cmdline = f.read()
+            check(b"--pop" in cmdline and b"SecretPop42" not in cmdline, "secret left in argv: %r" % cmdline)
             p.expect(rb"MyHomeWiFiAP")
             p.expect(rb"InsecureWiFiAP")
             p.expect(rb"Select AP by number \(0 to rescan\) : ")
