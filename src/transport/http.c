@@ -601,10 +601,26 @@ static void mhd_schedule(struct wifiprov_httpd *h)
     sd_event_source_set_enabled(h->mhd_timer, SD_EVENT_ONESHOT);
 }
 
+static unsigned mhd_connections(struct wifiprov_httpd *h)
+{
+    const union MHD_DaemonInfo *info = MHD_get_daemon_info(h->mhd, MHD_DAEMON_INFO_CURRENT_CONNECTIONS);
+
+    return info ? info->num_connections : 0;
+}
+
 static void mhd_run(struct wifiprov_httpd *h)
 {
+    unsigned before = mhd_connections(h);
+
     h->kick = false;
     MHD_run(h->mhd);
+    /*
+     * At the connection limit libmicrohttpd takes the listening socket out of its epoll
+     * set, and puts it back only at the start of a later run: after connections closed,
+     * run again at once so a client waiting in the backlog is accepted.
+     */
+    if (mhd_connections(h) < before)
+        h->kick = true;
     mhd_schedule(h);
 }
 

@@ -10,7 +10,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <arpa/inet.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -778,6 +780,74 @@ static void session_limits(void **state)
     itest_daemon_stop(&f->d);
 }
 
+static int tcp_connect(unsigned port)
+{
+    struct sockaddr_in a;
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+    assert_true(fd >= 0);
+    memset(&a, 0, sizeof(a));
+    a.sin_family = AF_INET;
+    a.sin_port = htons((uint16_t)port);
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    assert_int_equal(connect(fd, (struct sockaddr *)&a, sizeof(a)), 0);
+    return fd;
+}
+
+/* Bytes until EOF within @p timeout_ms: -1 when the connection is still open then. */
+static int wait_closed(int fd, int timeout_ms)
+{
+    struct pollfd p = {fd, POLLIN, 0};
+    char buf[256];
+
+    if (poll(&p, 1, timeout_ms) <= 0)
+        return -1;
+    return (int)recv(fd, buf, sizeof(buf), 0);
+}
+
+/* --max-connections and --connection-timeout. */
+static void connection_limits(void **state)
+{
+    struct fixture *f = *state;
+    const char *args[] = {"--security", "0", "--max-connections", "2", "--connection-timeout", "1", NULL};
+    static const char probe[] = "POST /proto-ver HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n\r\n---";
+    struct wifiprov_wifi_status st;
+    int c1, c2, c3;
+    uint64_t t0;
+
+    itest_daemon_start(&f->d, args, NULL);
+    c1 = tcp_connect(f->d.port);
+    c2 = tcp_connect(f->d.port);
+    usleep(100 * 1000);
+    /* The third connection is over the limit: libmicrohttpd leaves it in the backlog, unserved. */
+    c3 = tcp_connect(f->d.port);
+    assert_int_equal(send(c3, probe, sizeof(probe) - 1, MSG_NOSIGNAL), (ssize_t)(sizeof(probe) - 1));
+    assert_int_equal(wait_closed(c3, 500), -1);
+    /* Idle connections are closed after about a second... */
+    t0 = itest_now_ms();
+    assert_int_equal(wait_closed(c1, 5000), 0);
+    assert_true(itest_now_ms() - t0 < 4000);
+    assert_int_equal(wait_closed(c2, 5000), 0);
+    close(c1);
+    close(c2);
+    /* ...which makes room for the waiting one. */
+    {
+        struct pollfd p = {c3, POLLIN, 0};
+        char buf[512];
+        ssize_t n;
+        assert_int_equal(poll(&p, 1, 5000), 1);
+        n = recv(c3, buf, sizeof(buf) - 1, 0);
+        assert_true(n > 0);
+        buf[n] = '\0';
+        assert_non_null(strstr(buf, "HTTP/1.1 200"));
+    }
+    close(c3);
+    /* Room again: a client works. */
+    connect_client(&f->a, &f->d, WIFIPROV_SECURITY_0);
+    assert_int_equal(wifiprov_client_get_status(f->a.wc, &st), 0);
+    itest_daemon_stop(&f->d);
+}
+
 /* --help and --version exit 0 without starting anything. */
 static void help_version(void **state)
 {
@@ -897,6 +967,7 @@ int main(int argc, char **argv)
         cmocka_unit_test_setup_teardown(ipv6_listen, setup, teardown),
         cmocka_unit_test_setup_teardown(session_limits, setup, teardown),
         cmocka_unit_test_setup_teardown(help_version, setup, teardown),
+        cmocka_unit_test_setup_teardown(connection_limits, setup, teardown),
     };
     int ret;
 
