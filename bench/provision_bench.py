@@ -49,6 +49,20 @@ def start_daemon(wifiprovd, tmp, connect_ms):
     sys.exit("wifiprovd did not start:\n" + open(log_path).read())
 
 
+def device_connect_ms(log_path):
+    """Apply-to-connected time on the device, from wifiprovd's log ("I (<ms>) ..."); None if not found."""
+    applied = connected = None
+    for line in open(log_path):
+        m = re.match(r"[A-Z] \((\d+)\) ", line)
+        if not m:
+            continue
+        if applied is None and "credentials received" in line:
+            applied = int(m.group(1))
+        if connected is None and "connected to" in line and "prov:" in line:
+            connected = int(m.group(1))
+    return connected - applied if applied is not None and connected is not None else None
+
+
 def stop_daemon(p, log):
     p.terminate()
     try:
@@ -67,7 +81,7 @@ def main():
     ap.add_argument("--connect-ms", type=int, default=1000)
     a = ap.parse_args()
 
-    walls, sessions, applied, connected = [], [], [], []
+    walls, sessions, applied, connected, lags = [], [], [], [], []
     for i in range(a.runs):
         tmp = tempfile.mkdtemp(prefix="wifiprov-bench-")
         p, log, port = start_daemon(a.wifiprovd, tmp, a.connect_ms)
@@ -80,6 +94,7 @@ def main():
             wall = (time.monotonic() - t0) * 1000
         finally:
             stop_daemon(p, log)
+            dev_ms = device_connect_ms(os.path.join(tmp, "wifiprovd.log"))
             shutil.rmtree(tmp, ignore_errors=True)
         lines = [json.loads(l) for l in r.stdout.decode().splitlines() if l.strip()]
         if r.returncode != 0 or not lines or not lines[-1].get("ok"):
@@ -89,8 +104,12 @@ def main():
         sessions.append(ev.get("session", 0))
         applied.append(ev.get("applied", 0))
         connected.append(lines[-1]["elapsed_ms"])
-        print("run %d: wall %.0f ms (session established %.0f ms, applied %.0f ms, connected reported %.0f ms)"
-              % (i + 1, wall, ev.get("session", 0), ev.get("applied", 0), lines[-1]["elapsed_ms"]))
+        lag = ""
+        if dev_ms is not None:
+            lags.append(lines[-1]["elapsed_ms"] - ev.get("applied", 0) - dev_ms)
+            lag = ", device connected %d ms after Apply, client noticed %.0f ms later" % (dev_ms, lags[-1])
+        print("run %d: wall %.0f ms (session established %.0f ms, applied %.0f ms, connected reported %.0f ms%s)"
+              % (i + 1, wall, ev.get("session", 0), ev.get("applied", 0), lines[-1]["elapsed_ms"], lag))
 
     def fig(name, xs):
         print("%-34s min %6.0f  median %6.0f  max %6.0f ms" % (name, min(xs), statistics.median(xs), max(xs)))
@@ -103,6 +122,8 @@ def main():
     fig("ApplyConfig answered", applied)
     fig("connected reported", connected)
     fig("client overhead (wall - connect_ms)", [w - a.connect_ms for w in walls])
+    if lags:
+        fig("outcome noticed after the device", lags)
     return 0
 
 
