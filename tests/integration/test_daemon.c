@@ -32,6 +32,9 @@ static const char *const sec1_args[] = {"--security", "1", "--pop", SEC1_POP, NU
 static const char *const sec2_args[] = {"--security", "2", "--sec2-username", SEC2_USER, "--sec2-password",
                                         SEC2_PASS, NULL};
 
+static int tcp_connect(unsigned port);
+static int wait_closed(int fd, int timeout_ms);
+
 struct fixture {
     struct itest_daemon d;
     struct itest_client a, b;
@@ -301,6 +304,31 @@ static void custom_data_failure(void **state)
     connect_client(&f->a, &f->d, WIFIPROV_SECURITY_2);
     assert_int_equal(wifiprov_client_get_status(f->a.wc, &st), 0);
     itest_daemon_stop(&f->d);
+
+    /* A command that runs too long is killed and the exchange fails; others are served meanwhile. */
+    {
+        const char *slow[] = {"--security", "0", "--custom-data-command", "sleep 20", "--custom-data-timeout", "1",
+                              NULL};
+        static const char req[] = "POST /custom-data HTTP/1.1\r\nHost: x\r\nContent-Length: 1\r\n\r\nx";
+        uint64_t t0, t1;
+        int fd;
+
+        itest_client_close(&f->a);
+        itest_daemon_start(&f->d, slow, NULL);
+        connect_client(&f->b, &f->d, WIFIPROV_SECURITY_0);
+        fd = tcp_connect(f->d.port);
+        t0 = itest_now_ms();
+        assert_int_equal(send(fd, req, sizeof(req) - 1, MSG_NOSIGNAL), (ssize_t)(sizeof(req) - 1));
+        usleep(100 * 1000);
+        assert_int_equal(wifiprov_client_get_status(f->b.wc, &st), 0); /* while the command runs */
+        t1 = itest_now_ms();
+        assert_true(t1 - t0 < 800);
+        assert_int_equal(wait_closed(fd, 8000), 0); /* killed: closed without a response */
+        assert_true(itest_now_ms() - t0 >= 900);
+        close(fd);
+        assert_true(itest_log_contains(&f->d, "still running after 1 s; killing it"));
+        itest_daemon_stop(&f->d);
+    }
 }
 
 /* A wrong proof of possession: the device closes the connection at Cmd1. */
