@@ -21,6 +21,14 @@ if(TARGET wifiprovd)
   endforeach()
 endif()
 
+# The HTTP transport's request path without sockets (cookie rules, body checks, eviction).
+if(TARGET wifiprov_linux)
+  wifiprov_unit_test(test_http_core
+    SOURCES ${CMAKE_SOURCE_DIR}/tests/integration/test_http_core.c
+    LIBS wifiprov_linux
+    CASES cookie_parse session_binding eviction_lru body_checks methods_and_paths listen_address)
+endif()
+
 # libFuzzer target for the HTTP request path (clang, -DWIFIPROV_FUZZ=ON; scripts/fuzz.sh runs it).
 # The ctest entry replays the seed corpus only.
 if(WIFIPROV_FUZZ AND TARGET wifiprov_linux)

@@ -1,0 +1,291 @@
+/*
+ * The HTTP transport's request path without sockets (src/transport/http.c): cookie
+ * parsing, session binding, body checks, methods and paths, eviction.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "transport/http.h"
+#include "testutil.h"
+#include "wifiprov/wifiprov.h"
+
+struct env {
+    struct wifiprov_device *dev;
+    struct wifiprov_httpd *h;
+    unsigned next_id;
+};
+
+/* Session ids 1001, 1002, ... so the tests can name them. */
+static int counting_ids(void *ctx, uint8_t *buf, size_t len)
+{
+    struct env *e = ctx;
+    uint32_t id = 1001 + e->next_id++;
+
+    assert_int_equal(len, 4);
+    buf[0] = (uint8_t)(id >> 24);
+    buf[1] = (uint8_t)(id >> 16);
+    buf[2] = (uint8_t)(id >> 8);
+    buf[3] = (uint8_t)id;
+    return 0;
+}
+
+static int echo(void *ctx, const struct wifiprov_request *req, uint8_t *out, size_t cap, size_t *out_len)
+{
+    (void)ctx;
+    if (req->len > cap)
+        return WIFIPROV_ERR_NOSPC;
+    memcpy(out, req->data, req->len);
+    *out_len = req->len;
+    return 0;
+}
+
+static int setup(void **state)
+{
+    struct env *e = calloc(1, sizeof(*e));
+    struct wifiprov_device_config dc;
+    struct wifiprov_httpd_config hc;
+
+    if (!e)
+        return -1;
+    memset(&dc, 0, sizeof(dc));
+    dc.security = WIFIPROV_SECURITY_0;
+    dc.max_sessions = 2;
+    if (wifiprov_device_new(&dc, &e->dev) != 0 || wifiprov_device_add_endpoint(e->dev, "echo", echo, NULL) != 0)
+        return -1;
+    memset(&hc, 0, sizeof(hc));
+    hc.device = e->dev;
+    hc.max_sessions = 2;
+    hc.random = counting_ids;
+    hc.random_ctx = e;
+    if (wifiprov_httpd_new(&hc, &e->h) != 0)
+        return -1;
+    *state = e;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    struct env *e = *state;
+
+    wifiprov_httpd_free(e->h);
+    wifiprov_device_free(e->dev);
+    free(e);
+    return 0;
+}
+
+/* One POST through begin/body/finish; returns the verdict and fills @p reply (copied body in @p out). */
+static enum wifiprov_httpd_verdict post(struct env *e, struct wifiprov_httpd_conn *c, const char *path,
+                                        const char *cookie, const char *body, struct wifiprov_httpd_reply *reply,
+                                        char *out, size_t out_cap)
+{
+    struct wifiprov_httpd_req *r = wifiprov__httpd_req_new(c);
+    char cl[24];
+    enum wifiprov_httpd_verdict v;
+
+    assert_non_null(r);
+    snprintf(cl, sizeof(cl), "%zu", strlen(body));
+    v = wifiprov__httpd_begin(e->h, r, "POST", path, cookie, cl, false, reply);
+    if (v == WIFIPROV_HTTPD_VERDICT_CONTINUE)
+        v = wifiprov__httpd_body(r, (const uint8_t *)body, strlen(body));
+    if (v == WIFIPROV_HTTPD_VERDICT_CONTINUE)
+        v = wifiprov__httpd_finish(e->h, r, reply);
+    if (out && v == WIFIPROV_HTTPD_VERDICT_REPLY) {
+        assert_true(reply->len < out_cap);
+        memcpy(out, reply->body, reply->len);
+        out[reply->len] = '\0';
+    }
+    wifiprov__httpd_req_free(e->h, r);
+    return v;
+}
+
+static void cookie_parse(void **state)
+{
+    uint32_t id = 0;
+
+    (void)state;
+    assert_int_equal(wifiprov__httpd_parse_cookie(NULL, &id), 0);
+    assert_int_equal(wifiprov__httpd_parse_cookie("", &id), 0);
+    assert_int_equal(wifiprov__httpd_parse_cookie("other=1", &id), 0);
+    assert_int_equal(wifiprov__httpd_parse_cookie("session=42", &id), 1);
+    assert_int_equal(id, 42);
+    assert_int_equal(wifiprov__httpd_parse_cookie("a=b; session=4294967295 ", &id), 1);
+    assert_int_equal(id, 4294967295u);
+    assert_int_equal(wifiprov__httpd_parse_cookie("session=4294967296", &id), -1);
+    assert_int_equal(wifiprov__httpd_parse_cookie("session=", &id), -1);
+    assert_int_equal(wifiprov__httpd_parse_cookie("session=12a", &id), -1);
+    assert_int_equal(wifiprov__httpd_parse_cookie("session=-1", &id), -1);
+    assert_int_equal(wifiprov__httpd_parse_cookie("session=00000000001", &id), -1);
+    assert_int_equal(wifiprov__httpd_parse_cookie(";;; ;", &id), 0);
+    assert_int_equal(wifiprov__httpd_parse_cookie("xsession=5", &id), 0);
+}
+
+static void session_binding(void **state)
+{
+    struct env *e = *state;
+    struct wifiprov_httpd_conn *c1 = wifiprov__httpd_conn_new(e->h), *c2 = wifiprov__httpd_conn_new(e->h);
+    struct wifiprov_httpd_reply rep;
+    char out[64];
+
+    /* First request of a connection: a new session, announced. */
+    assert_int_equal(post(e, c1, "/echo", NULL, "a", &rep, out, sizeof(out)), WIFIPROV_HTTPD_VERDICT_REPLY);
+    assert_int_equal(rep.status, 200);
+    assert_true(rep.set_cookie);
+    assert_int_equal(rep.session_id, 1001);
+    assert_string_equal(out, "a");
+    /* Same connection without a cookie: same session, no new cookie. */
+    assert_int_equal(post(e, c1, "/echo", NULL, "b", &rep, NULL, 0), WIFIPROV_HTTPD_VERDICT_REPLY);
+    assert_false(rep.set_cookie);
+    assert_int_equal(rep.session_id, 1001);
+    /* Another connection with that cookie: the same session. */
+    assert_int_equal(post(e, c2, "/echo", "session=1001", "c", &rep, NULL, 0), WIFIPROV_HTTPD_VERDICT_REPLY);
+    assert_false(rep.set_cookie);
+    assert_int_equal(rep.session_id, 1001);
+    /* A stale cookie on a connection without a session: a new session. */
+    assert_int_equal(post(e, c2, "/echo", "session=77", "d", &rep, NULL, 0), WIFIPROV_HTTPD_VERDICT_REPLY);
+    assert_true(rep.set_cookie);
+    assert_int_equal(rep.session_id, 1002);
+    /* A forged cookie on a connection that has one: its own session continues. */
+    assert_int_equal(post(e, c2, "/echo", "session=zz", "e", &rep, NULL, 0), WIFIPROV_HTTPD_VERDICT_REPLY);
+    assert_false(rep.set_cookie);
+    assert_int_equal(rep.session_id, 1002);
+    assert_int_equal(wifiprov_httpd_session_count(e->h), 2);
+    assert_int_equal(wifiprov_device_session_count(e->dev), 2);
+    wifiprov__httpd_conn_free(e->h, c1);
+    /* The session outlives its connection: the cookie still works. */
+    assert_int_equal(post(e, c2, "/echo", "session=1001", "f", &rep, NULL, 0), WIFIPROV_HTTPD_VERDICT_REPLY);
+    assert_int_equal(rep.session_id, 1001);
+    wifiprov__httpd_conn_free(e->h, c2);
+}
+
+static void eviction_lru(void **state)
+{
+    struct env *e = *state;
+    struct wifiprov_httpd_conn *c[3];
+    struct wifiprov_httpd_reply rep;
+
+    for (int i = 0; i < 3; i++)
+        c[i] = wifiprov__httpd_conn_new(e->h);
+    assert_int_equal(post(e, c[0], "/echo", NULL, "x", &rep, NULL, 0), WIFIPROV_HTTPD_VERDICT_REPLY); /* 1001 */
+    assert_int_equal(post(e, c[1], "/echo", NULL, "x", &rep, NULL, 0), WIFIPROV_HTTPD_VERDICT_REPLY); /* 1002 */
+    assert_int_equal(post(e, c[0], "/echo", NULL, "x", &rep, NULL, 0), WIFIPROV_HTTPD_VERDICT_REPLY); /* 1001 used */
+    assert_int_equal(post(e, c[2], "/echo", NULL, "x", &rep, NULL, 0), WIFIPROV_HTTPD_VERDICT_REPLY); /* 1003 */
+    assert_int_equal(rep.session_id, 1003);
+    assert_int_equal(wifiprov_httpd_session_count(e->h), 2);
+    assert_true(wifiprov_device_session_exists(e->dev, 1001));
+    assert_false(wifiprov_device_session_exists(e->dev, 1002)); /* least recently used */
+    assert_true(wifiprov_device_session_exists(e->dev, 1003));
+    /* The evicted connection gets a fresh session. */
+    assert_int_equal(post(e, c[1], "/echo", NULL, "x", &rep, NULL, 0), WIFIPROV_HTTPD_VERDICT_REPLY);
+    assert_true(rep.set_cookie);
+    assert_int_equal(rep.session_id, 1004);
+    for (int i = 0; i < 3; i++)
+        wifiprov__httpd_conn_free(e->h, c[i]);
+}
+
+static void body_checks(void **state)
+{
+    static const char *const bad_cl[] = {NULL, "", "0", "4097", "99999999999999999999", "12a", "-1", " 3"};
+    struct env *e = *state;
+    struct wifiprov_httpd_conn *c = wifiprov__httpd_conn_new(e->h);
+    struct wifiprov_httpd_reply rep;
+    struct wifiprov_httpd_req *r;
+
+    for (size_t i = 0; i < sizeof(bad_cl) / sizeof(bad_cl[0]); i++) {
+        r = wifiprov__httpd_req_new(c);
+        assert_int_equal(wifiprov__httpd_begin(e->h, r, "POST", "/echo", NULL, bad_cl[i], false, &rep),
+                         WIFIPROV_HTTPD_VERDICT_CLOSE);
+        wifiprov__httpd_req_free(e->h, r);
+    }
+    /* Chunked. */
+    r = wifiprov__httpd_req_new(c);
+    assert_int_equal(wifiprov__httpd_begin(e->h, r, "POST", "/echo", NULL, "3", true, &rep),
+                     WIFIPROV_HTTPD_VERDICT_CLOSE);
+    wifiprov__httpd_req_free(e->h, r);
+    /* More than announced; less than announced. */
+    r = wifiprov__httpd_req_new(c);
+    assert_int_equal(wifiprov__httpd_begin(e->h, r, "POST", "/echo", NULL, "3", false, &rep),
+                     WIFIPROV_HTTPD_VERDICT_CONTINUE);
+    assert_int_equal(wifiprov__httpd_body(r, (const uint8_t *)"ab", 2), WIFIPROV_HTTPD_VERDICT_CONTINUE);
+    assert_int_equal(wifiprov__httpd_body(r, (const uint8_t *)"cd", 2), WIFIPROV_HTTPD_VERDICT_CLOSE);
+    wifiprov__httpd_req_free(e->h, r);
+    r = wifiprov__httpd_req_new(c);
+    assert_int_equal(wifiprov__httpd_begin(e->h, r, "POST", "/echo", NULL, "4096", false, &rep),
+                     WIFIPROV_HTTPD_VERDICT_CONTINUE);
+    assert_int_equal(wifiprov__httpd_body(r, (const uint8_t *)"ab", 2), WIFIPROV_HTTPD_VERDICT_CONTINUE);
+    assert_int_equal(wifiprov__httpd_finish(e->h, r, &rep), WIFIPROV_HTTPD_VERDICT_CLOSE);
+    wifiprov__httpd_req_free(e->h, r);
+    /* No session was opened by any of these. */
+    assert_int_equal(wifiprov_httpd_session_count(e->h), 0);
+    /* A handler error closes the connection and forgets the session nobody knows the cookie of. */
+    assert_int_equal(post(e, c, "/prov-session", NULL, "\xff", &rep, NULL, 0), WIFIPROV_HTTPD_VERDICT_CLOSE);
+    assert_int_equal(wifiprov_httpd_session_count(e->h), 0);
+    assert_int_equal(wifiprov_device_session_count(e->dev), 0);
+    wifiprov__httpd_conn_free(e->h, c);
+}
+
+static void methods_and_paths(void **state)
+{
+    struct env *e = *state;
+    struct wifiprov_httpd_conn *c = wifiprov__httpd_conn_new(e->h);
+    struct wifiprov_httpd_reply rep;
+    struct wifiprov_httpd_req *r;
+    static const struct {
+        const char *method, *path;
+        unsigned status;
+        const char *body;
+    } cases[] = {
+        {"GET", "/echo", 405, NULL},          {"PUT", "/prov-session", 405, NULL},
+        {"GET", "/nothing", 404, NULL},       {"POST", "/nothing", 404, NULL},
+        {"POST", "/", 404, NULL},             {"POST", "echo", 404, NULL},
+        {"GET", "/generate_204", 204, ""},    {"GET", "/ncsi.txt", 200, "Microsoft NCSI"},
+        {"HEAD", "/connecttest.txt", 200, "Microsoft Connect Test"},
+        {"POST", "/generate_204", 404, NULL}, {"GET", "/hotspot-detect.html", 200, NULL},
+    };
+
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        r = wifiprov__httpd_req_new(c);
+        assert_int_equal(wifiprov__httpd_begin(e->h, r, cases[i].method, cases[i].path, NULL, "1", false, &rep),
+                         WIFIPROV_HTTPD_VERDICT_REPLY);
+        assert_int_equal(rep.status, cases[i].status);
+        assert_int_equal(rep.allow_post, cases[i].status == 405);
+        if (cases[i].body) {
+            assert_int_equal(rep.len, strlen(cases[i].body));
+            assert_memory_equal(rep.body, cases[i].body, rep.len);
+        }
+        wifiprov__httpd_req_free(e->h, r);
+    }
+    assert_int_equal(wifiprov_httpd_session_count(e->h), 0);
+    wifiprov__httpd_conn_free(e->h, c);
+}
+
+static void listen_address(void **state)
+{
+    unsigned char ss[128];
+    size_t len = 0;
+    static const char *const good[] = {"0.0.0.0:80", "127.0.0.1:0", "[::]:80", "[::1]:65535", "192.168.4.1:8080"};
+    static const char *const bad[] = {"", "80", "127.0.0.1", "127.0.0.1:", "127.0.0.1:65536", "::1:80",
+                                      "[::1]80", "[::1]:", "localhost:80", "1.2.3.4:8x", "[1.2.3.4]:80"};
+
+    (void)state;
+    for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++)
+        assert_int_equal(wifiprov_httpd_parse_address(good[i], ss, &len), 0);
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        if (wifiprov_httpd_parse_address(bad[i], ss, &len) != WIFIPROV_ERR_INVAL)
+            fail_msg("accepted '%s'", bad[i]);
+    }
+}
+
+int main(int argc, char **argv)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(cookie_parse),
+        cmocka_unit_test_setup_teardown(session_binding, setup, teardown),
+        cmocka_unit_test_setup_teardown(eviction_lru, setup, teardown),
+        cmocka_unit_test_setup_teardown(body_checks, setup, teardown),
+        cmocka_unit_test_setup_teardown(methods_and_paths, setup, teardown),
+        cmocka_unit_test(listen_address),
+    };
+
+    return TEST_RUN("http_core", tests, argc, argv);
+}
