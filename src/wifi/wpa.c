@@ -32,11 +32,13 @@
 #include "wifi/wifiutil.h"
 
 #define DEFAULT_CTRL_DIR "/run/wpa_supplicant"
-#define SCAN_TIMEOUT_MS 15000u
+#define SCAN_TIMEOUT_MS 20000u
 #define CONNECT_TIMEOUT_MS 60000u
 #define SAVED_TIMEOUT_MS 45000u
 #define IP_POLL_MS 200u
 #define IP_TIMEOUT_MS 30000u
+#define HOOK_GRACE_MS 8000u /* a hook that has not returned by then is taken as a running client */
+#define STALE_GRACE_MS 5000u /* without a hook: the address from before the attempt counts after this */
 #define REOPEN_MS 2000u
 #define MAX_APS 64
 #define MAX_PREV 64
@@ -89,6 +91,8 @@ struct wpa {
     sd_event_source *ip_timer;
     uint32_t ip_polls;
     bool hook_ran;
+    int hook_pid; /* the DHCP hook still running, or -1 */
+    char stale_ip[WIFIPROV_IP4_MAX]; /* the address before our attempt (another network's lease) */
     int our_id;          /* network id of our attempt or of the committed network; -1 none */
     bool committed;      /* our_id was committed (or came from the saved configuration) */
     bool auto_commit;    /* connect_saved fell back to a fresh attempt: commit it on success */
@@ -426,6 +430,9 @@ static int start_attempt(struct wpa *w, const struct wifiprov_wifi_creds *creds)
     memcpy(w->ssid, creds->ssid, creds->ssid_len);
     w->ssid_len = creds->ssid_len;
     w->hook_ran = false;
+    /* Whoever runs DHCP (not us, without a hook) replaces this lease after associating. */
+    if (!wifiprov__wifiutil_ipv4_of(w->ifname, w->stale_ip))
+        w->stale_ip[0] = '\0';
     r = configure(w, creds);
     if (r == WIFIPROV_ERR_BAD_CRED) {
         /* The passphrase cannot be right for this network: an auth error, reported like one. */
@@ -458,6 +465,30 @@ static int wpa_connect(void *ctx, const struct wifiprov_wifi_creds *creds)
 
 /* ---- connected: address, status ------------------------------------------------ */
 
+/* Reads network @p id's SSID (GET_NETWORK: "text" in quotes, or hex) into w->ssid. */
+static void network_ssid(struct wpa *w, int id)
+{
+    char cmd[48], val[2 * WIFIPROV_SSID_MAX + 8];
+    size_t len;
+
+    snprintf(cmd, sizeof(cmd), "GET_NETWORK %d ssid", id);
+    if (request(w, cmd, false, val, sizeof(val)))
+        return;
+    len = strcspn(val, "\n");
+    val[len] = '\0';
+    if (len >= 2 && val[0] == '"' && val[len - 1] == '"') {
+        if (len - 2 <= WIFIPROV_SSID_MAX) {
+            memcpy(w->ssid, val + 1, len - 2);
+            w->ssid_len = (uint8_t)(len - 2);
+        }
+    } else {
+        size_t n;
+
+        if (wifiprov__hex_decode(val, w->ssid, WIFIPROV_SSID_MAX, &n) == 0)
+            w->ssid_len = (uint8_t)n;
+    }
+}
+
 static void report_connected(struct wpa *w, const char *ip)
 {
     struct wifiprov_wifi_event ev;
@@ -481,14 +512,11 @@ static void report_connected(struct wpa *w, const char *ip)
             ev.channel = (int32_t)wifiprov__wifiutil_freq_to_channel((uint32_t)strtoul(val, NULL, 10));
         if (wifiprov__wifiutil_kv(status, "key_mgmt", val, sizeof(val)))
             ev.auth = wifiprov__wifiutil_auth_from_key_mgmt(val);
-        if (w->ssid_len == 0 && wifiprov__wifiutil_kv(status, "ssid", val, sizeof(val))) {
-            /* connect_saved: STATUS prints the SSID as text. */
-            size_t n = WIFIPROV_MIN(strlen(val), (size_t)WIFIPROV_SSID_MAX);
-
-            memcpy(w->ssid, val, n);
-            w->ssid_len = (uint8_t)n;
-            ev.ssid_len = n;
-        }
+        if (w->committed && wifiprov__wifiutil_kv(status, "id", val, sizeof(val)))
+            /* A saved network (start-up, or a reconnect): its own SSID, which may differ
+             * from the stored one when several networks are configured. */
+            network_ssid(w, (int)strtol(val, NULL, 10));
+        ev.ssid_len = w->ssid_len;
     }
     wifiprov__free(status);
     if (have_bssid) {
@@ -513,10 +541,25 @@ static int ip_poll(sd_event_source *s, uint64_t usec, void *userdata)
 {
     struct wpa *w = userdata;
     char ip[WIFIPROV_IP4_MAX];
+    bool hook_busy = false;
 
     if (w->conn != CONN_WAIT_IP)
         return 0;
-    if (wifiprov__wifiutil_ipv4_of(w->ifname, ip)) {
+    ++w->ip_polls;
+    if (w->hook_pid > 0) {
+        int status;
+
+        if (wifiprov__wifiutil_hook_done(w->hook_pid, &status)) {
+            wifiprov__dbg("wpa_supplicant: DHCP hook exited with %d", status);
+            w->hook_pid = -1;
+        } else {
+            /* The address from before this association may still be there until the hook
+             * has renewed or removed it. */
+            hook_busy = w->ip_polls * IP_POLL_MS < HOOK_GRACE_MS;
+        }
+    }
+    if (!hook_busy && wifiprov__wifiutil_ipv4_of(w->ifname, ip) &&
+        (w->dhcp_hook || strcmp(ip, w->stale_ip) || w->ip_polls * IP_POLL_MS >= STALE_GRACE_MS)) {
         bool commit_now = w->auto_commit;
 
         stop_conn_timers(w);
@@ -525,7 +568,7 @@ static int ip_poll(sd_event_source *s, uint64_t usec, void *userdata)
             (void)w->base.ops->commit(w, NULL);
         return 0;
     }
-    if (++w->ip_polls * IP_POLL_MS >= IP_TIMEOUT_MS) {
+    if (w->ip_polls * IP_POLL_MS >= IP_TIMEOUT_MS) {
         fail_attempt(w, WIFIPROV_FAIL_REASON_OTHER, "associated but no IPv4 address");
         return 0;
     }
@@ -536,17 +579,21 @@ static int ip_poll(sd_event_source *s, uint64_t usec, void *userdata)
 
 static void enter_wait_ip(struct wpa *w)
 {
-    char ip[WIFIPROV_IP4_MAX];
-
     conn_enter(w, CONN_WAIT_IP);
     w->ip_polls = 0;
-    /* An address left from an earlier lease is no proof; let the hook renew it. */
     if (w->dhcp_hook && !w->hook_ran) {
         w->hook_ran = true;
+        if (w->hook_pid > 0) {
+            int status;
+
+            /* An earlier hook still running: leave it; it will be reaped by its session. */
+            (void)wifiprov__wifiutil_hook_done(w->hook_pid, &status);
+            w->hook_pid = -1;
+        }
         wifiprov__info("wpa_supplicant: running the DHCP hook for %s", w->ifname);
-        if (wifiprov__wifiutil_run_hook(w->dhcp_hook, w->ifname))
+        if (wifiprov__wifiutil_run_hook(w->dhcp_hook, w->ifname, &w->hook_pid))
             wifiprov__warn("wpa_supplicant: could not run the DHCP hook");
-    } else if (!w->dhcp_hook && !wifiprov__wifiutil_ipv4_of(w->ifname, ip)) {
+    } else if (!w->dhcp_hook) {
         wifiprov__dbg("wpa_supplicant: waiting for an address on %s (no DHCP hook set)", w->ifname);
     }
     if (wifiprov__wifiutil_timer(w->event, &w->ip_timer, w->dhcp_hook ? IP_POLL_MS : 0, ip_poll, w))
@@ -772,6 +819,35 @@ static void remove_same_ssid(struct wpa *w)
     wifiprov__free(reply);
 }
 
+/* The highest priority among the configured networks (0 when none is set). */
+static long max_priority(struct wpa *w)
+{
+    char *reply = wifiprov__malloc(REPLY_CAP);
+    long max = 0;
+
+    if (!reply)
+        return 0;
+    if (request(w, "LIST_NETWORKS", false, reply, REPLY_CAP) == 0) {
+        const char *p = strchr(reply, '\n');
+
+        while (p && *++p) {
+            const char *start = p;
+            char *end;
+            long id = strtol(start, &end, 10);
+            char cmd[48], val[32];
+
+            p = strchr(p, '\n');
+            if (end == start || id == w->our_id)
+                continue;
+            snprintf(cmd, sizeof(cmd), "GET_NETWORK %ld priority", id);
+            if (request(w, cmd, false, val, sizeof(val)) == 0 && strtol(val, NULL, 10) > max)
+                max = strtol(val, NULL, 10);
+        }
+    }
+    wifiprov__free(reply);
+    return max;
+}
+
 static int wpa_commit(void *ctx, const struct wifiprov_wifi_creds *creds)
 {
     struct wpa *w = ctx;
@@ -781,6 +857,9 @@ static int wpa_commit(void *ctx, const struct wifiprov_wifi_creds *creds)
         return WIFIPROV_ERR_STATE;
     if (!w->committed) {
         remove_same_ssid(w);
+        /* The network just provisioned is preferred to the older ones at the next start. */
+        if (requestf_ok(w, "SET_NETWORK %d priority %ld", w->our_id, max_priority(w) + 1))
+            wifiprov__warn("wpa_supplicant: could not raise the priority of network %d", w->our_id);
         /* Other networks stay configured and usable as before. */
         for (size_t i = 0; i < w->n_prev; i++)
             if (w->prev[i] >= 0 && requestf_ok(w, "ENABLE_NETWORK %d", w->prev[i]))
@@ -827,6 +906,7 @@ static int wpa_connect_saved(struct wifiprov_backend *b, const struct wifiprov_w
         return WIFIPROV_ERR_NOMEM;
     stop_conn_timers(w);
     w->ssid_len = 0;
+    w->stale_ip[0] = '\0';
     if (stored && stored->ssid_len) {
         memcpy(w->ssid, stored->ssid, stored->ssid_len);
         w->ssid_len = stored->ssid_len;
@@ -1006,6 +1086,11 @@ static void wpa_free(struct wifiprov_backend *b)
         drop_ours(w);
     w->scan_timer = sd_event_source_disable_unref(w->scan_timer);
     w->reopen_timer = sd_event_source_disable_unref(w->reopen_timer);
+    if (w->hook_pid > 0) {
+        int status;
+
+        (void)wifiprov__wifiutil_hook_done(w->hook_pid, &status);
+    }
     close_sockets(w);
     sd_event_unref(w->event);
     wifiprov__free(w->ifname);
@@ -1038,6 +1123,7 @@ int wifiprov__backend_wpa_open(const struct wifiprov_backend_config *cfg, bool p
     if (!w)
         return WIFIPROV_ERR_NOMEM;
     w->our_id = -1;
+    w->hook_pid = -1;
     w->event = sd_event_ref(cfg->event);
     w->scan_done_fn = cfg->scan_done_fn;
     w->wifi_event_fn = cfg->wifi_event_fn;

@@ -22,16 +22,17 @@ wait_for() {
 L=/tmp/lab
 G=$WPLAB_REPO/tests/radiolab/guest
 . "$WPLAB_OUT/bins.env"
-STA_CTRL=/run/wpa-sta
+STA_CTRL=${STA_CTRL:-/run/wpa-sta}
 NS_STA="ip netns exec sta"
-WPA_CLI="wpa_cli -p $STA_CTRL -i wlan2"
+wpa_cli_sta() { wpa_cli -p $STA_CTRL -i wlan2 "$@"; }
 
-# Four hwsim radios: wlan0/wlan1 are the APs (netns ap), wlan2 the device for the
+# Four hwsim radios with hwsim's own small world regdomain (regtest=5: 2.4 GHz and a few 5 GHz
+# channels; without it, every scan also walks the 6 GHz band and takes 8-20 s under TCG): wlan0/wlan1 are the APs (netns ap), wlan2 the device for the
 # wpa_supplicant scenarios (netns sta), wlan3 the device NetworkManager manages (initial netns).
 lab_aps_up() {
     [ -f $L/aps-up ] && return 0
     mkdir -p $L
-    modprobe mac80211_hwsim radios=4 || { check_fail aps "modprobe mac80211_hwsim"; return 1; }
+    modprobe mac80211_hwsim radios=4 regtest=5 || { check_fail aps "modprobe mac80211_hwsim"; return 1; }
     ip netns add ap
     ip netns add sta
     for i in 0 1; do iw phy "$(iw dev wlan$i info | awk '/wiphy/{print "phy"$2}')" set netns name ap; done
@@ -101,12 +102,22 @@ network={
 }
 CONF
     rm -f $L/udhcpc.log
-    $NS_STA wpa_supplicant -B -D nl80211 -i wlan2 -c $L/sta.conf -P $L/sta.pid -f $L/wpa_supplicant-$SCEN.log -t \
+    $NS_STA wpa_supplicant -B -D nl80211 -i wlan2 -c $L/sta.conf -P $L/sta.pid -f $L/wpa_supplicant-$SCEN.log -t -d \
         || { check_fail sta "wpa_supplicant start"; return 1; }
     wait_for 10 test -S $STA_CTRL/wlan2 || { check_fail sta "no control socket"; return 1; }
     # Let it reach the old network first, as a device in service would be.
-    wait_for 30 sh -c "$WPA_CLI status | grep -q wpa_state=COMPLETED" || check_note "sta did not reach lab-open first"
+    wait_for 30 sta_completed || check_note "sta did not reach lab-open first"
 }
+
+# lab_sta_restart: the supplicant again with the configuration it saved (a reboot).
+lab_sta_restart() {
+    lab_sta_down
+    $NS_STA wpa_supplicant -B -D nl80211 -i wlan2 -c $L/sta.conf -P $L/sta.pid -f $L/wpa_supplicant-$SCEN-2.log -t -d \
+        || { check_fail sta "wpa_supplicant restart"; return 1; }
+    wait_for 10 test -S $STA_CTRL/wlan2 || { check_fail sta "no control socket"; return 1; }
+}
+
+sta_completed() { wpa_cli_sta status | grep -q wpa_state=COMPLETED; }
 
 lab_sta_down() {
     if [ -f $L/sta.pid ]; then kill "$(cat $L/sta.pid)" 2>/dev/null; sleep 0.5; rm -f $L/sta.pid; fi
@@ -119,6 +130,14 @@ drv_wpa() {
     $NS_STA "$LAB_DRIVER" --backend wpa --ifname wlan2 --ctrl-dir $STA_CTRL --dhcp-hook "$G/dhcp-hook.sh" \
         --timeout 60 "$@"
 }
+
+# Keeps the lab's own logs (hostapd, supplicant, dnsmasq, NM...) with the results.
+save_artifacts() {
+    mkdir -p "$WPLAB_OUT/artifacts-${SCEN:-lab}"
+    cp $L/*.log $L/*.conf "$WPLAB_OUT/artifacts-${SCEN:-lab}/" 2>/dev/null
+    true
+}
+trap save_artifacts EXIT
 
 # field NAME LINE: the value of NAME=... in LINE.
 field() { echo "$2" | tr ' ' '\n' | sed -n "s/^$1=//p" | head -1; }
@@ -139,4 +158,63 @@ timing() {
     [ -n "$t" ] && check_note "time $1: ${t} ms"
 }
 # sta_networks: "id ssid flags" per configured network of the sta supplicant.
-sta_networks() { $WPA_CLI list_networks | tail -n +2 | awk -F'\t' '{print $1, $2, $4}'; }
+sta_networks() { wpa_cli_sta list_networks | tail -n +2 | awk -F'\t' '{print $1, $2, $4}'; }
+
+# ---- the real daemon and CLI -------------------------------------------------------
+POP=abcd1234
+# daemon_start NS LOGNAME ARGS...: wifiprovd in netns NS ("" = initial) on 127.0.0.1:8080;
+# waits until it answers unless DAEMON_NOWAIT=1 (an already provisioned daemon stays idle).
+daemon_start() {
+    local ns=$1 name=$2; shift 2
+    if [ -n "$ns" ]; then
+        ip netns exec "$ns" "$LAB_DAEMON" --transport http --listen 127.0.0.1:8080 --security 1 --pop $POP \
+            --auto-stop 0 --no-qr -v "$@" > $L/$name.log 2>&1 &
+    else
+        "$LAB_DAEMON" --transport http --listen 127.0.0.1:8080 --security 1 --pop $POP \
+            --auto-stop 0 --no-qr -v "$@" > $L/$name.log 2>&1 &
+    fi
+    DAEMON_PID=$!
+    DAEMON_NS=$ns
+    [ "${DAEMON_NOWAIT:-0}" = 1 ] && return 0
+    wait_for 20 cli_up || { check_fail daemon-start "$name: not answering on 127.0.0.1:8080: $(tail -5 $L/$name.log | tr '\n' ' ')"; return 1; }
+}
+cli_up() { kill -0 $DAEMON_PID 2>/dev/null && cli_raw version > /dev/null 2>&1; }
+daemon_stop() {
+    [ -n "${DAEMON_PID:-}" ] || return 0
+    kill $DAEMON_PID 2>/dev/null
+    local i
+    for i in $(seq 50); do kill -0 $DAEMON_PID 2>/dev/null || break; sleep 0.1; done
+    kill -9 $DAEMON_PID 2>/dev/null
+    wait $DAEMON_PID 2>/dev/null
+    DAEMON_PID=
+}
+cli_raw() {
+    if [ -n "${DAEMON_NS:-}" ]; then
+        ip netns exec "$DAEMON_NS" timeout 150 "$LAB_CLI" "$@" --address 127.0.0.1:8080
+    else
+        timeout 150 "$LAB_CLI" "$@" --address 127.0.0.1:8080
+    fi
+}
+# cli CMD ARGS...: the CLI with security 1 and --json --progress; sets CLI_RC and CLI_OUT
+# (the summary line of cli_json.py).
+cli() {
+    local raw
+    raw=$(cli_raw "$@" --sec 1 --pop $POP --timeout 120 --json --progress 2>>$L/cli.stderr)
+    CLI_RC=$?
+    echo "$raw" >> $L/cli.json
+    CLI_OUT=$(echo "$raw" | /usr/bin/python3 "$G/cli_json.py" "$1")
+    log "wifiprov $1 -> exit $CLI_RC: $(echo "$CLI_OUT" | tr '\n' ';')"
+}
+# expect_cli NAME RC REGEX [what]
+expect_cli() {
+    if [ "$CLI_RC" = "$2" ] && printf '%s\n' "$CLI_OUT" | grep -Eq -- "$3"; then
+        check_pass "$1" "exit $CLI_RC; $(printf '%s\n' "$CLI_OUT" | grep -E -m1 -- "$3" | cut -c1-140)"
+    else
+        check_fail "$1" "want exit $2 and /$3/${4:+ ($4)}; got exit $CLI_RC: $(echo "$CLI_OUT" | tr '\n' ';' | cut -c1-300)"
+    fi
+}
+cli_timing() {
+    local t
+    t=$(printf '%s\n' "$CLI_OUT" | sed -n 's/.*apply_to_result_ms=\([0-9]*\).*/\1/p' | head -1)
+    [ -n "$t" ] && check_note "time $1: ${t} ms from ApplyConfig to the CLI seeing the result"
+}

@@ -64,7 +64,7 @@ n=$(sta_networks | wc -l)
 
 log "== saved network at start-up"
 out=$(drv_wpa saved lab-wpa2); echo "$out"
-cur=$($WPA_CLI status | sed -n 's/^ssid=//p')
+cur=$(wpa_cli_sta status | sed -n 's/^ssid=//p')
 expect saved "^RESULT saved CONNECTED ip=10\\.77\\.[12]\\.[0-9]+ ssid=$cur " "$out"
 
 log "== auto"
