@@ -307,10 +307,10 @@ static void custom_data_failure(void **state)
 
     /* A command that runs too long is killed and the exchange fails; others are served meanwhile. */
     {
-        const char *slow[] = {"--security", "0", "--custom-data-command", "sleep 20", "--custom-data-timeout", "1",
+        const char *slow[] = {"--security", "0", "--custom-data-command", "sleep 20", "--custom-data-timeout", "2",
                               NULL};
         static const char req[] = "POST /custom-data HTTP/1.1\r\nHost: x\r\nContent-Length: 1\r\n\r\nx";
-        uint64_t t0, t1;
+        uint64_t t0;
         int fd;
 
         itest_client_close(&f->a);
@@ -320,13 +320,13 @@ static void custom_data_failure(void **state)
         t0 = itest_now_ms();
         assert_int_equal(send(fd, req, sizeof(req) - 1, MSG_NOSIGNAL), (ssize_t)(sizeof(req) - 1));
         usleep(100 * 1000);
-        assert_int_equal(wifiprov_client_get_status(f->b.wc, &st), 0); /* while the command runs */
-        t1 = itest_now_ms();
-        assert_true(t1 - t0 < 800);
-        assert_int_equal(wait_closed(fd, 8000), 0); /* killed: closed without a response */
-        assert_true(itest_now_ms() - t0 >= 900);
+        assert_int_equal(wifiprov_client_get_status(f->b.wc, &st), 0);
+        /* B was answered while A's command still ran (A's connection is still open, unanswered). */
+        assert_int_equal(wait_closed(fd, 0), -1);
+        assert_int_equal(wait_closed(fd, 10000), 0); /* killed: closed without a response */
+        assert_true(itest_now_ms() - t0 >= 1900);
         close(fd);
-        assert_true(itest_log_contains(&f->d, "still running after 1 s; killing it"));
+        assert_true(itest_log_contains(&f->d, "still running after 2 s; killing it"));
         itest_daemon_stop(&f->d);
     }
 }
