@@ -11,7 +11,7 @@ pkgs=(
   libprotobuf-c-dev protobuf-c-compiler
   libmicrohttpd-dev libcurl4-openssl-dev
   libsystemd-dev libwpa-client-dev
-  libqrencode-dev libcjson-dev
+  libqrencode-dev libpng-dev libcjson-dev
   libcmocka-dev
   clang libclang-rt-14-dev valgrind
   python3 util-linux
