@@ -39,6 +39,18 @@ int wifiprov__x25519_public(const uint8_t priv[32], uint8_t pub[32]);
 int wifiprov__x25519_shared(const uint8_t priv[32], const uint8_t peer_pub[32], uint8_t out[32]);
 
 /*
+ * An X25519 key pair kept for one key agreement: wifiprov__x25519_new() computes the
+ * public key once, and wifiprov__x25519_derive() uses the private key without deriving
+ * the public key again (two scalar multiplications per handshake instead of three).
+ * The private key is copied; wifiprov__x25519_free() wipes it and accepts NULL.
+ * derive fails with WIFIPROV_ERR_CRYPTO (and wipes @p out) like wifiprov__x25519_shared().
+ */
+struct wifiprov_x25519;
+int wifiprov__x25519_new(const uint8_t priv[32], uint8_t pub[32], struct wifiprov_x25519 **out);
+int wifiprov__x25519_derive(struct wifiprov_x25519 *k, const uint8_t peer_pub[32], uint8_t out[32]);
+void wifiprov__x25519_free(struct wifiprov_x25519 *k);
+
+/*
  * AES-256-CTR as one continuous keystream: consecutive calls continue where the
  * previous one stopped, including inside a 16-byte block. The counter block is the
  * whole 16 bytes, incremented as a 128-bit big-endian integer.
@@ -96,6 +108,33 @@ int wifiprov__bn_mul(struct wifiprov_bn *r, const struct wifiprov_bn *a, const s
                      struct wifiprov_bn_ctx *ctx);
 /* r = a + b (plain sum). */
 int wifiprov__bn_add(struct wifiprov_bn *r, const struct wifiprov_bn *a, const struct wifiprov_bn *b);
+
+/*
+ * Fixed-base exponentiation: r = base^e mod m for many exponents e with one base,
+ * e.g. the SRP generator g or a device's verifier. wifiprov__bn_fixed_base_new()
+ * precomputes a table for exponents of up to @p max_exp_bits bits (m odd, base
+ * reduced mod m); @p secret_exponents says whether it will serve secret exponents
+ * (a lookup then reads every entry of its block, so the backend picks a smaller
+ * table). The table is read-only once made: several threads may use one table at
+ * the same time, each with its own context. Longer exponents are still computed,
+ * without the table. The Mbed TLS backend keeps base and modulus only and calls
+ * wifiprov__bn_mod_exp() (no table).
+ *
+ * wifiprov__bn_fixed_base_exp() with @p secret_exponent true runs in time that
+ * does not depend on e (beyond max_exp_bits), like wifiprov__bn_mod_exp(); with
+ * false it may be faster and branch on e (for public exponents such as SRP's u).
+ * Both return 0, WIFIPROV_ERR_INVAL (m even, 1, or longer than 4096 bits;
+ * max_exp_bits 0 or over 4096; a NULL argument), WIFIPROV_ERR_NOMEM, WIFIPROV_ERR_CRYPTO.
+ */
+struct wifiprov_bn_fixed_base;
+int wifiprov__bn_fixed_base_new(const struct wifiprov_bn *base, const struct wifiprov_bn *m, size_t max_exp_bits,
+                                bool secret_exponents, struct wifiprov_bn_ctx *ctx,
+                                struct wifiprov_bn_fixed_base **out);
+int wifiprov__bn_fixed_base_exp(struct wifiprov_bn *r, const struct wifiprov_bn_fixed_base *fb,
+                                const struct wifiprov_bn *e, bool secret_exponent, struct wifiprov_bn_ctx *ctx);
+/* Bytes the table takes (0 without a table), for reports. */
+size_t wifiprov__bn_fixed_base_size(const struct wifiprov_bn_fixed_base *fb);
+void wifiprov__bn_fixed_base_free(struct wifiprov_bn_fixed_base *fb); /* accepts NULL, wipes the table */
 
 /* Constant-time comparison: true when equal. */
 bool wifiprov__ct_equal(const void *a, const void *b, size_t len);

@@ -181,41 +181,65 @@ int wifiprov__sha512(const struct wifiprov_iov *iov, size_t n, uint8_t out[64])
 
 /* ---- X25519 ---------------------------------------------------------------- */
 
-/* out = X25519(priv, u), where u is the base point when @p peer is NULL. */
-static int x25519(const uint8_t priv[32], const uint8_t *peer, uint8_t out[32])
-{
+/* A loaded curve and a clamped private key. */
+struct wifiprov_x25519 {
     mbedtls_ecp_group grp;
-    mbedtls_ecp_point p, q;
     mbedtls_mpi d;
-    uint8_t k[32];
+};
+
+static void x25519_init(struct wifiprov_x25519 *k)
+{
+    mbedtls_ecp_group_init(&k->grp);
+    mbedtls_mpi_init(&k->d);
+}
+
+static void x25519_clear(struct wifiprov_x25519 *k)
+{
+    mbedtls_mpi_free(&k->d); /* wipes the limbs */
+    mbedtls_ecp_group_free(&k->grp);
+}
+
+static int x25519_load(struct wifiprov_x25519 *k, const uint8_t priv[32])
+{
+    uint8_t c[32];
+    int ret, rc;
+
+    /* RFC 7748 5: clear the three low bits and bit 255, set bit 254. */
+    memcpy(c, priv, 32);
+    c[0] &= 248;
+    c[31] &= 127;
+    c[31] |= 64;
+    ret = rng_ready(); /* ecp_mul randomizes its projective coordinates */
+    if (ret)
+        goto out;
+    rc = mbedtls_ecp_group_load(&k->grp, MBEDTLS_ECP_DP_CURVE25519);
+    if (!rc)
+        rc = mbedtls_mpi_read_binary_le(&k->d, c, sizeof(c));
+    if (rc)
+        ret = mbed_err("X25519 key", rc);
+out:
+    wifiprov_memzero(c, sizeof(c));
+    return ret;
+}
+
+/* out = X25519(k, u), where u is the base point when @p peer is NULL. */
+static int x25519_mul(struct wifiprov_x25519 *k, const uint8_t *peer, uint8_t out[32])
+{
+    mbedtls_ecp_point p, q;
     size_t olen = 0;
     uint8_t acc = 0;
     int ret = 0, rc, i;
 
-    mbedtls_ecp_group_init(&grp);
     mbedtls_ecp_point_init(&p);
     mbedtls_ecp_point_init(&q);
-    mbedtls_mpi_init(&d);
-
-    /* RFC 7748 5: clear the three low bits and bit 255, set bit 254. */
-    memcpy(k, priv, 32);
-    k[0] &= 248;
-    k[31] &= 127;
-    k[31] |= 64;
-
-    ret = rng_ready(); /* ecp_mul randomizes its projective coordinates */
-    if (ret)
-        goto out;
-    rc = mbedtls_ecp_group_load(&grp, MBEDTLS_ECP_DP_CURVE25519);
-    if (!rc)
-        rc = mbedtls_mpi_read_binary_le(&d, k, sizeof(k));
+    rc = 0;
     /* For Montgomery curves this reads the little-endian u and masks bit 255. */
-    if (!rc && peer)
-        rc = mbedtls_ecp_point_read_binary(&grp, &p, peer, 32);
+    if (peer)
+        rc = mbedtls_ecp_point_read_binary(&k->grp, &p, peer, 32);
     if (!rc)
-        rc = mbedtls_ecp_mul(&grp, &q, &d, peer ? &p : &grp.G, rng_fn, NULL);
+        rc = mbedtls_ecp_mul(&k->grp, &q, &k->d, peer ? &p : &k->grp.G, rng_fn, NULL);
     if (!rc)
-        rc = mbedtls_ecp_point_write_binary(&grp, &q, MBEDTLS_ECP_PF_UNCOMPRESSED, &olen, out, 32);
+        rc = mbedtls_ecp_point_write_binary(&k->grp, &q, MBEDTLS_ECP_PF_UNCOMPRESSED, &olen, out, 32);
     if (!rc && olen != 32)
         rc = MBEDTLS_ERR_ECP_BAD_INPUT_DATA;
     if (rc) {
@@ -230,11 +254,23 @@ static int x25519(const uint8_t priv[32], const uint8_t *peer, uint8_t out[32])
 out:
     if (ret)
         wifiprov_memzero(out, 32);
-    wifiprov_memzero(k, sizeof(k));
-    mbedtls_mpi_free(&d);
     mbedtls_ecp_point_free(&q);
     mbedtls_ecp_point_free(&p);
-    mbedtls_ecp_group_free(&grp);
+    return ret;
+}
+
+static int x25519(const uint8_t priv[32], const uint8_t *peer, uint8_t out[32])
+{
+    struct wifiprov_x25519 k;
+    int ret;
+
+    x25519_init(&k);
+    ret = x25519_load(&k, priv);
+    if (!ret)
+        ret = x25519_mul(&k, peer, out);
+    else
+        wifiprov_memzero(out, 32);
+    x25519_clear(&k);
     return ret;
 }
 
@@ -246,6 +282,46 @@ int wifiprov__x25519_public(const uint8_t priv[32], uint8_t pub[32])
 int wifiprov__x25519_shared(const uint8_t priv[32], const uint8_t peer_pub[32], uint8_t out[32])
 {
     return x25519(priv, peer_pub, out);
+}
+
+int wifiprov__x25519_new(const uint8_t priv[32], uint8_t pub[32], struct wifiprov_x25519 **out)
+{
+    struct wifiprov_x25519 *k;
+    int ret;
+
+    *out = NULL;
+    k = wifiprov__malloc(sizeof(*k));
+    if (!k)
+        return WIFIPROV_ERR_NOMEM;
+    x25519_init(k);
+    ret = x25519_load(k, priv);
+    if (ret)
+        goto out;
+    ret = x25519_mul(k, NULL, pub);
+    if (ret)
+        goto out;
+    *out = k;
+    k = NULL;
+out:
+    wifiprov__x25519_free(k);
+    return ret;
+}
+
+int wifiprov__x25519_derive(struct wifiprov_x25519 *k, const uint8_t peer_pub[32], uint8_t out[32])
+{
+    if (!k || !peer_pub) {
+        wifiprov_memzero(out, 32);
+        return WIFIPROV_ERR_INVAL;
+    }
+    return x25519_mul(k, peer_pub, out);
+}
+
+void wifiprov__x25519_free(struct wifiprov_x25519 *k)
+{
+    if (!k)
+        return;
+    x25519_clear(k);
+    wifiprov__free_secret(k, sizeof(*k));
 }
 
 /* ---- AES-256-CTR ----------------------------------------------------------- */
@@ -581,6 +657,71 @@ int wifiprov__bn_add(struct wifiprov_bn *r, const struct wifiprov_bn *a, const s
     int rc = mbedtls_mpi_add_mpi(&r->m, &a->m, &b->m);
 
     return rc ? mbed_err("mpi_add_mpi", rc) : 0;
+}
+
+/*
+ * No table here: Mbed TLS's exponentiation is the fallback, so results (and the
+ * constant-time behaviour) are those of wifiprov__bn_mod_exp(). A microcontroller
+ * could not spare the memory of a table anyway.
+ */
+struct wifiprov_bn_fixed_base {
+    struct wifiprov_bn base;
+    struct wifiprov_bn m;
+};
+
+int wifiprov__bn_fixed_base_new(const struct wifiprov_bn *base, const struct wifiprov_bn *m, size_t max_exp_bits,
+                                bool secret_exponents, struct wifiprov_bn_ctx *ctx, struct wifiprov_bn_fixed_base **out)
+{
+    struct wifiprov_bn_fixed_base *fb;
+    int ret = 0, rc;
+
+    (void)secret_exponents;
+    *out = NULL;
+    /* The same arguments as the OpenSSL backend accepts. */
+    if (!base || !m || !ctx || mbedtls_mpi_get_bit(&m->m, 0) != 1 || mbedtls_mpi_cmp_int(&m->m, 1) <= 0 ||
+        mbedtls_mpi_bitlen(&m->m) > 4096 || max_exp_bits < 1 || max_exp_bits > 4096)
+        return WIFIPROV_ERR_INVAL;
+    fb = wifiprov__malloc(sizeof(*fb));
+    if (!fb)
+        return WIFIPROV_ERR_NOMEM;
+    mbedtls_mpi_init(&fb->base.m);
+    mbedtls_mpi_init(&fb->m.m);
+    rc = mbedtls_mpi_copy(&fb->m.m, &m->m);
+    if (!rc)
+        rc = mbedtls_mpi_mod_mpi(&fb->base.m, &base->m, &m->m);
+    if (rc) {
+        ret = mbed_err("fixed base", rc);
+        goto out;
+    }
+    *out = fb;
+    fb = NULL;
+out:
+    wifiprov__bn_fixed_base_free(fb);
+    return ret;
+}
+
+int wifiprov__bn_fixed_base_exp(struct wifiprov_bn *r, const struct wifiprov_bn_fixed_base *fb,
+                                const struct wifiprov_bn *e, bool secret_exponent, struct wifiprov_bn_ctx *ctx)
+{
+    (void)secret_exponent;
+    if (!r || !fb || !e || !ctx)
+        return WIFIPROV_ERR_INVAL;
+    return wifiprov__bn_mod_exp(r, &fb->base, e, &fb->m, ctx);
+}
+
+size_t wifiprov__bn_fixed_base_size(const struct wifiprov_bn_fixed_base *fb)
+{
+    (void)fb;
+    return 0;
+}
+
+void wifiprov__bn_fixed_base_free(struct wifiprov_bn_fixed_base *fb)
+{
+    if (!fb)
+        return;
+    mbedtls_mpi_free(&fb->base.m);
+    mbedtls_mpi_free(&fb->m.m);
+    wifiprov__free(fb);
 }
 
 bool wifiprov__ct_equal(const void *a, const void *b, size_t len)
