@@ -16,23 +16,20 @@
 struct sec1 {
     uint8_t *pop;
     size_t pop_len;
-    uint8_t priv[KEY_LEN];     /* client: own private key, from Cmd0 until Resp0 */
-    uint8_t own_pub[KEY_LEN];  /* our public key */
+    struct wifiprov_x25519 *key; /* own key pair, from Cmd0 until the keystream starts */
+    uint8_t own_pub[KEY_LEN];    /* our public key */
     uint8_t peer_pub[KEY_LEN]; /* the other side's public key */
     struct wifiprov_ctr *ctr;  /* the session's one keystream */
 };
 
-int wifiprov__sec1_derive_key(const uint8_t priv[32], const uint8_t peer_pub[32], const uint8_t *pop, size_t pop_len,
-                              uint8_t shared[32], uint8_t key[32])
+/* key = shared XOR SHA-256(pop) when pop_len > 0, else shared; both wiped on failure. */
+static int mix_pop(const uint8_t *pop, size_t pop_len, uint8_t shared[32], uint8_t key[32])
 {
     uint8_t pop_hash[32];
     struct wifiprov_iov iov;
     size_t i;
-    int rc;
+    int rc = 0;
 
-    rc = wifiprov__x25519_shared(priv, peer_pub, shared);
-    if (rc < 0)
-        goto out;
     memcpy(key, shared, KEY_LEN);
     if (pop_len > 0) {
         iov.data = pop;
@@ -50,6 +47,19 @@ out:
     }
     wifiprov_memzero(pop_hash, sizeof(pop_hash));
     return rc;
+}
+
+int wifiprov__sec1_derive_key(const uint8_t priv[32], const uint8_t peer_pub[32], const uint8_t *pop, size_t pop_len,
+                              uint8_t shared[32], uint8_t key[32])
+{
+    int rc;
+
+    rc = wifiprov__x25519_shared(priv, peer_pub, shared);
+    if (rc < 0) {
+        wifiprov_memzero(key, KEY_LEN);
+        return rc;
+    }
+    return mix_pop(pop, pop_len, shared, key);
 }
 
 static int sec1_init(struct wifiprov_sec_session *s, const struct wifiprov_sec_params *p)
@@ -77,7 +87,8 @@ static void sec1_reset(struct wifiprov_sec_session *s)
 
     wifiprov__ctr_free(st->ctr);
     st->ctr = NULL;
-    wifiprov_memzero(st->priv, sizeof(st->priv));
+    wifiprov__x25519_free(st->key);
+    st->key = NULL;
     wifiprov_memzero(st->own_pub, sizeof(st->own_pub));
     wifiprov_memzero(st->peer_pub, sizeof(st->peer_pub));
 }
@@ -94,20 +105,42 @@ static void sec1_cleanup(struct wifiprov_sec_session *s)
     s->priv = NULL;
 }
 
-/* Starts the keystream from our private key, the peer's public key and device_random. */
+/* Makes our key pair from freshly drawn random bytes and fills own_pub. */
+static int make_key(struct wifiprov_sec_session *s, struct sec1 *st)
+{
+    uint8_t priv[KEY_LEN];
+    int rc;
+
+    wifiprov__x25519_free(st->key);
+    st->key = NULL;
+    rc = wifiprov__sec_random(s, priv, KEY_LEN);
+    if (rc < 0)
+        goto out;
+    /* The public key is computed once here; the derivation reuses the imported key. */
+    rc = wifiprov__x25519_new(priv, st->own_pub, &st->key);
+out:
+    wifiprov_memzero(priv, sizeof(priv));
+    return rc;
+}
+
+/* Starts the keystream from our key, the peer's public key and device_random; drops our key. */
 static int start_stream(struct sec1 *st, const uint8_t dev_random[RANDOM_LEN])
 {
     uint8_t shared[KEY_LEN], key[KEY_LEN];
     int rc;
 
-    rc = wifiprov__sec1_derive_key(st->priv, st->peer_pub, st->pop, st->pop_len, shared, key);
+    rc = wifiprov__x25519_derive(st->key, st->peer_pub, shared);
+    if (rc < 0)
+        goto out;
+    rc = mix_pop(st->pop, st->pop_len, shared, key);
     if (rc < 0)
         goto out;
     rc = wifiprov__ctr_new(key, dev_random, &st->ctr);
 out:
     wifiprov_memzero(shared, sizeof(shared));
     wifiprov_memzero(key, sizeof(key));
-    wifiprov_memzero(st->priv, sizeof(st->priv));
+    wifiprov__x25519_free(st->key);
+    st->key = NULL;
     return rc;
 }
 
@@ -140,10 +173,7 @@ int wifiprov__sec1_device_cmd0(struct wifiprov_sec_session *s, const SessionData
     }
     memcpy(st->peer_pub, sc0->client_pubkey.data, KEY_LEN);
     /* Draw order (the vectors rely on it): private key, then device_random. */
-    rc = wifiprov__sec_random(s, st->priv, KEY_LEN);
-    if (rc < 0)
-        goto out;
-    rc = wifiprov__x25519_public(st->priv, st->own_pub);
+    rc = make_key(s, st);
     if (rc < 0)
         goto out;
     rc = wifiprov__sec_random(s, dev_random, RANDOM_LEN);
@@ -170,7 +200,8 @@ int wifiprov__sec1_device_cmd0(struct wifiprov_sec_session *s, const SessionData
         goto out;
     wifiprov__sec_enter_state(s, WIFIPROV_SEC_STATE_CMD0);
 out:
-    wifiprov_memzero(st->priv, sizeof(st->priv));
+    wifiprov__x25519_free(st->key);
+    st->key = NULL;
     return rc;
 }
 
@@ -253,10 +284,7 @@ static int sec1_client_start(struct wifiprov_sec_session *s, uint8_t *out, size_
     SessionCmd0 sc0 = SESSION_CMD0__INIT;
     int rc;
 
-    rc = wifiprov__sec_random(s, st->priv, KEY_LEN);
-    if (rc < 0)
-        goto out;
-    rc = wifiprov__x25519_public(st->priv, st->own_pub);
+    rc = make_key(s, st);
     if (rc < 0)
         goto out;
     set_bytes(&sc0.client_pubkey, st->own_pub, KEY_LEN);
