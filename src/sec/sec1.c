@@ -18,8 +18,8 @@ struct sec1 {
     size_t pop_len;
     struct wifiprov_x25519 *key; /* own key pair, from Cmd0 until the keystream starts */
     uint8_t own_pub[KEY_LEN];    /* our public key */
-    uint8_t peer_pub[KEY_LEN]; /* the other side's public key */
-    struct wifiprov_ctr *ctr;  /* the session's one keystream */
+    uint8_t peer_pub[KEY_LEN];   /* the other side's public key */
+    struct wifiprov_ctr *ctr;    /* the session's one keystream */
 };
 
 /* key = shared XOR SHA-256(pop) when pop_len > 0, else shared; both wiped on failure. */
