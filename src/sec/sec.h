@@ -18,6 +18,8 @@ enum wifiprov_sec_role {
     WIFIPROV_SEC_ROLE_CLIENT = 1,
 };
 
+struct wifiprov_sec2_precomp;
+
 /* Everything a scheme needs; borrowed for wifiprov__sec_session_new() only (what is kept is copied). */
 struct wifiprov_sec_params {
     enum wifiprov_security security;
@@ -37,6 +39,12 @@ struct wifiprov_sec_params {
     size_t password_len;
     /* sec2: 0 = constant 16-byte IV, 1 = 12-byte nonce with counter */
     int sec_patch_ver;
+    /*
+     * sec2 device, optional: the device's precomputation for this verifier, kept by
+     * reference (the one exception to "copied"): it must outlive the session. NULL
+     * computes every handshake without it.
+     */
+    const struct wifiprov_sec2_precomp *sec2_precomp;
     wifiprov_random_fn random; /* never NULL here: the caller resolves the default */
     void *random_ctx;
 };
@@ -99,5 +107,18 @@ int wifiprov__sec_decrypt(struct wifiprov_sec_session *s, const uint8_t *in, siz
                           size_t out_cap, size_t *out_len);
 
 #define WIFIPROV_SRP_N_LEN 384
+
+/*
+ * Security 2 device: fixed-base tables for g and the verifier, made once per device
+ * and shared read-only by all its sessions (through wifiprov_sec_params.sec2_precomp),
+ * so no locking is needed. With OpenSSL about 290 KB and some 60 M instructions
+ * (bench/README.md); with Mbed TLS no table (a few hundred bytes, no work).
+ * @return 0, WIFIPROV_ERR_INVAL (verifier not a number in [1, N)), WIFIPROV_ERR_NOMEM,
+ *   WIFIPROV_ERR_CRYPTO.
+ */
+int wifiprov__sec2_precomp_new(const uint8_t *verifier, size_t verifier_len, struct wifiprov_sec2_precomp **out);
+void wifiprov__sec2_precomp_free(struct wifiprov_sec2_precomp *pre); /* accepts NULL, wipes */
+/* Bytes it takes. */
+size_t wifiprov__sec2_precomp_size(const struct wifiprov_sec2_precomp *pre);
 
 #endif

@@ -20,8 +20,13 @@
 #define USERNAME_MAX 65535u
 #define SALT_MAX 1024u
 
+struct wifiprov_sec2_precomp {
+    struct wifiprov_srp_precomp *srp;
+};
+
 struct sec2 {
     /* configuration */
+    const struct wifiprov_sec2_precomp *pre; /* device, borrowed, may be NULL */
     int patch;
     size_t patch0_iv_len;
     uint8_t *salt; /* device */
@@ -78,6 +83,40 @@ static bool verifier_ok(const uint8_t *v, size_t len)
     return memcmp(v + off, grp->n, grp->n_len) < 0;
 }
 
+int wifiprov__sec2_precomp_new(const uint8_t *verifier, size_t verifier_len, struct wifiprov_sec2_precomp **out)
+{
+    struct wifiprov_sec2_precomp *pre = NULL;
+    int rc;
+
+    *out = NULL;
+    if (!verifier_ok(verifier, verifier_len))
+        return WIFIPROV_ERR_INVAL;
+    pre = wifiprov__calloc(1, sizeof(*pre));
+    if (!pre)
+        return WIFIPROV_ERR_NOMEM;
+    rc = wifiprov__srp_precomp_new(&wifiprov__srp_group_3072, verifier, verifier_len, SECRET_LEN, &pre->srp);
+    if (rc < 0)
+        goto out;
+    *out = pre;
+    pre = NULL;
+out:
+    wifiprov__sec2_precomp_free(pre);
+    return rc;
+}
+
+void wifiprov__sec2_precomp_free(struct wifiprov_sec2_precomp *pre)
+{
+    if (!pre)
+        return;
+    wifiprov__srp_precomp_free(pre->srp);
+    wifiprov__free(pre);
+}
+
+size_t wifiprov__sec2_precomp_size(const struct wifiprov_sec2_precomp *pre)
+{
+    return pre ? sizeof(*pre) + wifiprov__srp_precomp_size(pre->srp) : 0;
+}
+
 static int sec2_init(struct wifiprov_sec_session *s, const struct wifiprov_sec_params *p)
 {
     struct sec2 *st;
@@ -113,6 +152,7 @@ static int sec2_init(struct wifiprov_sec_session *s, const struct wifiprov_sec_p
         if (rc < 0)
             goto out;
         st->verifier_len = p->verifier_len;
+        st->pre = p->sec2_precomp;
     } else {
         rc = wifiprov__sec_dup(p->username, p->username_len, &st->username);
         if (rc < 0)
@@ -207,6 +247,12 @@ int wifiprov__sec2_device_cmd0(struct wifiprov_sec_session *s, const SessionData
     rc = wifiprov__srp_new(&wifiprov__srp_group_3072, &srp);
     if (rc < 0)
         goto out;
+    /* The device's tables for g and v, when it made them (the results are the same). */
+    if (st->pre) {
+        rc = wifiprov__srp_use_precomp(srp, st->pre->srp);
+        if (rc < 0)
+            goto out;
+    }
     rc = wifiprov__srp_check_public(srp, a_pub, N_LEN);
     if (rc < 0) {
         wifiprov__warn("sec2 device: client public key is 0 mod N");

@@ -49,6 +49,15 @@ struct wifiprov_srp {
     struct wifiprov_bn *g;
     struct wifiprov_bn *k;
     uint8_t k_bytes[WIFIPROV_SRP_HASH_MAX];
+    const struct wifiprov_srp_precomp *pre; /* borrowed, may be NULL */
+};
+
+struct wifiprov_srp_precomp {
+    const struct wifiprov_srp_group *grp;
+    uint8_t v[WIFIPROV_SRP_MAX_N_LEN]; /* the verifier without leading zero bytes */
+    size_t v_len;
+    struct wifiprov_bn_fixed_base *g_tab; /* g, secret exponents of up to b_len bytes */
+    struct wifiprov_bn_fixed_base *v_tab; /* v, public exponents of one digest */
 };
 
 /* Zeros for left-padding values to the length of N. */
@@ -197,6 +206,101 @@ void wifiprov__srp_free(struct wifiprov_srp *srp)
     wifiprov__free_secret(srp, sizeof(*srp));
 }
 
+/* Offset of the first non-zero byte. */
+static size_t skip_zeros(const uint8_t *buf, size_t len)
+{
+    size_t i = 0;
+
+    while (i < len && buf[i] == 0)
+        i++;
+    return i;
+}
+
+int wifiprov__srp_precomp_new(const struct wifiprov_srp_group *grp, const uint8_t *v, size_t v_len, size_t b_len,
+                              struct wifiprov_srp_precomp **out)
+{
+    struct wifiprov_srp_precomp *pre = NULL;
+    struct wifiprov_srp *srp = NULL;
+    struct wifiprov_bn *bv = NULL;
+    size_t off;
+    int rc;
+
+    *out = NULL;
+    if (!v || v_len == 0 || b_len == 0 || b_len > 512) {
+        rc = WIFIPROV_ERR_INVAL;
+        goto out;
+    }
+    rc = wifiprov__srp_new(grp, &srp);
+    if (rc < 0)
+        goto out;
+    off = skip_zeros(v, v_len);
+    /* v must be a number in [1, N). */
+    if (off == v_len || v_len - off > grp->n_len ||
+        (v_len - off == grp->n_len && memcmp(v + off, grp->n, grp->n_len) >= 0)) {
+        rc = WIFIPROV_ERR_INVAL;
+        goto out;
+    }
+    pre = wifiprov__calloc(1, sizeof(*pre));
+    if (!pre) {
+        rc = WIFIPROV_ERR_NOMEM;
+        goto out;
+    }
+    pre->grp = grp;
+    pre->v_len = v_len - off;
+    memcpy(pre->v, v + off, pre->v_len);
+    rc = bn_from(&bv, pre->v, pre->v_len);
+    if (rc < 0)
+        goto out;
+    rc = wifiprov__bn_fixed_base_new(srp->g, srp->n, 8 * b_len, true, srp->ctx, &pre->g_tab);
+    if (rc < 0)
+        goto out;
+    rc = wifiprov__bn_fixed_base_new(bv, srp->n, 8 * srp->hash_len, false, srp->ctx, &pre->v_tab);
+    if (rc < 0)
+        goto out;
+    *out = pre;
+    pre = NULL;
+out:
+    wifiprov__bn_free(bv);
+    wifiprov__srp_free(srp);
+    wifiprov__srp_precomp_free(pre);
+    return rc;
+}
+
+void wifiprov__srp_precomp_free(struct wifiprov_srp_precomp *pre)
+{
+    if (!pre)
+        return;
+    wifiprov__bn_fixed_base_free(pre->g_tab);
+    wifiprov__bn_fixed_base_free(pre->v_tab);
+    wifiprov__free_secret(pre, sizeof(*pre));
+}
+
+size_t wifiprov__srp_precomp_size(const struct wifiprov_srp_precomp *pre)
+{
+    if (!pre)
+        return 0;
+    return sizeof(*pre) + wifiprov__bn_fixed_base_size(pre->g_tab) + wifiprov__bn_fixed_base_size(pre->v_tab);
+}
+
+int wifiprov__srp_use_precomp(struct wifiprov_srp *srp, const struct wifiprov_srp_precomp *pre)
+{
+    if (pre && pre->grp != srp->grp)
+        return WIFIPROV_ERR_INVAL;
+    srp->pre = pre;
+    return 0;
+}
+
+/* Whether @p v is the precomputed verifier. */
+static bool pre_has_v(const struct wifiprov_srp_precomp *pre, const uint8_t *v, size_t v_len)
+{
+    size_t off;
+
+    if (!pre)
+        return false;
+    off = skip_zeros(v, v_len);
+    return v_len - off == pre->v_len && wifiprov__ct_equal(v + off, pre->v, pre->v_len);
+}
+
 int wifiprov__srp_x(const struct wifiprov_srp *srp, const uint8_t *salt, size_t salt_len, const uint8_t *user,
                     size_t user_len, const uint8_t *pass, size_t pass_len, uint8_t *x)
 {
@@ -277,7 +381,10 @@ int wifiprov__srp_public_b(struct wifiprov_srp *srp, const uint8_t *b, size_t b_
     rc = wifiprov__bn_mod_mul(kv, srp->k, bv, srp->n, srp->ctx);
     if (rc < 0)
         goto out;
-    rc = wifiprov__bn_mod_exp(gb, srp->g, bb, srp->n, srp->ctx);
+    if (srp->pre)
+        rc = wifiprov__bn_fixed_base_exp(gb, srp->pre->g_tab, bb, true, srp->ctx);
+    else
+        rc = wifiprov__bn_mod_exp(gb, srp->g, bb, srp->n, srp->ctx);
     if (rc < 0)
         goto out;
     rc = wifiprov__bn_mod_add(gb, gb, kv, srp->n, srp->ctx);
@@ -370,8 +477,11 @@ int wifiprov__srp_server_s(struct wifiprov_srp *srp, const uint8_t *a_pub, size_
     rc = wifiprov__bn_new(&t);
     if (rc < 0)
         goto out;
-    /* t = v^u; t = A * t; t = t^b */
-    rc = wifiprov__bn_mod_exp(t, bv, bu, srp->n, srp->ctx);
+    /* t = v^u; t = A * t; t = t^b. u is public (a hash of A and B): the table may branch on it. */
+    if (pre_has_v(srp->pre, v, v_len))
+        rc = wifiprov__bn_fixed_base_exp(t, srp->pre->v_tab, bu, false, srp->ctx);
+    else
+        rc = wifiprov__bn_mod_exp(t, bv, bu, srp->n, srp->ctx);
     if (rc < 0)
         goto out;
     rc = wifiprov__bn_mod_mul(t, ba, t, srp->n, srp->ctx);

@@ -45,6 +45,30 @@ size_t wifiprov__srp_n_len(const struct wifiprov_srp *srp);
 /* k = H(N | PAD(g)), hash_len bytes. */
 const uint8_t *wifiprov__srp_k(const struct wifiprov_srp *srp);
 
+/*
+ * Device-side precomputation for one verifier: fixed-base tables for g (the
+ * device's secret b, up to @p b_len bytes) and for v (the public u, one digest
+ * long), so g^b and v^u take a fraction of a full exponentiation. Read-only once
+ * made: the sessions of one device share it, each with its own struct wifiprov_srp.
+ * It keeps the verifier (wiped when freed). Making it costs about as much as a few
+ * handshakes; see bench/README.md.
+ * @return 0, WIFIPROV_ERR_INVAL (bad group, v not in [1, N), b_len 0 or over 512),
+ *   WIFIPROV_ERR_NOMEM, WIFIPROV_ERR_CRYPTO.
+ */
+struct wifiprov_srp_precomp;
+int wifiprov__srp_precomp_new(const struct wifiprov_srp_group *grp, const uint8_t *v, size_t v_len, size_t b_len,
+                              struct wifiprov_srp_precomp **out);
+void wifiprov__srp_precomp_free(struct wifiprov_srp_precomp *pre); /* accepts NULL */
+/* Bytes the tables take. */
+size_t wifiprov__srp_precomp_size(const struct wifiprov_srp_precomp *pre);
+/*
+ * From now on wifiprov__srp_public_b() takes g^b from @p pre's table, and
+ * wifiprov__srp_server_s() v^u when it is given @p pre's verifier (any other v is
+ * computed the plain way). @p pre is borrowed and must outlive @p srp; NULL stops
+ * using it. @return 0 or WIFIPROV_ERR_INVAL (made for another group).
+ */
+int wifiprov__srp_use_precomp(struct wifiprov_srp *srp, const struct wifiprov_srp_precomp *pre);
+
 /* H over a list of pieces with the group's hash. */
 struct wifiprov_iov;
 int wifiprov__srp_hash(const struct wifiprov_srp *srp, const struct wifiprov_iov *iov, size_t n, uint8_t *out);

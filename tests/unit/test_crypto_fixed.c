@@ -2,7 +2,8 @@
  * Tests of the crypto interface's precomputed objects (src/crypto/crypto.h):
  * fixed-base exponentiation, which must give exactly what wifiprov__bn_mod_exp()
  * gives, for secret and public exponents, edge exponents, exponents longer than
- * the table covers and odd table shapes; and the kept X25519 key, which must
+ * the table covers and odd table shapes; SRP-6a with the device's precomputed
+ * tables, which must give the same B and S; and the kept X25519 key, which must
  * agree with wifiprov__x25519_public()/_shared(). The same file runs against
  * whichever backend the build selected (the Mbed TLS backend has no table and
  * must still give the same results).
@@ -278,6 +279,99 @@ static void fixed_two_contexts(void **state)
     wifiprov__bn_fixed_base_free(fb);
 }
 
+/* ---- SRP-6a with the device's precomputation ------------------------------------ */
+
+/* B and S with the tables are those without, for v's own tables and for another v. */
+static void srp_precomp_same_results(void **state)
+{
+    const struct wifiprov_srp_group *grp = &wifiprov__srp_group_3072;
+    struct wifiprov_srp *plain = NULL, *fast = NULL;
+    struct wifiprov_srp_precomp *pre = NULL;
+    uint8_t v[384], v2[384], a[32], b[32], x[64], a_pub[384], u[64];
+    uint8_t b1[384], b2[384], s1[384], s2[384];
+    unsigned i;
+
+    (void)state;
+    assert_int_equal(wifiprov__srp_new(grp, &plain), 0);
+    assert_int_equal(wifiprov__srp_new(grp, &fast), 0);
+    assert_int_equal(wifiprov__crypto_random(x, sizeof(x)), 0);
+    assert_int_equal(wifiprov__srp_verifier(plain, x, sizeof(x), v), 0);
+    x[0] ^= 1;
+    assert_int_equal(wifiprov__srp_verifier(plain, x, sizeof(x), v2), 0);
+    assert_int_equal(wifiprov__srp_precomp_new(grp, v, sizeof(v), sizeof(b), &pre), 0);
+    if (TEST_CRYPTO_OPENSSL)
+        assert_true(wifiprov__srp_precomp_size(pre) > 100000);
+    assert_int_equal(wifiprov__srp_use_precomp(fast, pre), 0);
+    for (i = 0; i < 6; i++) {
+        const uint8_t *vv = i % 3 == 2 ? v2 : v;
+
+        assert_int_equal(wifiprov__crypto_random(a, sizeof(a)), 0);
+        assert_int_equal(wifiprov__crypto_random(b, sizeof(b)), 0);
+        if (i == 1)
+            memset(b, 0, 31); /* a short b */
+        assert_int_equal(wifiprov__srp_public_a(plain, a, sizeof(a), a_pub), 0);
+        assert_int_equal(wifiprov__srp_public_b(plain, b, sizeof(b), vv, 384, b1), 0);
+        assert_int_equal(wifiprov__srp_public_b(fast, b, sizeof(b), vv, 384, b2), 0);
+        assert_memory_equal(b1, b2, 384);
+        assert_int_equal(wifiprov__srp_u(plain, a_pub, 384, b1, 384, u), 0);
+        assert_int_equal(wifiprov__srp_server_s(plain, a_pub, 384, vv, 384, u, sizeof(u), b, sizeof(b), s1), 0);
+        assert_int_equal(wifiprov__srp_server_s(fast, a_pub, 384, vv, 384, u, sizeof(u), b, sizeof(b), s2), 0);
+        assert_memory_equal(s1, s2, 384);
+    }
+    /* A longer b than the table was made for, and v given with leading zero bytes. */
+    {
+        uint8_t b64[64], vz[390];
+
+        assert_int_equal(wifiprov__crypto_random(b64, sizeof(b64)), 0);
+        memset(vz, 0, 6);
+        memcpy(vz + 6, v, 384);
+        assert_int_equal(wifiprov__srp_public_b(plain, b64, sizeof(b64), v, 384, b1), 0);
+        assert_int_equal(wifiprov__srp_public_b(fast, b64, sizeof(b64), v, 384, b2), 0);
+        assert_memory_equal(b1, b2, 384);
+        assert_int_equal(wifiprov__srp_server_s(plain, a_pub, 384, v, 384, u, sizeof(u), b64, sizeof(b64), s1), 0);
+        assert_int_equal(wifiprov__srp_server_s(fast, a_pub, 384, vz, sizeof(vz), u, sizeof(u), b64, sizeof(b64), s2),
+                         0);
+        assert_memory_equal(s1, s2, 384);
+    }
+    assert_int_equal(wifiprov__srp_use_precomp(fast, NULL), 0);
+    wifiprov__srp_precomp_free(pre);
+    wifiprov__srp_free(fast);
+    wifiprov__srp_free(plain);
+}
+
+static void srp_precomp_bad_args(void **state)
+{
+    static const struct wifiprov_srp_group g1024 = {
+        .n = (const uint8_t *)"\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xf1",
+        .n_len = 16,
+        .g = 2,
+        .hash = WIFIPROV_SRP_HASH_SHA1,
+    };
+    const struct wifiprov_srp_group *grp = &wifiprov__srp_group_3072;
+    struct wifiprov_srp_precomp *pre = (void *)&pre;
+    struct wifiprov_srp *other = NULL;
+    uint8_t v[384];
+
+    (void)state;
+    memset(v, 0, sizeof(v));
+    assert_int_equal(wifiprov__srp_precomp_new(grp, v, sizeof(v), 32, &pre), WIFIPROV_ERR_INVAL); /* 0 */
+    assert_null(pre);
+    assert_int_equal(wifiprov__srp_precomp_new(grp, grp->n, grp->n_len, 32, &pre), WIFIPROV_ERR_INVAL); /* N */
+    memset(v, 0xff, sizeof(v));
+    assert_int_equal(wifiprov__srp_precomp_new(grp, v, sizeof(v), 32, &pre), WIFIPROV_ERR_INVAL); /* > N */
+    v[0] = 1;
+    assert_int_equal(wifiprov__srp_precomp_new(grp, v, sizeof(v), 0, &pre), WIFIPROV_ERR_INVAL);
+    assert_int_equal(wifiprov__srp_precomp_new(grp, NULL, 0, 32, &pre), WIFIPROV_ERR_INVAL);
+    assert_int_equal(wifiprov__srp_precomp_new(grp, v, sizeof(v), 32, &pre), 0);
+    /* Tables for one group are refused by a computation in another. */
+    assert_int_equal(wifiprov__srp_new(&g1024, &other), 0);
+    assert_int_equal(wifiprov__srp_use_precomp(other, pre), WIFIPROV_ERR_INVAL);
+    wifiprov__srp_free(other);
+    wifiprov__srp_precomp_free(pre);
+    wifiprov__srp_precomp_free(NULL);
+    assert_int_equal(wifiprov__srp_precomp_size(NULL), 0);
+}
+
 /* ---- the kept X25519 key ------------------------------------------------------- */
 
 static void unhex(const char *hex, uint8_t *out, size_t len)
@@ -380,6 +474,8 @@ int main(int argc, char **argv)
         cmocka_unit_test_setup_teardown(fixed_small_modulus, setup, teardown),
         cmocka_unit_test_setup_teardown(fixed_bad_args, setup, teardown),
         cmocka_unit_test_setup_teardown(fixed_two_contexts, setup, teardown),
+        cmocka_unit_test(srp_precomp_same_results),
+        cmocka_unit_test(srp_precomp_bad_args),
         cmocka_unit_test(x25519_kept_rfc7748),
         cmocka_unit_test(x25519_kept_vs_oneshot),
         cmocka_unit_test(x25519_kept_low_order),
