@@ -11,6 +11,7 @@
 #include "wifiprov/device.h"
 
 struct wifiprov_sec_session;
+struct wifiprov_sec2_precomp;
 
 enum wifiprov_ep_kind {
     WIFIPROV_EP_KIND_VERSION = 0, /* proto-ver: plain version JSON, no session needed */
@@ -60,6 +61,7 @@ struct wifiprov_device {
     uint8_t *verifier;
     size_t verifier_len;
     bool sec2_patch0;
+    struct wifiprov_sec2_precomp *sec2_precomp; /* shared by the sessions; may be NULL */
 
     char *prov_ver;
     bool version_compact;

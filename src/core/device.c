@@ -212,6 +212,11 @@ int wifiprov_device_new(const struct wifiprov_device_config *cfg, struct wifipro
         dev->verifier = dup_bytes(cfg->sec2_verifier, cfg->sec2_verifier_len);
         if (!dev->salt || !dev->verifier)
             goto out;
+        /* Tables for g and v, shared by every session. A bad verifier fails at session open, as before. */
+        ret = wifiprov__sec2_precomp_new(dev->verifier, dev->verifier_len, &dev->sec2_precomp);
+        if (ret && ret != WIFIPROV_ERR_INVAL)
+            goto out;
+        ret = WIFIPROV_ERR_NOMEM;
     }
     if (cfg->prov_ver) {
         dev->prov_ver = wifiprov__strdup(cfg->prov_ver);
@@ -253,6 +258,7 @@ void wifiprov_device_free(struct wifiprov_device *dev)
         }
     }
     wifiprov__free(dev->sessions);
+    wifiprov__sec2_precomp_free(dev->sec2_precomp);
     wifiprov__free_secret(dev->pop, dev->pop_len);
     wifiprov__free_secret(dev->salt, dev->salt_len);
     wifiprov__free_secret(dev->verifier, dev->verifier_len);
@@ -417,6 +423,7 @@ static int make_sec(const struct wifiprov_device *dev, struct wifiprov_sec_sessi
     p.verifier = dev->verifier;
     p.verifier_len = dev->verifier_len;
     p.sec_patch_ver = dev->sec2_patch0 ? 0 : 1;
+    p.sec2_precomp = dev->sec2_precomp;
     p.random = dev->random;
     p.random_ctx = dev->random_ctx;
     return wifiprov__sec_session_new(&p, out);
