@@ -15,6 +15,7 @@ pkgs=(
   libcmocka-dev
   clang libclang-rt-14-dev valgrind
   python3 util-linux
+  dbus python3-dbus python3-gi
 )
 want_lab=0 want_arm=0
 for a in "$@"; do

@@ -126,6 +126,9 @@ struct nm {
     char *our_conn;   /* Settings.Connection path of our profile */
     char *our_active; /* its ActiveConnection path */
     bool committed;
+    bool sae;             /* our attempt uses key-mgmt sae */
+    unsigned scans_since; /* scans NM finished since our attempt started */
+    unsigned pending_ops; /* Delete / Update2 / Deactivate calls not answered yet */
     uint8_t ssid[WIFIPROV_SSID_MAX];
     uint8_t ssid_len;
     /* details being collected for CONNECTED */
@@ -276,6 +279,8 @@ static void scan_finish(struct nm *n, int err)
     n->scan_done_fn(n->cb_ctx, err, n->aps, n->n_aps);
 }
 
+static void check_not_found(struct nm *n);
+
 static void round_done(struct nm *n)
 {
     size_t k = 0;
@@ -289,6 +294,7 @@ static void round_done(struct nm *n)
     wifiprov__wifiutil_sort_aps(n->aps, n->n_aps);
     if (n->scanning)
         scan_finish(n, 0);
+    check_not_found(n);
 }
 
 static void ap_round_unref(void *p)
@@ -423,7 +429,9 @@ static int wifi_prop_changed(void *ud, const char *name, sd_bus_message *m)
         if (r < 0)
             return r;
         wifiprov__dbg("networkmanager: LastScan changed");
-        if (n->scanning)
+        if (n->conn == CONN_ADDING || n->conn == CONN_CONNECTING)
+            n->scans_since++;
+        if (n->scanning || n->conn == CONN_CONNECTING)
             read_aps(n);
         return 0;
     }
@@ -452,8 +460,10 @@ static void stop_conn_timers(struct nm *n)
 
 static int on_deleted(sd_bus_message *m, void *userdata, sd_bus_error *ret_error)
 {
+    struct nm *n = userdata;
     const sd_bus_error *e = sd_bus_message_get_error(m);
 
+    n->pending_ops--;
     if (e)
         wifiprov__warn("networkmanager: deleting our profile: %s", e->message);
     return 0;
@@ -465,8 +475,10 @@ static void drop_ours(struct nm *n)
     n->add_slot = sd_bus_slot_unref(n->add_slot);
     if (n->our_conn && !n->committed) {
         wifiprov__info("networkmanager: deleting our profile %s", n->our_conn);
-        if (sd_bus_call_method_async(n->bus, NULL, NM_BUS, n->our_conn, NM_CONN, "Delete", on_deleted, NULL, "") < 0)
+        if (sd_bus_call_method_async(n->bus, NULL, NM_BUS, n->our_conn, NM_CONN, "Delete", on_deleted, n, "") < 0)
             wifiprov__warn("networkmanager: could not delete %s", n->our_conn);
+        else
+            n->pending_ops++;
     }
     if (!n->committed) {
         set_str(&n->our_conn, NULL);
@@ -501,6 +513,32 @@ static enum wifiprov_fail_reason map_reason(uint32_t reason)
     default:
         return WIFIPROV_FAIL_REASON_OTHER;
     }
+}
+
+static const struct wifiprov_ap *cached_ap(const struct nm *n, const uint8_t *ssid, size_t len);
+
+static void fail_device(struct nm *n, uint32_t reason)
+{
+    enum wifiprov_fail_reason r = map_reason(reason);
+    char why[96];
+
+    /* NM 1.42 gives up on an SAE network whose authentication keeps being rejected with
+     * "ssid-not-found", although the AP is in its scan list: that is a wrong password. */
+    if (reason == NM_REASON_SSID_NOT_FOUND && n->sae && cached_ap(n, n->ssid, n->ssid_len)) {
+        r = WIFIPROV_FAIL_REASON_AUTH_ERROR;
+        snprintf(why, sizeof(why), "device failed with reason %u (SAE network in range)", reason);
+    } else {
+        snprintf(why, sizeof(why), "device failed with reason %u", reason);
+    }
+    fail_attempt(n, r, why);
+}
+
+/* A scan finished after our attempt started, and our SSID is not in NM's list. */
+static void check_not_found(struct nm *n)
+{
+    if ((n->conn == CONN_ADDING || n->conn == CONN_CONNECTING) && n->scans_since > 0 &&
+        !cached_ap(n, n->ssid, n->ssid_len))
+        fail_attempt(n, WIFIPROV_FAIL_REASON_NETWORK_NOT_FOUND, "not in the scan that followed the attempt");
 }
 
 /* The details chain after ACTIVATED: Device props -> Ip4Config -> AP -> CONNECTED. */
@@ -755,20 +793,14 @@ static int on_state_changed(sd_bus_message *m, void *userdata, sd_bus_error *ret
             n->ip_tries = 0;
             details_start(n);
         } else if (new_state == NM_STATE_FAILED) {
-            char why[64];
-
-            snprintf(why, sizeof(why), "device failed with reason %u", reason);
-            fail_attempt(n, map_reason(reason), why);
+            fail_device(n, reason);
         } else if (new_state == NM_STATE_NEED_AUTH) {
             wifiprov__dbg("networkmanager: NetworkManager asks for secrets (wrong passphrase?)");
         }
         break;
     case CONN_DETAILS:
         if (new_state == NM_STATE_FAILED) {
-            char why[64];
-
-            snprintf(why, sizeof(why), "device failed with reason %u", reason);
-            fail_attempt(n, map_reason(reason), why);
+            fail_device(n, reason);
         } else if (new_state != NM_STATE_ACTIVATED) {
             n->details_gen++;
             n->retry_timer = sd_event_source_disable_unref(n->retry_timer);
@@ -929,6 +961,7 @@ static int build_settings(struct nm *n, sd_bus_message *m, const struct wifiprov
                 return r;
         } else {
             /* An SAE-only network needs "sae"; everything else (WPA2 or mixed) works with "wpa-psk". */
+            n->sae = auth == WIFIPROV_AUTH_MODE_WPA3_PSK;
             if ((r = append_sv(m, "key-mgmt", "s", auth == WIFIPROV_AUTH_MODE_WPA3_PSK ? "sae" : "wpa-psk")) < 0 ||
                 (r = append_sv(m, "psk", "s", c->passphrase)) < 0)
                 return r;
@@ -964,6 +997,8 @@ static int nm_connect(void *ctx, const struct wifiprov_wifi_creds *creds)
     conn_enter(n, CONN_IDLE);
     memcpy(n->ssid, creds->ssid, creds->ssid_len);
     n->ssid_len = creds->ssid_len;
+    n->sae = false;
+    n->scans_since = 0;
 
     r = sd_bus_message_new_method_call(n->bus, &m, NM_BUS, NM_PATH, NM_IFACE, "AddAndActivateConnection2");
     if (r >= 0)
@@ -1001,8 +1036,10 @@ out:
 
 static int on_deactivated(sd_bus_message *m, void *userdata, sd_bus_error *ret_error)
 {
+    struct nm *n = userdata;
     const sd_bus_error *e = sd_bus_message_get_error(m);
 
+    n->pending_ops--;
     if (e)
         wifiprov__warn("networkmanager: DeactivateConnection: %s", e->message);
     return 0;
@@ -1018,17 +1055,21 @@ static int nm_disconnect(void *ctx)
     n->details_gen++;
     n->add_slot = sd_bus_slot_unref(n->add_slot);
     conn_enter(n, CONN_IDLE);
-    if (n->our_active && was != CONN_IDLE &&
-        sd_bus_call_method_async(n->bus, NULL, NM_BUS, NM_PATH, NM_IFACE, "DeactivateConnection", on_deactivated,
-                                 NULL, "o", n->our_active) < 0)
-        return WIFIPROV_ERR_WIFI;
+    if (n->our_active && was != CONN_IDLE) {
+        if (sd_bus_call_method_async(n->bus, NULL, NM_BUS, NM_PATH, NM_IFACE, "DeactivateConnection", on_deactivated,
+                                     n, "o", n->our_active) < 0)
+            return WIFIPROV_ERR_WIFI;
+        n->pending_ops++;
+    }
     return 0;
 }
 
 static int on_updated(sd_bus_message *m, void *userdata, sd_bus_error *ret_error)
 {
+    struct nm *n = userdata;
     const sd_bus_error *e = sd_bus_message_get_error(m);
 
+    n->pending_ops--;
     if (e)
         wifiprov__err("networkmanager: saving the profile failed: %s", e->message);
     else
@@ -1046,12 +1087,13 @@ static int nm_commit(void *ctx, const struct wifiprov_wifi_creds *creds)
     if (n->committed)
         return 0;
     /* Empty settings keep the current ones; the flag writes them to disk. */
-    r = sd_bus_call_method_async(n->bus, NULL, NM_BUS, n->our_conn, NM_CONN, "Update2", on_updated, NULL,
+    r = sd_bus_call_method_async(n->bus, NULL, NM_BUS, n->our_conn, NM_CONN, "Update2", on_updated, n,
                                  "a{sa{sv}}ua{sv}", 0, NM_UPDATE2_TO_DISK, 0);
     if (r < 0) {
         wifiprov__err("networkmanager: Update2: %s", strerror(-r));
         return WIFIPROV_ERR_WIFI;
     }
+    n->pending_ops++;
     n->committed = true;
     return 0;
 }
@@ -1123,6 +1165,14 @@ static void nm_destroy(struct nm *n)
             (void)sd_bus_call_method(n->bus, NM_BUS, n->our_conn, NM_CONN, "Delete", NULL, &reply, "");
             sd_bus_message_unref(reply);
         }
+        /* Deletes and saves still on their way are finished (NM checks the caller while it
+         * is connected): at most two seconds, at shutdown only. */
+        for (int i = 0; i < 20 && n->pending_ops > 0; i++) {
+            while (n->pending_ops > 0 && sd_bus_process(n->bus, NULL) > 0) {
+            }
+            if (n->pending_ops > 0)
+                (void)sd_bus_wait(n->bus, 100 * 1000);
+        }
         sd_bus_detach_event(n->bus);
         /* Dropping the connection also drops the pending replies and their callbacks. */
         n->bus = sd_bus_flush_close_unref(n->bus);
@@ -1153,6 +1203,29 @@ static const struct wifiprov_wifi_ops nm_ops = {
 };
 
 /* ---- construction (synchronous: before the loop runs) --------------------------- */
+
+static void read_aps_now(struct nm *n)
+{
+    sd_bus_message *list = NULL;
+    const char *path;
+
+    if (sd_bus_call_method(n->bus, NM_BUS, n->dev_path, NM_WIFI, "GetAllAccessPoints", NULL, &list, "") < 0 ||
+        sd_bus_message_enter_container(list, 'a', "o") < 0)
+        goto out;
+    n->n_round = 0;
+    while (sd_bus_message_read(list, "o", &path) > 0) {
+        sd_bus_message *props = NULL;
+        struct wifiprov_ap ap;
+
+        if (sd_bus_call_method(n->bus, NM_BUS, path, PROPS, "GetAll", NULL, &props, "s", NM_AP) >= 0 &&
+            parse_ap(props, &ap) == 0 && n->n_round < MAX_APS)
+            n->round_aps[n->n_round++] = ap;
+        sd_bus_message_unref(props);
+    }
+    round_done(n);
+out:
+    sd_bus_message_unref(list);
+}
 
 static int get_u32(sd_bus *bus, const char *path, const char *iface, const char *prop, uint32_t *v)
 {
@@ -1264,8 +1337,9 @@ int wifiprov__backend_nm_open(const struct wifiprov_backend_config *cfg, bool pr
     n->base.connect_saved = nm_connect_saved;
     n->base.get_mac = nm_get_mac;
     n->base.free = nm_free;
-    /* Fill the cache with what NM already saw, so a connect without a scan can pick the key management. */
-    read_aps(n);
+    /* Fill the cache with what NM already saw, so a connect without a scan can pick the
+     * key management (synchronous: the loop does not run yet). */
+    read_aps_now(n);
     wifiprov__info("networkmanager: using %s (%s, state %u)", n->ifname, n->dev_path, state);
     *out = &n->base;
     n = NULL;

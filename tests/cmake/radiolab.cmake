@@ -29,3 +29,9 @@ wifiprov_unit_test(test_wifiutil
 
 # The lab itself is not a ctest entry: a plain `ctest` would boot a VM for minutes.
 # scripts/test.sh runs tests/radiolab/run.sh <build dir> as its own step.
+
+# The NetworkManager backend against a scripted NetworkManager on a private D-Bus bus
+# (python3-dbus + GLib): failure mapping, profile deletion and saving, without a radio.
+add_test(NAME wifi_nm_fake COMMAND ${CMAKE_SOURCE_DIR}/tests/radiolab/test_nm_fake.sh
+                                   $<TARGET_FILE:wifiprov_lab_driver>)
+set_tests_properties(wifi_nm_fake PROPERTIES LABELS integration TIMEOUT 120 SKIP_RETURN_CODE 77)

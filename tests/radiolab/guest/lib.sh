@@ -218,3 +218,49 @@ cli_timing() {
     t=$(printf '%s\n' "$CLI_OUT" | sed -n 's/.*apply_to_result_ms=\([0-9]*\).*/\1/p' | head -1)
     [ -n "$t" ] && check_note "time $1: ${t} ms from ApplyConfig to the CLI seeing the result"
 }
+
+# ---- NetworkManager (initial netns, with udev and a D-Bus wpa_supplicant) -------------
+# NM only manages links udev has initialised, and udevd only sees its own netns, so NM and
+# its device wlan3 stay in the initial netns.
+lab_nm_up() {
+    [ -f $L/nm-up ] && return 0
+    lab_aps_up || return 1
+    dbus-daemon --system --fork --print-pid > $L/dbus.pid || { check_fail nm-up "dbus-daemon"; return 1; }
+    /lib/systemd/systemd-udevd --daemon 2> $L/udevd.log
+    udevadm trigger --action=add
+    udevadm settle -t 15
+    wpa_supplicant -u -s > $L/wpas-nm.log 2>&1 &
+    echo $! > $L/wpas-nm.pid
+    mkdir -p /etc/NetworkManager/conf.d
+    cat > /etc/NetworkManager/conf.d/99-lab.conf <<'CONF'
+[main]
+dhcp=internal
+no-auto-default=*
+[keyfile]
+unmanaged-devices=interface-name:hwsim0
+[logging]
+level=DEBUG
+domains=PLATFORM,DEVICE,WIFI,SUPPLICANT,CORE,SETTINGS
+[device]
+wifi.scan-rand-mac-address=no
+CONF
+    nm_start || return 1
+    touch $L/nm-up
+}
+nm_start() {
+    local t0; t0=$(now)
+    NetworkManager --debug >> $L/nm.log 2>&1 &
+    echo $! > $L/nm.pid
+    wait_for 30 nm_wlan3_ready || { check_fail nm-up "wlan3 not managed: $(nmcli -t dev 2>&1 | tr '\n' ' ')"; return 1; }
+    log "NetworkManager up in $(since "$t0") s: $(nmcli -t -f DEVICE,STATE dev | tr '\n' ' ')"
+}
+nm_wlan3_ready() { nmcli -t -f DEVICE,STATE dev 2>/dev/null | grep -Eq '^wlan3:(disconnected|connected|connecting)'; }
+nm_stop() {
+    [ -f $L/nm.pid ] || return 0
+    kill "$(cat $L/nm.pid)" 2>/dev/null
+    local i
+    for i in $(seq 50); do kill -0 "$(cat $L/nm.pid)" 2>/dev/null || break; sleep 0.1; done
+    rm -f $L/nm.pid
+}
+drv_nm() { "$LAB_DRIVER" --backend nm --ifname wlan3 --timeout 90 "$@"; }
+nm_profiles() { nmcli -t -f NAME con show 2>/dev/null | sort | tr '\n' ' '; }

@@ -1,0 +1,86 @@
+#!/usr/bin/env bash
+# The NetworkManager backend against tests/radiolab/fake_nm.py on a private D-Bus bus: no
+# radio, no root, a few seconds. Checks scan/auth mapping, the reason mapping of failures,
+# that failed or forgotten profiles are deleted and that commit saves to disk.
+# Usage: test_nm_fake.sh DRIVER   (exit 0 = pass; 77 = skipped: python3-dbus/gi missing)
+set -uo pipefail
+driver=$1
+here=$(cd "$(dirname "$0")" && pwd)
+py=/usr/bin/python3
+if ! $py -c 'import dbus, gi' 2>/dev/null || ! command -v dbus-daemon >/dev/null; then
+  echo "SKIP: needs dbus-daemon, python3-dbus and python3-gi"
+  exit 77
+fi
+tmp=$(mktemp -d)
+pids=()
+cleanup() {
+  for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done
+  wait 2>/dev/null
+  rm -rf "$tmp"
+}
+trap cleanup EXIT
+cat > "$tmp/bus.conf" <<CONF
+<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
+ "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
+<busconfig>
+  <type>custom</type>
+  <listen>unix:path=$tmp/bus</listen>
+  <auth>EXTERNAL</auth>
+  <policy context="default">
+    <allow user="*"/>
+    <allow own="*"/>
+    <allow send_destination="*" eavesdrop="true"/>
+    <allow eavesdrop="true"/>
+  </policy>
+</busconfig>
+CONF
+dbus-daemon --config-file="$tmp/bus.conf" --nofork --nopidfile > "$tmp/bus.log" 2>&1 &
+pids+=($!)
+for _ in $(seq 50); do [ -S "$tmp/bus" ] && break; sleep 0.1; done
+export DBUS_SYSTEM_BUS_ADDRESS=unix:path=$tmp/bus
+$py "$here/fake_nm.py" "$DBUS_SYSTEM_BUS_ADDRESS" > "$tmp/nm.log" 2>&1 &
+pids+=($!)
+for _ in $(seq 100); do grep -q READY "$tmp/nm.log" && break; sleep 0.1; done
+grep -q READY "$tmp/nm.log" || { echo "FAIL: fake NetworkManager did not start"; cat "$tmp/nm.log"; exit 1; }
+
+fails=0
+ok() { echo "ok   $1"; }
+bad() { echo "FAIL $1"; fails=$((fails + 1)); }
+# check NAME REGEX TEXT
+check() { if printf '%s\n' "$3" | grep -Eq -- "$2"; then ok "$1"; else bad "$1: want /$2/ in:"; printf '%s\n' "$3" | sed 's/^/     /'; fi; }
+drv() { timeout 30 "$driver" --backend nm --timeout 10 "$@" 2> "$tmp/drv.err"; }
+
+out=$(drv scan mac)
+check backend '^BACKEND networkmanager$' "$out"
+check scan-wpa2 '^AP ssid=lab-wpa2 bssid=02:00:00:00:00:00 ch=1 rssi=-40 auth=WPA2_PSK$' "$out"
+check scan-sae '^AP ssid=lab-sae bssid=02:00:00:00:01:00 ch=11 rssi=-70 auth=WPA3_PSK$' "$out"
+check scan-open '^AP ssid=lab-open bssid=02:00:00:00:00:01 ch=1 rssi=-55 auth=Open$' "$out"
+check scan-order 'lab-wpa2' "$(echo "$out" | grep '^AP' | head -1)"
+check mac '^MAC addr=02:00:00:00:09:00$' "$out"
+
+out=$(drv connect lab-wpa2 wrong-passphrase)
+check wrong-psk '^RESULT connect FAILED reason=AuthError' "$out"
+out=$(drv connect lab-sae not-the-password)
+check wrong-sae '^RESULT connect FAILED reason=AuthError' "$out"
+out=$(drv connect no-such-network whatever-123)
+check not-found '^RESULT connect FAILED reason=NetworkNotFound' "$out"
+out=$(drv connect lab-wpa2 correct-horse-42 commit)
+check connected '^RESULT connect CONNECTED ip=10\.77\.1\.50 ssid=lab-wpa2 bssid=02:00:00:00:00:00 ch=1 auth=WPA2_PSK' "$out"
+check commit '^RESULT commit OK' "$out"
+out=$(drv connect lab-sae sae-secret-99 forget)
+check connected-sae '^RESULT connect CONNECTED ip=10\.77\.3\.50 ssid=lab-sae .* ch=11 auth=WPA3_PSK' "$out"
+sleep 0.5
+
+calls=$(grep '^CALL' "$tmp/nm.log")
+check sae-key-mgmt 'AddAndActivateConnection2 id=wifiprov-lab-sae ssid=lab-sae key-mgmt=sae persist=memory' "$calls"
+check psk-key-mgmt 'AddAndActivateConnection2 id=wifiprov-lab-wpa2 ssid=lab-wpa2 key-mgmt=wpa-psk persist=memory' "$calls"
+check deleted-wrong-psk '^CALL Delete /org/freedesktop/NetworkManager/Settings/1$' "$calls"
+check deleted-wrong-sae '^CALL Delete /org/freedesktop/NetworkManager/Settings/2$' "$calls"
+check deleted-not-found '^CALL Delete /org/freedesktop/NetworkManager/Settings/3$' "$calls"
+check saved '^CALL Update2 /org/freedesktop/NetworkManager/Settings/4 flags=1 settings=0$' "$calls"
+check forgotten '^CALL Delete /org/freedesktop/NetworkManager/Settings/5$' "$calls"
+if printf '%s\n' "$calls" | grep -q 'Delete /org/freedesktop/NetworkManager/Settings/4$'; then
+  bad "committed profile deleted"
+else ok "committed profile kept"; fi
+echo "$fails failed"
+[ "$fails" = 0 ]
