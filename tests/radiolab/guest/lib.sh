@@ -244,6 +244,8 @@ domains=PLATFORM,DEVICE,WIFI,SUPPLICANT,CORE,SETTINGS
 [device]
 wifi.scan-rand-mac-address=no
 CONF
+    dbus-monitor --system "type='method_call',interface='org.freedesktop.NetworkManager.Settings.Connection'" \
+        "type='method_call',member='AddAndActivateConnection2'" > $L/dbus-monitor.log 2>&1 &
     nm_start || return 1
     touch $L/nm-up
 }
