@@ -157,6 +157,8 @@ int cli_exit_for_err(int err);
 /* Prints the --json result ({"ok":true,"command":..} + fields added to ctx->result). @return 0. */
 int cli_succeed(struct cli_ctx *ctx);
 /* "aa:bb:cc:dd:ee:ff" */
+/* The lower-case state name used in JSON output ("connected", "failed", ...). */
+const char *cli_state_key(enum wifiprov_sta_state st);
 void cli_format_bssid(const uint8_t *b, char out[18]);
 /* The SSID as text for a terminal or JSON (non-printable bytes as \xNN). */
 void cli_format_ssid(const uint8_t *ssid, size_t len, char *out, size_t cap);

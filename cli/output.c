@@ -286,6 +286,21 @@ int cli_succeed(struct cli_ctx *ctx)
     return CLI_EXIT_OK;
 }
 
+const char *cli_state_key(enum wifiprov_sta_state st)
+{
+    switch (st) {
+    case WIFIPROV_STA_STATE_CONNECTED:
+        return "connected";
+    case WIFIPROV_STA_STATE_CONNECTING:
+        return "connecting";
+    case WIFIPROV_STA_STATE_DISCONNECTED:
+        return "disconnected";
+    case WIFIPROV_STA_STATE_FAILED:
+        return "failed";
+    }
+    return "unknown";
+}
+
 void cli_format_bssid(const uint8_t *b, char out[18])
 {
     snprintf(out, 18, "%02x:%02x:%02x:%02x:%02x:%02x", b[0], b[1], b[2], b[3], b[4], b[5]);

@@ -22,34 +22,6 @@ struct target {
     bool open_network; /* known to be open from the scan */
 };
 
-static const char *state_key(enum wifiprov_sta_state st)
-{
-    switch (st) {
-    case WIFIPROV_STA_STATE_CONNECTED:
-        return "connected";
-    case WIFIPROV_STA_STATE_CONNECTING:
-        return "connecting";
-    case WIFIPROV_STA_STATE_DISCONNECTED:
-        return "disconnected";
-    case WIFIPROV_STA_STATE_FAILED:
-        return "failed";
-    }
-    return "unknown";
-}
-
-static const char *reason_name(enum wifiprov_fail_reason r)
-{
-    switch (r) {
-    case WIFIPROV_FAIL_REASON_AUTH_ERROR:
-        return "AuthError";
-    case WIFIPROV_FAIL_REASON_NETWORK_NOT_FOUND:
-        return "NetworkNotFound";
-    case WIFIPROV_FAIL_REASON_OTHER:
-        return "Other";
-    }
-    return "Unknown";
-}
-
 static const char *reason_advice(enum wifiprov_fail_reason r)
 {
     switch (r) {
@@ -237,7 +209,7 @@ static int wait_outcome(struct cli_ctx *ctx, struct cli_session *s, const struct
             (st->has_attempts_remaining && (int64_t)st->attempts_remaining != last_attempts)) {
             cJSON *f = cJSON_CreateObject();
 
-            cJSON_AddStringToObject(f, "state", state_key(st->state));
+            cJSON_AddStringToObject(f, "state", cli_state_key(st->state));
             if (st->has_attempts_remaining)
                 cJSON_AddNumberToObject(f, "attempts_remaining", st->attempts_remaining);
             cli_progress_event(ctx, "wifi", f);
@@ -361,8 +333,8 @@ int cli_cmd_provision(struct cli_ctx *ctx)
         if (o->interactive && !o->json)
             cli_print(ctx, "%s.\n", reason_advice(st.fail_reason));
         if (!ask_retry(ctx)) {
-            ret = cli_fail(ctx, CLI_EXIT_WIFI, reason_name(st.fail_reason), "%s (ssid '%s', reason %s)",
-                           reason_advice(st.fail_reason), t.ssid, reason_name(st.fail_reason));
+            ret = cli_fail(ctx, CLI_EXIT_WIFI, wifiprov_fail_reason_to_string(st.fail_reason), "%s (ssid '%s', reason %s)",
+                           reason_advice(st.fail_reason), t.ssid, wifiprov_fail_reason_to_string(st.fail_reason));
             goto out;
         }
         cJSON_DeleteItemFromObjectCaseSensitive(ctx->result, "state");

@@ -4,21 +4,6 @@
 
 #include "cli.h"
 
-static const char *state_key(enum wifiprov_sta_state st)
-{
-    switch (st) {
-    case WIFIPROV_STA_STATE_CONNECTED:
-        return "connected";
-    case WIFIPROV_STA_STATE_CONNECTING:
-        return "connecting";
-    case WIFIPROV_STA_STATE_DISCONNECTED:
-        return "disconnected";
-    case WIFIPROV_STA_STATE_FAILED:
-        return "failed";
-    }
-    return "unknown";
-}
-
 int cli_cmd_status(struct cli_ctx *ctx)
 {
     struct cli_session s;
@@ -34,7 +19,7 @@ int cli_cmd_status(struct cli_ctx *ctx)
         ret = cli_session_fail(ctx, &s, err, "Error in reading the Wi-Fi state");
         goto out;
     }
-    cJSON_AddStringToObject(ctx->result, "state", state_key(st.state));
+    cJSON_AddStringToObject(ctx->result, "state", cli_state_key(st.state));
     cli_print(ctx, "Wi-Fi state: %s\n", wifiprov_sta_state_to_string(st.state));
     switch (st.state) {
     case WIFIPROV_STA_STATE_CONNECTED: {
