@@ -111,7 +111,7 @@ int wifiprov__sec_decrypt(struct wifiprov_sec_session *s, const uint8_t *in, siz
 /*
  * Security 2 device: fixed-base tables for g and the verifier, made once per device
  * and shared read-only by all its sessions (through wifiprov_sec_params.sec2_precomp),
- * so no locking is needed. With OpenSSL about 290 KB and some 60 M instructions
+ * so no locking is needed. With OpenSSL about 320 KB and some 60 M instructions
  * (bench/README.md); with Mbed TLS no table (a few hundred bytes, no work).
  * @return 0, WIFIPROV_ERR_INVAL (verifier not a number in [1, N)), WIFIPROV_ERR_NOMEM,
  *   WIFIPROV_ERR_CRYPTO.
