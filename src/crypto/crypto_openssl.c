@@ -707,17 +707,18 @@ static int fb_store(const struct wifiprov_bn_fixed_base *fb, uint64_t *w, const 
 
     memset(w, 0, fb->words * sizeof(*w));
     if (host_le()) {
+        /* The words' memory is the byte string: write it in place. */
         if (BN_bn2lebinpad(x, (uint8_t *)w, (int)fb->nbytes) != (int)fb->nbytes)
             ret = ossl_fail("BN_bn2lebinpad", WIFIPROV_ERR_CRYPTO);
         ((uint8_t *)w)[fb->nbytes] = 1;
-        return ret;
+    } else {
+        if (BN_bn2lebinpad(x, b, (int)fb->nbytes) != (int)fb->nbytes)
+            ret = ossl_fail("BN_bn2lebinpad", WIFIPROV_ERR_CRYPTO);
+        b[fb->nbytes] = 1;
+        for (i = 0; i <= fb->nbytes; i++)
+            w[i / 8] |= (uint64_t)b[i] << (8 * (i % 8));
+        OPENSSL_cleanse(b, sizeof(b));
     }
-    if (BN_bn2lebinpad(x, b, (int)fb->nbytes) != (int)fb->nbytes)
-        ret = ossl_fail("BN_bn2lebinpad", WIFIPROV_ERR_CRYPTO);
-    b[fb->nbytes] = 1;
-    for (i = 0; i <= fb->nbytes; i++)
-        w[i / 8] |= (uint64_t)b[i] << (8 * (i % 8));
-    OPENSSL_cleanse(b, sizeof(b));
     return ret;
 }
 
