@@ -104,6 +104,9 @@ struct nm {
     bool have_mac;
     sd_bus_slot *match_state;
     sd_bus_slot *match_props;
+    sd_bus_slot *match_supplicant; /* NM's wpa_supplicant interface, when it is on the bus */
+    char supplicant_state[24];
+    unsigned sae_rejects;         /* authenticating -> disconnected during our SAE attempt */
     uint32_t dev_state;
 
     /* scanning */
@@ -999,6 +1002,7 @@ static int nm_connect(void *ctx, const struct wifiprov_wifi_creds *creds)
     n->ssid_len = creds->ssid_len;
     n->sae = false;
     n->scans_since = 0;
+    n->sae_rejects = 0;
 
     r = sd_bus_message_new_method_call(n->bus, &m, NM_BUS, NM_PATH, NM_IFACE, "AddAndActivateConnection2");
     if (r >= 0)
@@ -1157,6 +1161,7 @@ static void nm_destroy(struct nm *n)
     n->add_slot = sd_bus_slot_unref(n->add_slot);
     n->match_state = sd_bus_slot_unref(n->match_state);
     n->match_props = sd_bus_slot_unref(n->match_props);
+    n->match_supplicant = sd_bus_slot_unref(n->match_supplicant);
     if (n->bus) {
         /* An uncommitted attempt is not left behind when the daemon stops. */
         if (n->our_conn && !n->committed) {
@@ -1201,6 +1206,59 @@ static const struct wifiprov_wifi_ops nm_ops = {
     .commit = nm_commit,
     .forget = nm_forget,
 };
+
+/* ---- NM's wpa_supplicant, watched for SAE rejections ------------------------------ */
+
+/*
+ * NM 1.42 reports a rejected SAE password only after ~25 s, as "ssid-not-found". The
+ * supplicant NM drives is on the same bus: its interface State going from
+ * "authenticating" to "disconnected" twice during our SAE attempt (the AP is in range and
+ * refuses us) is reported as AuthError at once. Best effort: without the supplicant on the
+ * bus the slower path above still applies.
+ */
+static int supplicant_prop(void *ud, const char *name, sd_bus_message *m)
+{
+    struct nm *n = ud;
+    const char *state;
+    int r;
+
+    if (strcmp(name, "State"))
+        return 1;
+    if ((r = read_variant(m, "s", &state)) < 0)
+        return r;
+    if (n->sae && (n->conn == CONN_CONNECTING || n->conn == CONN_ADDING) &&
+        !strcmp(n->supplicant_state, "authenticating") && !strcmp(state, "disconnected") &&
+        ++n->sae_rejects >= 2 && cached_ap(n, n->ssid, n->ssid_len)) {
+        snprintf(n->supplicant_state, sizeof(n->supplicant_state), "%s", state);
+        fail_attempt(n, WIFIPROV_FAIL_REASON_AUTH_ERROR, "SAE authentication rejected twice");
+        return 0;
+    }
+    snprintf(n->supplicant_state, sizeof(n->supplicant_state), "%s", state);
+    return 0;
+}
+
+static int on_supplicant_props(sd_bus_message *m, void *userdata, sd_bus_error *ret_error)
+{
+    const char *iface;
+
+    if (sd_bus_message_read(m, "s", &iface) >= 0 && !strcmp(iface, "fi.w1.wpa_supplicant1.Interface"))
+        (void)props_each(m, supplicant_prop, userdata);
+    return 0;
+}
+
+static void watch_supplicant(struct nm *n)
+{
+    sd_bus_message *reply = NULL;
+    const char *path;
+
+    if (sd_bus_call_method(n->bus, "fi.w1.wpa_supplicant1", "/fi/w1/wpa_supplicant1", "fi.w1.wpa_supplicant1",
+                           "GetInterface", NULL, &reply, "s", n->ifname) < 0 ||
+        sd_bus_message_read(reply, "o", &path) < 0 ||
+        sd_bus_match_signal(n->bus, &n->match_supplicant, "fi.w1.wpa_supplicant1", path, PROPS,
+                            "PropertiesChanged", on_supplicant_props, n) < 0)
+        wifiprov__dbg("networkmanager: not watching wpa_supplicant for %s", n->ifname);
+    sd_bus_message_unref(reply);
+}
 
 /* ---- construction (synchronous: before the loop runs) --------------------------- */
 
@@ -1340,6 +1398,7 @@ int wifiprov__backend_nm_open(const struct wifiprov_backend_config *cfg, bool pr
     /* Fill the cache with what NM already saw, so a connect without a scan can pick the
      * key management (synchronous: the loop does not run yet). */
     read_aps_now(n);
+    watch_supplicant(n);
     wifiprov__info("networkmanager: using %s (%s, state %u)", n->ifname, n->dev_path, state);
     *out = &n->base;
     n = NULL;
