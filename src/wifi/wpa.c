@@ -465,28 +465,29 @@ static int wpa_connect(void *ctx, const struct wifiprov_wifi_creds *creds)
 
 /* ---- connected: address, status ------------------------------------------------ */
 
-/* Reads network @p id's SSID (GET_NETWORK: "text" in quotes, or hex) into w->ssid. */
-static void network_ssid(struct wpa *w, int id)
+/* Reads network @p id's SSID (GET_NETWORK: "text" in quotes, or hex) into w->ssid.
+ * @return true when it could. */
+static bool network_ssid(struct wpa *w, int id)
 {
     char cmd[48], val[2 * WIFIPROV_SSID_MAX + 8];
-    size_t len;
+    size_t len, n;
 
     snprintf(cmd, sizeof(cmd), "GET_NETWORK %d ssid", id);
     if (request(w, cmd, false, val, sizeof(val)))
-        return;
+        return false;
     len = strcspn(val, "\n");
     val[len] = '\0';
     if (len >= 2 && val[0] == '"' && val[len - 1] == '"') {
-        if (len - 2 <= WIFIPROV_SSID_MAX) {
-            memcpy(w->ssid, val + 1, len - 2);
-            w->ssid_len = (uint8_t)(len - 2);
-        }
-    } else {
-        size_t n;
-
-        if (wifiprov__hex_decode(val, w->ssid, WIFIPROV_SSID_MAX, &n) == 0)
-            w->ssid_len = (uint8_t)n;
+        if (len - 2 > WIFIPROV_SSID_MAX)
+            return false;
+        memcpy(w->ssid, val + 1, len - 2);
+        w->ssid_len = (uint8_t)(len - 2);
+        return true;
     }
+    if (wifiprov__hex_decode(val, w->ssid, WIFIPROV_SSID_MAX, &n))
+        return false;
+    w->ssid_len = (uint8_t)n;
+    return true;
 }
 
 static void report_connected(struct wpa *w, const char *ip)
@@ -512,10 +513,17 @@ static void report_connected(struct wpa *w, const char *ip)
             ev.channel = (int32_t)wifiprov__wifiutil_freq_to_channel((uint32_t)strtoul(val, NULL, 10));
         if (wifiprov__wifiutil_kv(status, "key_mgmt", val, sizeof(val)))
             ev.auth = wifiprov__wifiutil_auth_from_key_mgmt(val);
-        if (w->committed && wifiprov__wifiutil_kv(status, "id", val, sizeof(val)))
-            /* A saved network (start-up, or a reconnect): its own SSID, which may differ
-             * from the stored one when several networks are configured. */
-            network_ssid(w, (int)strtol(val, NULL, 10));
+        /* A saved network (start-up, or a reconnect): its own SSID, which may differ from
+         * the stored one when several networks are configured. STATUS prints it as text
+         * (unprintable bytes escaped), so that is only the fallback. */
+        if (w->committed && !(wifiprov__wifiutil_kv(status, "id", val, sizeof(val)) &&
+                              network_ssid(w, (int)strtol(val, NULL, 10))) &&
+            wifiprov__wifiutil_kv(status, "ssid", val, sizeof(val))) {
+            uint8_t len;
+
+            if (wifiprov__wifiutil_ssid_unescape(val, strlen(val), w->ssid, &len) == 0)
+                w->ssid_len = len;
+        }
         ev.ssid_len = w->ssid_len;
     }
     wifiprov__free(status);

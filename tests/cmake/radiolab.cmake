@@ -35,3 +35,8 @@ wifiprov_unit_test(test_wifiutil
 add_test(NAME wifi_nm_fake COMMAND ${CMAKE_SOURCE_DIR}/tests/radiolab/test_nm_fake.sh
                                    $<TARGET_FILE:wifiprov_lab_driver>)
 set_tests_properties(wifi_nm_fake PROPERTIES LABELS integration TIMEOUT 120 SKIP_RETURN_CODE 77)
+
+# The wpa_supplicant backend against a scripted control socket (python3 only).
+add_test(NAME wifi_wpa_fake COMMAND ${CMAKE_SOURCE_DIR}/tests/radiolab/test_wpa_fake.sh
+                                    $<TARGET_FILE:wifiprov_lab_driver>)
+set_tests_properties(wifi_wpa_fake PROPERTIES LABELS integration TIMEOUT 120)

@@ -43,12 +43,20 @@ pids+=($!)
 for _ in $(seq 100); do grep -q READY "$tmp/nm.log" && break; sleep 0.1; done
 grep -q READY "$tmp/nm.log" || { echo "FAIL: fake NetworkManager did not start"; cat "$tmp/nm.log"; exit 1; }
 
-fails=0
+# Failures are counted in a file: some happen inside $(...) subshells.
+: > "$tmp/fails"
 ok() { echo "ok   $1"; }
-bad() { echo "FAIL $1"; fails=$((fails + 1)); }
+bad() { echo "FAIL $1" >&2; echo "$1" >> "$tmp/fails"; }
 # check NAME REGEX TEXT
 check() { if printf '%s\n' "$3" | grep -Eq -- "$2"; then ok "$1"; else bad "$1: want /$2/ in:"; printf '%s\n' "$3" | sed 's/^/     /'; fi; }
-drv() { timeout 30 "$driver" --backend nm --timeout 10 "$@" 2> "$tmp/drv.err"; }
+# The driver exits 0 when every command ran; anything else (a sanitizer report, a leak, a
+# crash, a timeout) fails the test even if its output looked right.
+drv() {
+  local rc
+  timeout 30 "$driver" --backend nm --timeout 10 "$@" 2> "$tmp/drv.err"
+  rc=$?
+  if [ "$rc" != 0 ]; then bad "driver $* exited with $rc"; sed 's/^/     /' "$tmp/drv.err" | tail -20 >&2; fi
+}
 
 out=$(drv scan mac)
 check backend '^BACKEND networkmanager$' "$out"
@@ -82,5 +90,6 @@ check forgotten '^CALL Delete /org/freedesktop/NetworkManager/Settings/5$' "$cal
 if printf '%s\n' "$calls" | grep -q 'Delete /org/freedesktop/NetworkManager/Settings/4$'; then
   bad "committed profile deleted"
 else ok "committed profile kept"; fi
+fails=$(wc -l < "$tmp/fails")
 echo "$fails failed"
 [ "$fails" = 0 ]
