@@ -93,8 +93,11 @@ int wifiprov__reports_post(struct wifiprov__reports *r, enum wifiprov_wifi_event
 /* Drops what is queued (a new attempt supersedes it). */
 void wifiprov__reports_clear(struct wifiprov__reports *r);
 
-/* Runs `@p hook "<ifname>"` through /bin/sh, detached (no child left to reap). */
-int wifiprov__wifiutil_run_hook(const char *hook, const char *ifname);
+/* Starts `@p hook "<ifname>"` through /bin/sh in its own session; *pid_out is its pid
+ * (reap it with wifiprov__wifiutil_hook_done). @return 0 or a negative WIFIPROV_ERR_*. */
+int wifiprov__wifiutil_run_hook(const char *hook, const char *ifname, int *pid_out);
+/* Polls the hook without blocking: true (and its exit status, -1 if unknown) once it ended. */
+bool wifiprov__wifiutil_hook_done(int pid, int *status_out);
 
 /* The IPv4 address of @p ifname (dotted) if it has one. @return true when found. */
 bool wifiprov__wifiutil_ipv4_of(const char *ifname, char out[WIFIPROV_IP4_MAX]);

@@ -49,12 +49,13 @@ void wifiprov__reports_clear(struct wifiprov__reports *r)
     r->defer = sd_event_source_disable_unref(r->defer);
 }
 
-int wifiprov__wifiutil_run_hook(const char *hook, const char *ifname)
+int wifiprov__wifiutil_run_hook(const char *hook, const char *ifname, int *pid_out)
 {
     char cmd[512];
     pid_t pid;
-    int n, status;
+    int n;
 
+    *pid_out = -1;
     n = snprintf(cmd, sizeof(cmd), "%s \"$1\"", hook);
     if (n < 0 || (size_t)n >= sizeof(cmd))
         return WIFIPROV_ERR_INVAL;
@@ -62,26 +63,32 @@ int wifiprov__wifiutil_run_hook(const char *hook, const char *ifname)
     if (pid < 0)
         return WIFIPROV_ERR_IO;
     if (pid == 0) {
-        /* The grandchild runs the hook; its parent exits at once, so init reaps it and
-         * the daemon never needs SIGCHLD handling. The interface name is an argument,
-         * never part of the command text. */
-        if (fork() == 0) {
-            int fd = open("/dev/null", O_RDWR);
+        /* The interface name is an argument, never part of the command text. */
+        int fd = open("/dev/null", O_RDWR);
 
-            setsid();
-            if (fd >= 0) {
-                dup2(fd, STDIN_FILENO);
-                if (fd > STDERR_FILENO)
-                    close(fd);
-            }
-            execl("/bin/sh", "sh", "-c", cmd, "wifiprov-dhcp-hook", ifname, (char *)NULL);
-            _exit(127);
+        setsid();
+        if (fd >= 0) {
+            dup2(fd, STDIN_FILENO);
+            if (fd > STDERR_FILENO)
+                close(fd);
         }
-        _exit(0);
+        execl("/bin/sh", "sh", "-c", cmd, "wifiprov-dhcp-hook", ifname, (char *)NULL);
+        _exit(127);
     }
-    while (waitpid(pid, &status, 0) < 0) {
-    }
+    *pid_out = (int)pid;
     return 0;
+}
+
+bool wifiprov__wifiutil_hook_done(int pid, int *status_out)
+{
+    int status = 0;
+    pid_t r = waitpid((pid_t)pid, &status, WNOHANG);
+
+    if (r == 0)
+        return false;
+    /* ECHILD: someone else reaped it (SIGCHLD ignored): it is done all the same. */
+    *status_out = r == (pid_t)pid && WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    return true;
 }
 
 bool wifiprov__wifiutil_ipv4_of(const char *ifname, char out[WIFIPROV_IP4_MAX])
