@@ -272,6 +272,8 @@ static int wpa_scan_start(void *ctx, const struct wifiprov_scan_opts *opts)
     if (w->scanning)
         return 0; /* the running scan's results will be reported */
     r = request(w, opts && opts->passive ? "SCAN passive=1" : "SCAN", false, reply, sizeof(reply));
+    if (r == 0 && opts && opts->passive && !strncmp(reply, "FAIL", 4) && strncmp(reply, "FAIL-BUSY", 9))
+        r = request(w, "SCAN", false, reply, sizeof(reply)); /* a supplicant without passive=1 */
     if (r)
         return r;
     /* FAIL-BUSY: a scan is already running (ours or the supplicant's): wait for it. */

@@ -126,9 +126,17 @@ lab_sta_down() {
 }
 
 # drv ARGS...: the backend driver in netns sta against the wpa_supplicant there.
+# The driver exits 0 when every command ran; anything else (crash, sanitizer report, timeout)
+# is a failure of its own, even when the printed results look right.
 drv_wpa() {
     $NS_STA "$LAB_DRIVER" --backend wpa --ifname wlan2 --ctrl-dir $STA_CTRL --dhcp-hook "$G/dhcp-hook.sh" \
         --timeout 60 "$@"
+    drv_rc $? "$@"
+}
+drv_rc() {
+    local rc=$1; shift
+    [ "$rc" = 0 ] || check_fail driver-exit "wifiprov_lab_driver $* exited with $rc"
+    return 0
 }
 
 # Keeps the lab's own logs (hostapd, supplicant, dnsmasq, NM...) with the results.
@@ -264,5 +272,5 @@ nm_stop() {
     for i in $(seq 50); do kill -0 "$(cat $L/nm.pid)" 2>/dev/null || break; sleep 0.1; done
     rm -f $L/nm.pid
 }
-drv_nm() { "$LAB_DRIVER" --backend nm --ifname wlan3 --timeout 90 "$@"; }
+drv_nm() { "$LAB_DRIVER" --backend nm --ifname wlan3 --timeout 90 "$@"; drv_rc $? "$@"; }
 nm_profiles() { nmcli -t -f NAME con show 2>/dev/null | sort | tr '\n' ' '; }
