@@ -125,7 +125,7 @@ struct nm {
     sd_event_source *retry_timer;
     unsigned ip_tries;
     unsigned details_gen;
-    sd_bus_slot *add_slot;
+    unsigned add_gen; /* AddAndActivateConnection2 replies of older generations are abandoned */
     char *our_conn;   /* Settings.Connection path of our profile */
     char *our_active; /* its ActiveConnection path */
     bool committed;
@@ -475,7 +475,7 @@ static int on_deleted(sd_bus_message *m, void *userdata, sd_bus_error *ret_error
 /* Deletes our uncommitted profile (NM deactivates it if needed). */
 static void drop_ours(struct nm *n)
 {
-    n->add_slot = sd_bus_slot_unref(n->add_slot);
+    n->add_gen++; /* a profile still being added is deleted when NM answers */
     if (n->our_conn && !n->committed) {
         wifiprov__info("networkmanager: deleting our profile %s", n->our_conn);
         if (sd_bus_call_method_async(n->bus, NULL, NM_BUS, n->our_conn, NM_CONN, "Delete", on_deleted, n, "") < 0)
@@ -852,15 +852,28 @@ static enum wifiprov_fail_reason map_add_error(const sd_bus_error *e)
     return WIFIPROV_FAIL_REASON_OTHER;
 }
 
+struct add_req {
+    struct nm *nm;
+    unsigned gen;
+};
+
 static int on_added(sd_bus_message *m, void *userdata, sd_bus_error *ret_error)
 {
-    struct nm *n = userdata;
+    const struct add_req *req = userdata;
+    struct nm *n = req->nm;
     const sd_bus_error *e = sd_bus_message_get_error(m);
     const char *conn, *active;
 
-    n->add_slot = sd_bus_slot_unref(n->add_slot);
-    if (n->conn != CONN_ADDING)
+    n->pending_ops--;
+    if (req->gen != n->add_gen || n->conn != CONN_ADDING) {
+        /* Superseded (a new attempt, forget, disconnect, shutdown) while NM was adding it. */
+        if (!e && sd_bus_message_read(m, "o", &conn) >= 0) {
+            wifiprov__info("networkmanager: deleting %s (its attempt was abandoned)", conn);
+            if (sd_bus_call_method_async(n->bus, NULL, NM_BUS, conn, NM_CONN, "Delete", on_deleted, n, "") >= 0)
+                n->pending_ops++;
+        }
         return 0;
+    }
     if (e) {
         char why[256];
 
@@ -982,6 +995,8 @@ static int nm_connect(void *ctx, const struct wifiprov_wifi_creds *creds)
 {
     struct nm *n = ctx;
     sd_bus_message *m = NULL;
+    sd_bus_slot *slot = NULL;
+    struct add_req *req;
     int r;
 
     if (!creds || creds->ssid_len == 0 || creds->ssid_len > WIFIPROV_SSID_MAX)
@@ -1018,15 +1033,28 @@ static int nm_connect(void *ctx, const struct wifiprov_wifi_creds *creds)
         r = WIFIPROV_ERR_NOMEM;
         goto out;
     }
-    r = sd_bus_call_async(n->bus, &n->add_slot, m, on_added, n, 0);
+    req = wifiprov__malloc(sizeof(*req));
+    if (!req) {
+        r = WIFIPROV_ERR_NOMEM;
+        goto out;
+    }
+    req->nm = n;
+    req->gen = ++n->add_gen;
+    r = sd_bus_call_async(n->bus, &slot, m, on_added, req, 0);
     if (r < 0) {
+        wifiprov__free(req);
         wifiprov__err("networkmanager: AddAndActivateConnection2: %s", strerror(-r));
         r = WIFIPROV_ERR_WIFI;
         goto out;
     }
+    /* The slot owns the request (freed after the reply, or with the bus). */
+    sd_bus_slot_set_destroy_callback(slot, wifiprov__free);
+    sd_bus_slot_set_floating(slot, 1);
+    sd_bus_slot_unref(slot);
+    n->pending_ops++;
     r = wifiprov__wifiutil_timer(n->event, &n->conn_timer, CONNECT_TIMEOUT_MS, connect_timeout, n);
     if (r) {
-        n->add_slot = sd_bus_slot_unref(n->add_slot);
+        n->add_gen++;
         goto out;
     }
     conn_enter(n, CONN_ADDING);
@@ -1057,7 +1085,7 @@ static int nm_disconnect(void *ctx)
     stop_conn_timers(n);
     wifiprov__reports_clear(&n->reports);
     n->details_gen++;
-    n->add_slot = sd_bus_slot_unref(n->add_slot);
+    n->add_gen++;
     conn_enter(n, CONN_IDLE);
     if (n->our_active && was != CONN_IDLE) {
         if (sd_bus_call_method_async(n->bus, NULL, NM_BUS, NM_PATH, NM_IFACE, "DeactivateConnection", on_deactivated,
@@ -1158,7 +1186,7 @@ static void nm_destroy(struct nm *n)
     stop_conn_timers(n);
     wifiprov__reports_clear(&n->reports);
     n->scan_timer = sd_event_source_disable_unref(n->scan_timer);
-    n->add_slot = sd_bus_slot_unref(n->add_slot);
+    n->add_gen++;
     n->match_state = sd_bus_slot_unref(n->match_state);
     n->match_props = sd_bus_slot_unref(n->match_props);
     n->match_supplicant = sd_bus_slot_unref(n->match_supplicant);
@@ -1171,7 +1199,11 @@ static void nm_destroy(struct nm *n)
             sd_bus_message_unref(reply);
         }
         /* Deletes and saves still on their way are finished (NM checks the caller while it
-         * is connected): at most two seconds, at shutdown only. */
+         * is connected): at most two seconds, at shutdown only. Nothing is reported any more. */
+        conn_enter(n, CONN_IDLE);
+        n->details_gen++;
+        n->scanning = false;
+        n->round_gen++;
         for (int i = 0; i < 20 && n->pending_ops > 0; i++) {
             while (n->pending_ops > 0 && sd_bus_process(n->bus, NULL) > 0) {
             }

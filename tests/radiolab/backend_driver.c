@@ -13,8 +13,8 @@
  *
  * Usage: wifiprov_lab_driver --backend wpa|nm|auto [--ifname IF] [--ctrl-dir DIR]
  *          [--dhcp-hook CMD] [--timeout SEC] [-v] COMMAND...
- * Commands: scan | connect SSID PASSPHRASE | commit | forget | disconnect | saved SSID |
- *           mac | sleep MS
+ * Commands: scan | connect SSID PASSPHRASE | start SSID PASSPHRASE (connect, not waiting) |
+ *           commit | forget | disconnect | saved SSID | mac | sleep MS
  * Every wait is bounded by --timeout (default 90 s); a timeout prints "RESULT ... TIMEOUT".
  * Exit status: 0 when every command ran (whatever the Wi-Fi outcome), 1 on a timeout or
  * an error, 2 on bad usage.
@@ -187,8 +187,8 @@ static void usage(void)
 {
     fprintf(stderr, "usage: wifiprov_lab_driver --backend wpa|nm|auto [--ifname IF] [--ctrl-dir DIR] "
                     "[--dhcp-hook CMD] [--timeout SEC] [-v] COMMAND...\n"
-                    "commands: scan | connect SSID PASS | commit | forget | disconnect | saved SSID | "
-                    "mac | sleep MS\n");
+                    "commands: scan | connect SSID PASS | start SSID PASS | commit | forget | disconnect | "
+                    "saved SSID | mac | sleep MS\n");
 }
 
 int main(int argc, char **argv)
@@ -290,6 +290,17 @@ int main(int argc, char **argv)
             } else {
                 rc = wait_result(&d, timeout_ms);
             }
+        } else if (!strcmp(cmd, "start") && i + 2 < argc) {
+            if (fill_creds(&creds, argv[i + 1], argv[i + 2])) {
+                usage();
+                rc = 2;
+                break;
+            }
+            i += 2;
+            r = b->ops->connect(b->ctx, &creds);
+            memset(&creds, 0, sizeof(creds));
+            printf("RESULT start %s%s\n", r ? "ERROR " : "OK", r ? wifiprov_err_name(r) : "");
+            rc = r ? 1 : 0;
         } else if (!strcmp(cmd, "commit") || !strcmp(cmd, "forget") || !strcmp(cmd, "disconnect")) {
             if (!strcmp(cmd, "commit"))
                 r = b->ops->commit(b->ctx, NULL);

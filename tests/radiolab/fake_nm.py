@@ -171,6 +171,16 @@ class Fake:
         self.dev.PropertiesChanged(NM + ".Device.Wireless", {"LastScan": dbus.Int64(self.last_scan)}, [])
         return False
 
+    def later(self, ms, fn, *args):
+        """Runs fn unless a newer activation replaced this one (as NM's new-activation does)."""
+        gen = self.n
+
+        def run():
+            if gen == self.n:
+                fn(*args)
+            return False
+        GLib.timeout_add(ms, run)
+
     def add(self, settings, ssid, psk):
         self.n += 1
         c = Connection(self.bus, self.n, settings, self)
@@ -181,13 +191,13 @@ class Fake:
         outcome = {("lab-wpa2", "correct-horse-42"): ("ok", "10.77.1.50", 0),
                    ("lab-sae", "sae-secret-99"): ("ok", "10.77.3.50", 1)}.get((ssid, psk))
         if outcome:
-            GLib.timeout_add(300, self.activate, outcome[1], outcome[2])
+            self.later(300, self.activate, outcome[1], outcome[2])
         elif ssid == "lab-wpa2":
-            GLib.timeout_add(300, self.set_state, 120, 7)
+            self.later(300, self.set_state, 120, 7)
         elif ssid == "lab-sae":
-            GLib.timeout_add(300, self.set_state, 120, 53)
+            self.later(300, self.set_state, 120, 53)
         else:
-            GLib.timeout_add(300, self.scan_done)
+            self.later(300, self.scan_done)
         return (dbus.ObjectPath(c._object_path), dbus.ObjectPath(self.active), {})
 
     def activate(self, addr, ap_index):

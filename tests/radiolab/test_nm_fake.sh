@@ -79,7 +79,15 @@ out=$(drv connect lab-sae sae-secret-99 forget)
 check connected-sae '^RESULT connect CONNECTED ip=10\.77\.3\.50 ssid=lab-sae .* ch=11 auth=WPA3_PSK' "$out"
 sleep 0.5
 
+# A new attempt while NM is still adding the previous profile: that one is deleted when NM
+# answers, the new one is followed.
+out=$(drv start lab-wpa2 wrong-passphrase connect lab-sae sae-secret-99 forget)
+check superseded '^RESULT connect CONNECTED ip=10\.77\.3\.50 ssid=lab-sae' "$out"
+sleep 0.5
+
 calls=$(grep '^CALL' "$tmp/nm.log")
+check abandoned-deleted '^CALL Delete /org/freedesktop/NetworkManager/Settings/6$' "$calls"
+check superseded-forgotten '^CALL Delete /org/freedesktop/NetworkManager/Settings/7$' "$calls"
 check sae-key-mgmt 'AddAndActivateConnection2 id=wifiprov-lab-sae ssid=lab-sae key-mgmt=sae persist=memory' "$calls"
 check psk-key-mgmt 'AddAndActivateConnection2 id=wifiprov-lab-wpa2 ssid=lab-wpa2 key-mgmt=wpa-psk persist=memory' "$calls"
 check deleted-wrong-psk '^CALL Delete /org/freedesktop/NetworkManager/Settings/1$' "$calls"
