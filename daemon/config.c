@@ -69,6 +69,11 @@ static const struct opt opts[] = {
      "sim backend: JSON file describing the simulated networks. Default: a built-in demo set."},
     {"sim-scan-ms", 0, OPT_TYPE_UINT, OFF(sim_scan_ms), 600000, false, "MS",
      "sim backend: how long a scan takes. Default: the backend's (1500 ms)."},
+    {"wpa-ctrl-dir", 0, OPT_TYPE_STR, OFF(wpa_ctrl_dir), 0, false, "DIR",
+     "wpa_supplicant backend: directory of its control sockets. Default: /run/wpa_supplicant."},
+    {"dhcp-hook", 0, OPT_TYPE_STR, OFF(dhcp_hook), 0, false, "CMD",
+     "wpa_supplicant backend: command run with the interface name as its argument once associated, to get "
+     "an IPv4 address when nothing else on the system runs DHCP (e.g. 'udhcpc -q -n -i'). Default: none."},
     {"state-dir", 'd', OPT_TYPE_STR, OFF(state_dir), 0, false, "DIR",
      "Where state.json (the provisioned network) is kept. Default: " WIFIPROVD_DEFAULT_STATE_DIR "."},
     {"auto-stop", 'a', OPT_TYPE_UINT, OFF(auto_stop_s), 86400, false, "SECONDS",

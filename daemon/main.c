@@ -327,6 +327,8 @@ static int backend_create(struct daemon *d)
     bc.ifname = d->cfg->interface;
     bc.sim_config = d->cfg->sim_config;
     bc.sim_scan_ms = d->cfg->sim_scan_ms;
+    bc.wpa_ctrl_dir = d->cfg->wpa_ctrl_dir;
+    bc.dhcp_hook = d->cfg->dhcp_hook;
     switch (d->cfg->wifi) {
     case WIFIPROVD_WIFI_SIM:
 #ifdef WIFIPROV_HAVE_SIM

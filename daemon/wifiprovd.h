@@ -42,6 +42,8 @@ struct wifiprovd_config {
     char *interface;
     char *sim_config;
     unsigned sim_scan_ms;
+    char *wpa_ctrl_dir; /* wpa_supplicant backend; NULL = /run/wpa_supplicant */
+    char *dhcp_hook;    /* wpa_supplicant backend; NULL = none */
     char *state_dir;
     unsigned auto_stop_s; /* 0 = never */
     unsigned connect_attempts;
