@@ -1,6 +1,8 @@
 #!/bin/bash
 # The real wifiprovd (--wifi wpa_supplicant) in netns sta, provisioned by the real wifiprov CLI.
-# DHCP comes from a wpa_cli action script (the daemon is given no DHCP hook).
+# Provisioning gets its address through the daemon's --dhcp-hook; after the restart DHCP
+# comes from a wpa_cli action script instead (DHCP run by the system, no hook), so both
+# ways a device gets its address are exercised.
 STA_CTRL=/run/wpa_supplicant
 . "$WPLAB_REPO/tests/radiolab/guest/lib.sh"
 lab_aps_up || exit 1
@@ -8,11 +10,11 @@ for b in LAB_DAEMON LAB_CLI; do
     [ -x "${!b}" ] || { check_fail binaries "$b is not built"; exit 1; }
 done
 lab_sta_up || exit 1
-$NS_STA wpa_cli -p $STA_CTRL -i wlan2 -a "$G/wpa-action.sh" -B -P $L/wpa_cli.pid
 SD=$(mktemp -d /tmp/lab/state.XXXXXX)
 trap 'daemon_stop; [ -f $L/wpa_cli.pid ] && kill $(cat $L/wpa_cli.pid); save_artifacts' EXIT
 
-daemon_start sta wifiprovd-wpa-1 --wifi wpa_supplicant --interface wlan2 --state-dir "$SD" || exit 1
+daemon_start sta wifiprovd-wpa-1 --wifi wpa_supplicant --interface wlan2 --state-dir "$SD" \
+    --dhcp-hook "$G/dhcp-hook.sh" || exit 1
 
 log "== scan through the daemon"
 cli scan
@@ -52,7 +54,6 @@ grep -q 'ssid="lab-open"' $L/sta.conf && check_pass saved-previous "lab-open kep
 
 log "== restart (like a reboot): supplicant with its saved config, then the daemon"
 daemon_stop
-kill "$(cat $L/wpa_cli.pid)" 2>/dev/null
 lab_sta_restart || exit 1
 $NS_STA wpa_cli -p $STA_CTRL -i wlan2 -a "$G/wpa-action.sh" -B -P $L/wpa_cli.pid
 t0=$(now)
