@@ -13,7 +13,7 @@ void wifiprov__hex_encode(const uint8_t *in, size_t len, char *out)
     out[2 * len] = '\0';
 }
 
-static int nibble(char c)
+int wifiprov__hex_digit(char c)
 {
     if (c >= '0' && c <= '9')
         return c - '0';
@@ -34,7 +34,7 @@ int wifiprov__hex_decode(const char *in, uint8_t *out, size_t out_cap, size_t *o
 
         if (*in == ' ' || *in == '\t' || *in == '\n' || *in == '\r')
             continue;
-        v = nibble(*in);
+        v = wifiprov__hex_digit(*in);
         if (v < 0)
             return WIFIPROV_ERR_INVAL;
         if (hi < 0) {

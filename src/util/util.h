@@ -39,6 +39,8 @@ bool wifiprov__log_enabled(enum wifiprov_log_level level);
 
 /* Lower-case hex of @p len bytes into @p out (2*len+1 bytes, NUL-terminated). */
 void wifiprov__hex_encode(const uint8_t *in, size_t len, char *out);
+/* The value of one hex digit (either case), or -1. */
+int wifiprov__hex_digit(char c);
 /* Parses hex (upper or lower case, whitespace ignored) into @p out.
  * @return 0, WIFIPROV_ERR_INVAL (odd count or bad digit), WIFIPROV_ERR_NOSPC. */
 int wifiprov__hex_decode(const char *in, uint8_t *out, size_t out_cap, size_t *out_len);

@@ -145,17 +145,6 @@ int32_t wifiprov__wifiutil_nm_strength_to_rssi(uint8_t strength)
     return -40 - (int32_t)((100u - strength) * 60u + 50u) / 100;
 }
 
-static int hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 int wifiprov__wifiutil_ssid_unescape(const char *in, size_t in_len, uint8_t out[WIFIPROV_SSID_MAX],
                                      uint8_t *out_len)
 {
@@ -179,8 +168,8 @@ int wifiprov__wifiutil_ssid_unescape(const char *in, size_t in_len, uint8_t out[
 
                 if (i + 2 >= in_len)
                     return WIFIPROV_ERR_INVAL;
-                hi = hexval(in[i + 1]);
-                lo = hexval(in[i + 2]);
+                hi = wifiprov__hex_digit(in[i + 1]);
+                lo = wifiprov__hex_digit(in[i + 2]);
                 if (hi < 0 || lo < 0)
                     return WIFIPROV_ERR_INVAL;
                 c = (uint8_t)(hi << 4 | lo);
@@ -202,7 +191,7 @@ int wifiprov__wifiutil_ssid_unescape(const char *in, size_t in_len, uint8_t out[
 int wifiprov__wifiutil_parse_mac(const char *s, uint8_t mac[6])
 {
     for (int i = 0; i < 6; i++) {
-        int hi = hexval(s[0]), lo = hi < 0 ? -1 : hexval(s[1]);
+        int hi = wifiprov__hex_digit(s[0]), lo = hi < 0 ? -1 : wifiprov__hex_digit(s[1]);
 
         if (hi < 0 || lo < 0)
             return WIFIPROV_ERR_INVAL;
