@@ -104,6 +104,12 @@ struct wifiprov_prov_config {
     uint32_t max_scan_entries;
     /* A scan result younger than this answers ScanStart at once; 0 = never reuse. */
     uint32_t scan_cache_ms;
+    /* While waiting for credentials (STARTED), scan in the background every this many ms, the first
+     * time on entering STARTED, so a blocking ScanStart is answered from a fresh list (with
+     * scan_cache_ms) instead of waiting for the radio. A background scan replaces the list only when it
+     * completes; a client's ScanStart during one waits for it. No background scans while connecting.
+     * 0 = none. */
+    uint32_t background_scan_ms;
     /* Monotonic clock in milliseconds (required). */
     uint64_t (*clock_fn)(void *ctx);
     void *clock_ctx;

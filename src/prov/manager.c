@@ -77,12 +77,28 @@ bool wifiprov__prov_serving(const struct wifiprov_prov *p)
     return false;
 }
 
+static void timers_changed(struct wifiprov_prov *p)
+{
+    if (p->cfg.timers_changed_fn)
+        p->cfg.timers_changed_fn(p->cfg.timers_ctx);
+}
+
 static void enter_state(struct wifiprov_prov *p, enum wifiprov_prov_state s)
 {
     if (p->state == s)
         return;
     wifiprov__info("prov: %s -> %s", wifiprov_prov_state_to_string(p->state), wifiprov_prov_state_to_string(s));
     p->state = s;
+    /* Background scans run only while waiting for credentials: during a connection attempt they
+     * would take the radio away from it. The first one is due at once. */
+    if (s == WIFIPROV_PROV_STATE_STARTED && p->cfg.background_scan_ms) {
+        p->bg_armed = true;
+        p->bg_at = wifiprov__prov_now(p);
+        timers_changed(p);
+    } else if (p->bg_armed) {
+        p->bg_armed = false;
+        timers_changed(p);
+    }
 }
 
 static void emit(struct wifiprov_prov *p, enum wifiprov_prov_event ev, const struct wifiprov_wifi_creds *creds,
@@ -96,12 +112,6 @@ static void emit(struct wifiprov_prov *p, enum wifiprov_prov_event ev, const str
     data.creds = creds;
     data.status = status;
     p->cfg.event_fn(p->cfg.event_ctx, ev, &data);
-}
-
-static void timers_changed(struct wifiprov_prov *p)
-{
-    if (p->cfg.timers_changed_fn)
-        p->cfg.timers_changed_fn(p->cfg.timers_ctx);
 }
 
 static void disarm_timers(struct wifiprov_prov *p)
@@ -278,10 +288,32 @@ uint64_t wifiprov_prov_next_timeout(const struct wifiprov_prov *p)
         deadline = p->auto_stop_at;
     if (p->cleanup_armed && p->cleanup_at < deadline)
         deadline = p->cleanup_at;
+    if (p->bg_armed && p->bg_at < deadline)
+        deadline = p->bg_at;
     if (deadline == UINT64_MAX)
         return UINT64_MAX;
     now = wifiprov__prov_now(p);
     return deadline <= now ? 0 : deadline - now;
+}
+
+/* Starts a background scan unless a scan is in flight, and schedules the next one. */
+static void background_scan(struct wifiprov_prov *p, uint64_t now)
+{
+    struct wifiprov_scan_opts opts;
+    int r;
+
+    p->bg_at = now + p->cfg.background_scan_ms;
+    timers_changed(p);
+    if (p->scan_running || p->bg_scan)
+        return;
+    memset(&opts, 0, sizeof(opts));
+    /* Set before the call: a backend may report completion from inside scan_start. */
+    p->bg_scan = true;
+    r = p->cfg.wifi->scan_start(p->cfg.wifi_ctx, &opts);
+    if (r < 0) {
+        p->bg_scan = false;
+        wifiprov__dbg("prov: background scan could not start: %s", wifiprov_strerror(r));
+    }
 }
 
 void wifiprov_prov_process_timers(struct wifiprov_prov *p)
@@ -289,9 +321,13 @@ void wifiprov_prov_process_timers(struct wifiprov_prov *p)
     uint64_t now;
     bool due;
 
-    if (!p || (!p->auto_stop_armed && !p->cleanup_armed))
+    if (!p)
         return;
     now = wifiprov__prov_now(p);
+    if (p->bg_armed && now >= p->bg_at)
+        background_scan(p, now);
+    if (!p->auto_stop_armed && !p->cleanup_armed)
+        return;
     due = (p->auto_stop_armed && now >= p->auto_stop_at) || (p->cleanup_armed && now >= p->cleanup_at);
     if (!due)
         return;
@@ -500,6 +536,11 @@ int wifiprov__prov_scan_start(struct wifiprov_prov *p, const struct wifiprov_sca
     p->scan_err = 0;
     /* Set before the call: a backend may report completion from inside scan_start. */
     p->scan_running = true;
+    if (p->bg_scan) {
+        /* A background scan is under way: the client's scan is that one. */
+        p->bg_scan = false;
+        return 0;
+    }
     r = p->cfg.wifi->scan_start(p->cfg.wifi_ctx, opts);
     if (r < 0) {
         p->scan_running = false;
@@ -526,17 +567,11 @@ static void insert_sorted(struct wifiprov_prov *p, const struct wifiprov_ap *ap)
     p->n_aps++;
 }
 
-void wifiprov_prov_scan_done(struct wifiprov_prov *p, int err, const struct wifiprov_ap *aps, size_t n)
+/* Replaces the list with a finished scan's results. */
+static void store_results(struct wifiprov_prov *p, int err, const struct wifiprov_ap *aps, size_t n)
 {
     size_t i;
 
-    if (!p)
-        return;
-    if (!p->scan_running) {
-        wifiprov__dbg("prov: scan result nobody asked for, ignored");
-        return;
-    }
-    p->scan_running = false;
     p->scan_err = err;
     p->n_aps = 0;
     if (err == 0 && aps) {
@@ -545,6 +580,33 @@ void wifiprov_prov_scan_done(struct wifiprov_prov *p, int err, const struct wifi
     }
     p->scan_have_result = true;
     p->scan_done_at = wifiprov__prov_now(p);
+    if (p->bg_armed) {
+        p->bg_at = p->scan_done_at + p->cfg.background_scan_ms;
+        timers_changed(p);
+    }
+}
+
+void wifiprov_prov_scan_done(struct wifiprov_prov *p, int err, const struct wifiprov_ap *aps, size_t n)
+{
+    if (!p)
+        return;
+    if (!p->scan_running && p->bg_scan) {
+        /* Nobody waits for a background scan; a failed one leaves the previous list in place. */
+        p->bg_scan = false;
+        if (err < 0) {
+            wifiprov__dbg("prov: background scan failed: %s", wifiprov_strerror(err));
+            return;
+        }
+        store_results(p, 0, aps, n);
+        wifiprov__dbg("prov: background scan done, %zu networks seen, %zu kept", n, p->n_aps);
+        return;
+    }
+    if (!p->scan_running) {
+        wifiprov__dbg("prov: scan result nobody asked for, ignored");
+        return;
+    }
+    p->scan_running = false;
+    store_results(p, err, aps, n);
     if (err < 0)
         wifiprov__warn("prov: scan failed: %s", wifiprov_strerror(err));
     else

@@ -37,6 +37,10 @@ struct wifiprov_prov {
     bool scan_have_result; /* a scan finished since the list was last cleared */
     int scan_err;          /* error of the last finished scan */
     uint64_t scan_done_at;
+    /* A background scan is in flight (nobody waits for it), and when the next one is due. */
+    bool bg_scan;
+    bool bg_armed;
+    uint64_t bg_at;
 
     /* Auto-stop deadlines (absolute, cfg.clock_fn time). */
     bool auto_stop_armed;

@@ -9,7 +9,8 @@ wifiprov_unit_test(test_prov
     autostop_timeout autostop_after_status autostop_timer_first no_auto_stop_reprov
     autostop_refuses_reprov reprovision_api lifecycle no_passphrase_in_logs alloc_failures
     scan_appendix_a1 scan_paging_rules scan_sorted_and_capped scan_nonblocking
-    scan_blocking_cache scan_no_cache_by_default scan_errors scan_after_apply)
+    scan_blocking_cache scan_background_fresh scan_background_adopted
+    scan_background_not_while_connecting scan_no_cache_by_default scan_errors scan_after_apply)
 
 # Simulated Wi-Fi backend (Linux: sd-event), and the manager running on top of it.
 if(TARGET wifiprov_linux)

@@ -1115,6 +1115,87 @@ static void scan_errors(void **state)
     expect(f, WIFIPROV_EP_SCAN, SCAN_STATUS, "08036a020801");
 }
 
+/* Background scans keep a fresh list, so a blocking ScanStart needs no radio time. */
+static void scan_background_fresh(void **state)
+{
+    struct fx *f = *state;
+
+    f->cfg.background_scan_ms = 20000;
+    f->cfg.scan_cache_ms = 30000;
+    start(f);
+    /* The first background scan is due as soon as the service starts. */
+    assert_int_equal(wifiprov_prov_next_timeout(f->prov), 0);
+    wifiprov_prov_process_timers(f->prov);
+    assert_int_equal(f->wifi.n_scan, 1);
+    scan_two(f);
+    assert_int_equal(f->n_wakes, 0);
+    expect(f, WIFIPROV_EP_SCAN, SCAN_START_BLOCKING, R_SCAN_START_OK);
+    assert_int_equal(f->wifi.n_scan, 1);
+    expect(f, WIFIPROV_EP_SCAN, SCAN_RESULT_0_2, R_SCAN_RESULT_0_2);
+    /* The next one is due an interval after the last scan finished. */
+    assert_int_equal(wifiprov_prov_next_timeout(f->prov), 20000);
+    f->now += 20000;
+    wifiprov_prov_process_timers(f->prov);
+    assert_int_equal(f->wifi.n_scan, 2);
+    /* While it runs, and after it fails, the previous list stays readable. */
+    expect(f, WIFIPROV_EP_SCAN, SCAN_RESULT_0_2, R_SCAN_RESULT_0_2);
+    wifiprov_prov_scan_done(f->prov, WIFIPROV_ERR_WIFI, NULL, 0);
+    expect(f, WIFIPROV_EP_SCAN, SCAN_RESULT_0_2, R_SCAN_RESULT_0_2);
+    expect(f, WIFIPROV_EP_SCAN, SCAN_START_BLOCKING, R_SCAN_START_OK);
+    assert_int_equal(f->wifi.n_scan, 2);
+    /* A backend that cannot scan now is asked again at the next interval. */
+    f->wifi.scan_ret = WIFIPROV_ERR_BUSY;
+    f->now += 20000;
+    wifiprov_prov_process_timers(f->prov);
+    assert_int_equal(f->wifi.n_scan, 3);
+    assert_int_equal(wifiprov_prov_next_timeout(f->prov), 20000);
+}
+
+/* A client's scan during a background scan waits for that scan instead of starting another. */
+static void scan_background_adopted(void **state)
+{
+    struct fx *f = *state;
+
+    f->cfg.background_scan_ms = 20000;
+    f->cfg.scan_cache_ms = 30000;
+    start(f);
+    wifiprov_prov_process_timers(f->prov);
+    assert_int_equal(f->wifi.n_scan, 1);
+    assert_int_equal(send_sid(f, 1, WIFIPROV_EP_SCAN, SCAN_START_BLOCKING), WIFIPROV_ERR_PENDING);
+    assert_int_equal(f->wifi.n_scan, 1);
+    scan_two(f);
+    assert_int_equal(f->n_wakes, 1);
+    assert_int_equal(wifiprov_device_resume(f->dev, 1, f->out, sizeof(f->out), &f->out_len), 0);
+    check_reply(f, R_SCAN_START_OK);
+    expect(f, WIFIPROV_EP_SCAN, SCAN_RESULT_0_2, R_SCAN_RESULT_0_2);
+}
+
+/* No background scans while connecting or after a failure; they resume after Reset. */
+static void scan_background_not_while_connecting(void **state)
+{
+    struct fx *f = *state;
+
+    f->cfg.background_scan_ms = 20000;
+    start(f);
+    wifiprov_prov_process_timers(f->prov);
+    scan_two(f);
+    assert_int_equal(f->wifi.n_scan, 1);
+    set_and_apply(f);
+    assert_int_equal(wifiprov_prov_next_timeout(f->prov), UINT64_MAX);
+    f->now += 60000;
+    wifiprov_prov_process_timers(f->prov);
+    assert_int_equal(f->wifi.n_scan, 1);
+    wifi_failed(f, WIFIPROV_FAIL_REASON_AUTH_ERROR);
+    assert_int_equal(wifiprov_prov_get_state(f->prov), WIFIPROV_PROV_STATE_FAIL);
+    f->now += 60000;
+    wifiprov_prov_process_timers(f->prov);
+    assert_int_equal(f->wifi.n_scan, 1);
+    expect(f, WIFIPROV_EP_CTRL, "0801", "08026200");
+    assert_int_equal(wifiprov_prov_next_timeout(f->prov), 0);
+    wifiprov_prov_process_timers(f->prov);
+    assert_int_equal(f->wifi.n_scan, 2);
+}
+
 static void scan_after_apply(void **state)
 {
     struct fx *f = *state;
@@ -1162,6 +1243,9 @@ int main(int argc, char **argv)
         cmocka_unit_test_setup_teardown(scan_sorted_and_capped, setup, teardown),
         cmocka_unit_test_setup_teardown(scan_nonblocking, setup, teardown),
         cmocka_unit_test_setup_teardown(scan_blocking_cache, setup, teardown),
+        cmocka_unit_test_setup_teardown(scan_background_fresh, setup, teardown),
+        cmocka_unit_test_setup_teardown(scan_background_adopted, setup, teardown),
+        cmocka_unit_test_setup_teardown(scan_background_not_while_connecting, setup, teardown),
         cmocka_unit_test_setup_teardown(scan_no_cache_by_default, setup, teardown),
         cmocka_unit_test_setup_teardown(scan_errors, setup, teardown),
         cmocka_unit_test_setup_teardown(scan_after_apply, setup, teardown),
