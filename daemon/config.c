@@ -81,6 +81,12 @@ static const struct opt opts[] = {
      "saw 'connected') and exit 0. 0 = never stop, which also allows prov-ctrl Reprov. Default: 30."},
     {"connect-attempts", 0, OPT_TYPE_UINT, OFF(connect_attempts), 1000, false, "N",
      "Connection attempts before reporting failure; 0 = ESP-IDF's legacy behaviour. Default: 5."},
+    {"scan-interval", 0, OPT_TYPE_UINT, OFF(scan_interval_s), 3600, false, "SECONDS",
+     "While waiting for credentials, scan in the background this often (the first scan at start), so a "
+     "client's scan is answered at once from the list. 0 = only scan when a client asks. Default: 20."},
+    {"scan-cache", 0, OPT_TYPE_UINT, OFF(scan_cache_s), 3600, false, "SECONDS",
+     "A scan result younger than this answers a client's blocking scan at once. 0 = always scan anew. "
+     "Default: 30."},
     {"custom-data-command", 0, OPT_TYPE_STR, OFF(custom_data_command), 0, false, "CMD",
      "Answer the 'custom-data' endpoint by running CMD with /bin/sh -c, the request on its standard "
      "input; its standard output (at most 4000 bytes) is the reply. Without it the reply is \"SUCCESS\\0\"."},
@@ -388,6 +394,8 @@ static void set_defaults(struct wifiprovd_config *cfg)
     cfg->wifi = WIFIPROVD_WIFI_AUTO;
     cfg->auto_stop_s = 30;
     cfg->connect_attempts = 5;
+    cfg->scan_interval_s = 20;
+    cfg->scan_cache_s = 30;
     cfg->custom_data_timeout_s = 10;
     cfg->max_sessions = 8;
     cfg->max_connections = 16;

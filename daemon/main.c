@@ -616,6 +616,8 @@ static int start_provisioning(struct daemon *d)
     pc.wifi = &d->ops;
     pc.wifi_ctx = d;
     pc.connect_attempts = cfg->connect_attempts;
+    pc.background_scan_ms = cfg->scan_interval_s * 1000u;
+    pc.scan_cache_ms = cfg->scan_cache_s * 1000u;
     pc.no_auto_stop = cfg->auto_stop_s == 0;
     pc.auto_stop_ms = cfg->auto_stop_s * 1000u;
     pc.clock_fn = prov_clock;

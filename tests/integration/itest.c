@@ -87,6 +87,7 @@ void itest_daemon_init(struct itest_daemon *d)
              "wifi = sim\n"
              "sim-config = %s/networks.json\n"
              "sim-scan-ms = 200\n"
+             "scan-interval = 0\n"
              "state-dir = \"%s\"\n"
              "session-timeout = 120\n"
              "listen = 127.0.0.1:1\n",

@@ -331,6 +331,54 @@ static void custom_data_failure(void **state)
     }
 }
 
+/*
+ * Background scans: the daemon scans on its own while waiting for credentials, so a
+ * client's blocking scan is answered from the list without waiting for the radio.
+ * The same daemon with background scans off is the control.
+ */
+static void scan_from_background(void **state)
+{
+    static const char *const bg[] = {"--security", "2", "--sec2-username", SEC2_USER, "--sec2-password", SEC2_PASS,
+                                     "--sim-scan-ms", "1000", "--scan-interval", "20", NULL};
+    static const char *const no_bg[] = {"--security", "2", "--sec2-username", SEC2_USER, "--sec2-password",
+                                        SEC2_PASS, "--sim-scan-ms", "1000", "--scan-interval", "0", NULL};
+    struct fixture *f = *state;
+    struct wifiprov_scan_opts so = {.blocking = true, .period_ms = 120};
+    bool finished = false;
+    uint32_t count = 0;
+    int status = -1;
+    uint64_t t0;
+
+    itest_daemon_start(&f->d, bg, NULL);
+    connect_client(&f->a, &f->d, WIFIPROV_SECURITY_2);
+    /* No client asked for a scan, yet the list fills once the background scan is done. */
+    t0 = itest_now_ms();
+    do {
+        assert_true(itest_now_ms() - t0 < 10000);
+        usleep(50000);
+        assert_int_equal(wifiprov_client_scan_status(f->a.wc, &finished, &count, &status), 0);
+    } while (count == 0);
+    assert_int_equal(count, 5);
+    t0 = itest_now_ms();
+    assert_int_equal(wifiprov_client_scan_start(f->a.wc, &so, &status), 0);
+    assert_true(itest_now_ms() - t0 < 500); /* a radio scan takes 1000 ms here */
+    assert_int_equal(wifiprov_client_scan_status(f->a.wc, &finished, &count, &status), 0);
+    assert_true(finished);
+    assert_int_equal(count, 5);
+    itest_client_close(&f->a);
+    itest_daemon_stop(&f->d);
+
+    itest_daemon_start(&f->d, no_bg, NULL);
+    connect_client(&f->a, &f->d, WIFIPROV_SECURITY_2);
+    usleep(1300 * 1000);
+    assert_int_equal(wifiprov_client_scan_status(f->a.wc, &finished, &count, &status), 0);
+    assert_int_equal(count, 0);
+    t0 = itest_now_ms();
+    assert_int_equal(wifiprov_client_scan_start(f->a.wc, &so, &status), 0);
+    assert_true(itest_now_ms() - t0 >= 900);
+    itest_daemon_stop(&f->d);
+}
+
 /* A wrong proof of possession: the device closes the connection at Cmd1. */
 static void wrong_pop(void **state)
 {
@@ -976,6 +1024,7 @@ int main(int argc, char **argv)
         cmocka_unit_test_setup_teardown(sec2_success, setup, teardown),
         cmocka_unit_test_setup_teardown(sec2_verifier_file, setup, teardown),
         cmocka_unit_test_setup_teardown(scan_paging, setup, teardown),
+        cmocka_unit_test_setup_teardown(scan_from_background, setup, teardown),
         cmocka_unit_test_setup_teardown(custom_data_command, setup, teardown),
         cmocka_unit_test_setup_teardown(custom_data_failure, setup, teardown),
         cmocka_unit_test_setup_teardown(wrong_pop, setup, teardown),
