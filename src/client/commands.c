@@ -30,44 +30,6 @@ static int check_status(int wire_status, int *status)
 
 /* --- decoders ----------------------------------------------------------- */
 
-/*
- * protobuf-c's unpack returns NULL both for malformed input and when it runs out
- * of memory; this allocator remembers which one happened.
- */
-struct unpack_alloc {
-    ProtobufCAllocator a;
-    bool failed;
-};
-
-static void *ua_alloc(void *ctx, size_t n)
-{
-    struct unpack_alloc *u = ctx;
-    void *p = wifiprov__malloc(n);
-
-    if (!p)
-        u->failed = true;
-    return p;
-}
-
-static void ua_free(void *ctx, void *p)
-{
-    (void)ctx;
-    wifiprov__free(p);
-}
-
-static void ua_init(struct unpack_alloc *u)
-{
-    u->a.alloc = ua_alloc;
-    u->a.free = ua_free;
-    u->a.allocator_data = u;
-    u->failed = false;
-}
-
-static int unpack_error(const struct unpack_alloc *u)
-{
-    return u->failed ? WIFIPROV_ERR_NOMEM : WIFIPROV_ERR_PROTO;
-}
-
 static void copy_bytes(uint8_t *dst, size_t cap, const ProtobufCBinaryData *src, uint8_t *len_out)
 {
     size_t n = src->len;
@@ -86,15 +48,15 @@ int wifiprov__cmd_decode_get_status(const uint8_t *buf, size_t len, struct wifip
 {
     static const RespGetStatus defaults = RESP_GET_STATUS__INIT;
     const RespGetStatus *r;
-    struct unpack_alloc ua;
+    struct wifiprov_pb_unpack ua;
     WiFiConfigPayload *p;
     int ret = WIFIPROV_ERR_PROTO;
 
     memset(st, 0, sizeof(*st));
-    ua_init(&ua);
+    wifiprov__pb_unpack_init(&ua);
     p = wi_fi_config_payload__unpack(&ua.a, len, buf);
     if (!p)
-        return unpack_error(&ua);
+        return wifiprov__pb_unpack_error(&ua);
     if ((int)p->msg != WI_FI_CONFIG_MSG_TYPE__TypeRespGetStatus)
         goto out;
     if (p->payload_case == WI_FI_CONFIG_PAYLOAD__PAYLOAD_RESP_GET_STATUS && p->resp_get_status)
@@ -144,15 +106,15 @@ out:
 
 int wifiprov__cmd_decode_config(const uint8_t *buf, size_t len, int expect_msg, int *status)
 {
-    struct unpack_alloc ua;
+    struct wifiprov_pb_unpack ua;
     WiFiConfigPayload *p;
     int ret = WIFIPROV_ERR_PROTO, wire_status = 0;
 
     set_status(status, 0);
-    ua_init(&ua);
+    wifiprov__pb_unpack_init(&ua);
     p = wi_fi_config_payload__unpack(&ua.a, len, buf);
     if (!p)
-        return unpack_error(&ua);
+        return wifiprov__pb_unpack_error(&ua);
     if ((int)p->msg != expect_msg)
         goto out;
     if (expect_msg == WI_FI_CONFIG_MSG_TYPE__TypeRespSetConfig &&
@@ -182,7 +144,7 @@ static void copy_ap(struct wifiprov_ap *ap, const WiFiScanResult *e)
 int wifiprov__cmd_decode_scan(const uint8_t *buf, size_t len, int expect_msg, int *status,
                               struct wifiprov_scan_reply *r)
 {
-    struct unpack_alloc ua;
+    struct wifiprov_pb_unpack ua;
     WiFiScanPayload *p;
     int ret = WIFIPROV_ERR_PROTO;
     size_t i;
@@ -191,10 +153,10 @@ int wifiprov__cmd_decode_scan(const uint8_t *buf, size_t len, int expect_msg, in
     r->finished = false;
     r->count = 0;
     r->n_aps = 0;
-    ua_init(&ua);
+    wifiprov__pb_unpack_init(&ua);
     p = wi_fi_scan_payload__unpack(&ua.a, len, buf);
     if (!p)
-        return unpack_error(&ua);
+        return wifiprov__pb_unpack_error(&ua);
     if ((int)p->msg != expect_msg)
         goto out;
     if (expect_msg == WI_FI_SCAN_MSG_TYPE__TypeRespScanStart &&
@@ -225,15 +187,15 @@ out:
 
 int wifiprov__cmd_decode_ctrl(const uint8_t *buf, size_t len, int expect_msg, int *status)
 {
-    struct unpack_alloc ua;
+    struct wifiprov_pb_unpack ua;
     WiFiCtrlPayload *p;
     int ret = WIFIPROV_ERR_PROTO;
 
     set_status(status, 0);
-    ua_init(&ua);
+    wifiprov__pb_unpack_init(&ua);
     p = wi_fi_ctrl_payload__unpack(&ua.a, len, buf);
     if (!p)
-        return unpack_error(&ua);
+        return wifiprov__pb_unpack_error(&ua);
     if ((int)p->msg != expect_msg)
         goto out;
     if (!(expect_msg == WI_FI_CTRL_MSG_TYPE__TypeRespCtrlReset &&

@@ -16,40 +16,6 @@
 #include "wifi_ctrl.pb-c.h"
 #include "wifi_scan.pb-c.h"
 
-/* The library's allocator for unpacking, remembering whether it ran out (NOMEM rather than PROTO). */
-struct unpack_alloc {
-    ProtobufCAllocator a;
-    bool failed;
-};
-
-static void *unpack_alloc_fn(void *ctx, size_t n)
-{
-    struct unpack_alloc *u = ctx;
-    void *p = wifiprov__malloc(n);
-
-    if (!p)
-        u->failed = true;
-    return p;
-}
-
-static void unpack_free_fn(void *ctx, void *p)
-{
-    wifiprov__free(p);
-}
-
-static void unpack_alloc_init(struct unpack_alloc *u)
-{
-    u->a.alloc = unpack_alloc_fn;
-    u->a.free = unpack_free_fn;
-    u->a.allocator_data = u;
-    u->failed = false;
-}
-
-static int unpack_error(const struct unpack_alloc *u)
-{
-    return u->failed ? WIFIPROV_ERR_NOMEM : WIFIPROV_ERR_PROTO;
-}
-
 static int pack_reply(const ProtobufCMessage *msg, uint8_t *out, size_t out_cap, size_t *out_len)
 {
     size_t n = protobuf_c_message_get_packed_size(msg);
@@ -148,7 +114,7 @@ int wifiprov__prov_config_handler(void *ctx, const struct wifiprov_request *req,
                                   size_t *out_len)
 {
     struct wifiprov_prov *p = ctx;
-    struct unpack_alloc ua;
+    struct wifiprov_pb_unpack ua;
     WiFiConfigPayload *in = NULL;
     WiFiConfigPayload resp = WI_FI_CONFIG_PAYLOAD__INIT;
     RespSetConfig rs = RESP_SET_CONFIG__INIT;
@@ -157,10 +123,10 @@ int wifiprov__prov_config_handler(void *ctx, const struct wifiprov_request *req,
 
     if (!wifiprov__prov_serving(p))
         goto out;
-    unpack_alloc_init(&ua);
+    wifiprov__pb_unpack_init(&ua);
     in = wi_fi_config_payload__unpack(&ua.a, req->len, req->data);
     if (!in) {
-        r = unpack_error(&ua);
+        r = wifiprov__pb_unpack_error(&ua);
         goto out;
     }
     r = WIFIPROV_ERR_PROTO;
@@ -298,7 +264,7 @@ int wifiprov__prov_scan_handler(void *ctx, const struct wifiprov_request *req, u
                                 size_t *out_len)
 {
     struct wifiprov_prov *p = ctx;
-    struct unpack_alloc ua;
+    struct wifiprov_pb_unpack ua;
     WiFiScanPayload *in = NULL;
     WiFiScanPayload resp = WI_FI_SCAN_PAYLOAD__INIT;
     RespScanStart rstart = RESP_SCAN_START__INIT;
@@ -308,10 +274,10 @@ int wifiprov__prov_scan_handler(void *ctx, const struct wifiprov_request *req, u
 
     if (!wifiprov__prov_serving(p))
         goto out;
-    unpack_alloc_init(&ua);
+    wifiprov__pb_unpack_init(&ua);
     in = wi_fi_scan_payload__unpack(&ua.a, req->len, req->data);
     if (!in) {
-        r = unpack_error(&ua);
+        r = wifiprov__pb_unpack_error(&ua);
         goto out;
     }
     r = WIFIPROV_ERR_PROTO;
@@ -356,7 +322,7 @@ int wifiprov__prov_ctrl_handler(void *ctx, const struct wifiprov_request *req, u
                                 size_t *out_len)
 {
     struct wifiprov_prov *p = ctx;
-    struct unpack_alloc ua;
+    struct wifiprov_pb_unpack ua;
     WiFiCtrlPayload *in = NULL;
     WiFiCtrlPayload resp = WI_FI_CTRL_PAYLOAD__INIT;
     RespCtrlReset rreset = RESP_CTRL_RESET__INIT;
@@ -365,10 +331,10 @@ int wifiprov__prov_ctrl_handler(void *ctx, const struct wifiprov_request *req, u
 
     if (!wifiprov__prov_serving(p))
         goto out;
-    unpack_alloc_init(&ua);
+    wifiprov__pb_unpack_init(&ua);
     in = wi_fi_ctrl_payload__unpack(&ua.a, req->len, req->data);
     if (!in) {
-        r = unpack_error(&ua);
+        r = wifiprov__pb_unpack_error(&ua);
         goto out;
     }
     r = WIFIPROV_ERR_PROTO;

@@ -155,12 +155,14 @@ void wifiprov__sec_session_reset(struct wifiprov_sec_session *s)
 static int unpack(const uint8_t *in, size_t in_len, SessionData **msg)
 {
     static const uint8_t empty[1];
+    struct wifiprov_pb_unpack ua;
 
     *msg = NULL;
     if (in_len > WIFIPROV_SEC_MAX_IN)
         return WIFIPROV_ERR_PROTO;
-    *msg = session_data__unpack(wifiprov__pb_allocator(), in_len, in_len ? in : empty);
-    return *msg ? 0 : WIFIPROV_ERR_PROTO;
+    wifiprov__pb_unpack_init(&ua);
+    *msg = session_data__unpack(&ua.a, in_len, in_len ? in : empty);
+    return *msg ? 0 : wifiprov__pb_unpack_error(&ua);
 }
 
 int wifiprov__sec_device_handshake(struct wifiprov_sec_session *s, const uint8_t *in, size_t in_len, uint8_t *out,

@@ -87,3 +87,26 @@ struct ProtobufCAllocator *wifiprov__pb_allocator(void)
 {
     return &pb_allocator;
 }
+
+static void *unpack_alloc(void *ctx, size_t n)
+{
+    struct wifiprov_pb_unpack *u = ctx;
+    void *p = wifiprov__malloc(n);
+
+    if (!p)
+        u->failed = true;
+    return p;
+}
+
+void wifiprov__pb_unpack_init(struct wifiprov_pb_unpack *u)
+{
+    u->a.alloc = unpack_alloc;
+    u->a.free = pb_free;
+    u->a.allocator_data = u;
+    u->failed = false;
+}
+
+int wifiprov__pb_unpack_error(const struct wifiprov_pb_unpack *u)
+{
+    return u->failed ? WIFIPROV_ERR_NOMEM : WIFIPROV_ERR_PROTO;
+}

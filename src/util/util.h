@@ -11,7 +11,7 @@
 
 #include "wifiprov/common.h"
 
-struct ProtobufCAllocator;
+#include <protobuf-c/protobuf-c.h>
 
 /* The library's allocator (wifiprov_set_allocator()). */
 void *wifiprov__malloc(size_t n);
@@ -23,6 +23,18 @@ void wifiprov__free_secret(void *p, size_t n);
 char *wifiprov__strdup(const char *s);
 /* protobuf-c allocator backed by the library's allocator. */
 struct ProtobufCAllocator *wifiprov__pb_allocator(void);
+/*
+ * An allocator for one protobuf-c unpack that remembers whether it ran out of
+ * memory: unpack returns NULL both for malformed input and for exhausted memory.
+ * Messages unpacked with it may be freed with wifiprov__pb_allocator().
+ */
+struct wifiprov_pb_unpack {
+    ProtobufCAllocator a;
+    bool failed;
+};
+void wifiprov__pb_unpack_init(struct wifiprov_pb_unpack *u);
+/* Why an unpack returned NULL: WIFIPROV_ERR_NOMEM or WIFIPROV_ERR_PROTO. */
+int wifiprov__pb_unpack_error(const struct wifiprov_pb_unpack *u);
 
 /* Logging through the application's handler; never pass secrets. printf-style. */
 #if defined(__GNUC__)

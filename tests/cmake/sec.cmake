@@ -18,4 +18,4 @@ wifiprov_unit_test(test_sec
         sec1_client_rejects_verify sec2_client_rejects_m2 sec2_counter_wrap sec1_key_lengths sec2_lengths
         sec2_username_limit sec2_a_zero_and_n cmd1_before_cmd0 sec1_repeated_cmd0 sec2_repeated_cmd0
         sec2_tampered sec_ver_mismatch payload_mismatch error_resets_session crypt_before_established
-        no_space bad_params gen_cred_handshake alloc_failures)
+        no_space bad_params gen_cred_handshake alloc_failures unpack_nomem)

@@ -1056,6 +1056,43 @@ static void alloc_failures(void **state)
     wifiprov_set_allocator(NULL);
 }
 
+/* Running out of memory while parsing is reported as NOMEM, not as a malformed message. */
+static void unpack_nomem(void **state)
+{
+    struct wifiprov_allocator fa = {fail_malloc, fail_calloc, fail_realloc, free};
+    struct wifiprov_sec_session *dev = NULL, *cli = NULL;
+    struct wifiprov_sec_params p = {0};
+    uint8_t cmd0[BUF_CAP], resp0[BUF_CAP], next[BUF_CAP];
+    size_t cmd0_len = 0, resp0_len = 0, next_len = 0;
+    enum wifiprov_sec_outcome oc;
+
+    (void)state;
+    p.security = WIFIPROV_SECURITY_0;
+    p.role = WIFIPROV_SEC_ROLE_DEVICE;
+    p.random = real_rng;
+    assert_int_equal(wifiprov__sec_session_new(&p, &dev), 0);
+    p.role = WIFIPROV_SEC_ROLE_CLIENT;
+    assert_int_equal(wifiprov__sec_session_new(&p, &cli), 0);
+    assert_int_equal(wifiprov__sec_client_start(cli, cmd0, sizeof(cmd0), &cmd0_len), 0);
+    wifiprov_set_allocator(&fa);
+    alloc_budget = 0;
+    assert_int_equal(wifiprov__sec_device_handshake(dev, cmd0, cmd0_len, resp0, sizeof(resp0), &resp0_len, &oc),
+                     WIFIPROV_ERR_NOMEM);
+    alloc_budget = -1;
+    assert_int_equal(wifiprov__sec_device_handshake(dev, cmd0, cmd0_len, resp0, sizeof(resp0), &resp0_len, &oc), 0);
+    alloc_budget = 0;
+    assert_int_equal(wifiprov__sec_client_step(cli, resp0, resp0_len, next, sizeof(next), &next_len),
+                     WIFIPROV_ERR_NOMEM);
+    alloc_budget = -1;
+    wifiprov_set_allocator(NULL);
+    /* A malformed message is still PROTO. */
+    assert_int_equal(wifiprov__sec_device_handshake(dev, (const uint8_t *)"\xff\xff", 2, resp0, sizeof(resp0),
+                                                    &resp0_len, &oc),
+                     WIFIPROV_ERR_PROTO);
+    wifiprov__sec_session_free(dev);
+    wifiprov__sec_session_free(cli);
+}
+
 int main(int argc, char **argv)
 {
     const struct CMUnitTest tests[] = {
@@ -1087,6 +1124,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(bad_params),
         cmocka_unit_test(gen_cred_handshake),
         cmocka_unit_test(alloc_failures),
+        cmocka_unit_test(unpack_nomem),
     };
 
     return TEST_RUN("sec", tests, argc, argv);
