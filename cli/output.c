@@ -131,10 +131,22 @@ void cli_progress_line(struct cli_ctx *ctx, const char *fmt, ...)
     ctx->progress_line = true;
 }
 
+/* Prints @p o as one compact JSON line on stdout and frees it. */
+static void print_json_line(cJSON *o)
+{
+    char *s = cJSON_PrintUnformatted(o);
+
+    if (s) {
+        printf("%s\n", s);
+        free(s);
+    }
+    fflush(stdout);
+    cJSON_Delete(o);
+}
+
 void cli_progress_event(struct cli_ctx *ctx, const char *event, cJSON *fields)
 {
     cJSON *o;
-    char *s;
 
     if (!ctx->opts->progress) {
         cJSON_Delete(fields);
@@ -157,13 +169,7 @@ void cli_progress_event(struct cli_ctx *ctx, const char *event, cJSON *fields)
         cJSON_Delete(o);
         o = line;
     }
-    s = cJSON_PrintUnformatted(o);
-    if (s) {
-        printf("%s\n", s);
-        fflush(stdout);
-        free(s);
-    }
-    cJSON_Delete(o);
+    print_json_line(o);
 }
 
 static const char *error_kind(int exit_code)
@@ -197,7 +203,6 @@ int cli_fail(struct cli_ctx *ctx, int exit_code, const char *reason, const char 
     cli_progress_clear(ctx);
     if (ctx->opts->json) {
         cJSON *o = cJSON_CreateObject();
-        char *s;
 
         cJSON_AddBoolToObject(o, "ok", 0);
         cJSON_AddStringToObject(o, "command", cli_command_name(ctx->opts->command));
@@ -219,13 +224,7 @@ int cli_fail(struct cli_ctx *ctx, int exit_code, const char *reason, const char 
                     cJSON_AddItemToObject(o, it->string, it);
             }
         }
-        s = cJSON_PrintUnformatted(o);
-        if (s) {
-            printf("%s\n", s);
-            free(s);
-        }
-        fflush(stdout);
-        cJSON_Delete(o);
+        print_json_line(o);
     } else {
         fprintf(stderr, "wifiprov: %s\n", msg);
     }
@@ -264,7 +263,6 @@ int cli_fail_err(struct cli_ctx *ctx, int err, const char *what)
 int cli_succeed(struct cli_ctx *ctx)
 {
     cJSON *o, *it;
-    char *s;
 
     if (!ctx->opts->json)
         return CLI_EXIT_OK;
@@ -276,13 +274,7 @@ int cli_succeed(struct cli_ctx *ctx)
         cJSON_AddItemToObject(o, it->string, it);
     }
     cJSON_AddNumberToObject(o, "elapsed_ms", (double)(cli_now_ms() - ctx->start_ms));
-    s = cJSON_PrintUnformatted(o);
-    if (s) {
-        printf("%s\n", s);
-        free(s);
-    }
-    fflush(stdout);
-    cJSON_Delete(o);
+    print_json_line(o);
     return CLI_EXIT_OK;
 }
 
