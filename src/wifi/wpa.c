@@ -631,6 +631,17 @@ static bool attempt_active(const struct wpa *w)
     return w->conn == CONN_CONNECTING || w->conn == CONN_WAIT_IP;
 }
 
+/* A failure event ends our attempt when it is ours; while waiting for the saved network it is remembered. */
+static void attempt_failure(struct wpa *w, bool ours, enum wifiprov_fail_reason reason, const char *line)
+{
+    if (ours) {
+        fail_attempt(w, reason, line);
+    } else if (w->conn == CONN_SAVED_WAIT) {
+        w->saved_seen_failure = true;
+        w->saved_reason = reason;
+    }
+}
+
 static void handle_event(struct wpa *w, const char *line)
 {
     if (!strncmp(line, "CTRL-EVENT-SCAN-RESULTS", 23)) {
@@ -668,31 +679,16 @@ static void handle_event(struct wpa *w, const char *line)
                                                ? WIFIPROV_FAIL_REASON_AUTH_ERROR
                                                : WIFIPROV_FAIL_REASON_OTHER;
 
-        if (attempt_active(w) && id == w->our_id && !w->committed) {
-            fail_attempt(w, reason, line);
-        } else if (w->conn == CONN_SAVED_WAIT) {
-            w->saved_seen_failure = true;
-            w->saved_reason = reason;
-        }
+        attempt_failure(w, attempt_active(w) && id == w->our_id && !w->committed, reason, line);
     } else if (!strncmp(line, "CTRL-EVENT-AUTH-REJECT", 22)) {
         long status = event_num(line, "status_code");
 
         /* 76: the AP asks for an anti-clogging token; the supplicant answers it. */
-        if (event_num(line, "auth_type") == 3 && status != 76) {
-            if (w->conn == CONN_CONNECTING && !w->committed)
-                fail_attempt(w, WIFIPROV_FAIL_REASON_AUTH_ERROR, line);
-            else if (w->conn == CONN_SAVED_WAIT) {
-                w->saved_seen_failure = true;
-                w->saved_reason = WIFIPROV_FAIL_REASON_AUTH_ERROR;
-            }
-        }
+        if (event_num(line, "auth_type") == 3 && status != 76)
+            attempt_failure(w, w->conn == CONN_CONNECTING && !w->committed, WIFIPROV_FAIL_REASON_AUTH_ERROR, line);
     } else if (!strncmp(line, "CTRL-EVENT-NETWORK-NOT-FOUND", 28)) {
-        if (w->conn == CONN_CONNECTING && !w->committed)
-            fail_attempt(w, WIFIPROV_FAIL_REASON_NETWORK_NOT_FOUND, line);
-        else if (w->conn == CONN_SAVED_WAIT) {
-            w->saved_seen_failure = true;
-            w->saved_reason = WIFIPROV_FAIL_REASON_NETWORK_NOT_FOUND;
-        }
+        attempt_failure(w, w->conn == CONN_CONNECTING && !w->committed, WIFIPROV_FAIL_REASON_NETWORK_NOT_FOUND,
+                        line);
     } else if (!strncmp(line, "CTRL-EVENT-TERMINATING", 22)) {
         wifiprov__err("wpa_supplicant: the supplicant is terminating");
     }
