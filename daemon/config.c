@@ -81,6 +81,11 @@ static const struct opt opts[] = {
      "saw 'connected') and exit 0. 0 = never stop, which also allows prov-ctrl Reprov. Default: 30."},
     {"connect-attempts", 0, OPT_TYPE_UINT, OFF(connect_attempts), 1000, false, "N",
      "Connection attempts before reporting failure; 0 = ESP-IDF's legacy behaviour. Default: 5."},
+    {"reset-on-failure", 0, OPT_TYPE_BOOL, OFF(reset_on_failure), 0, false, NULL,
+     "After a failed attempt, accept new credentials at once (the phone apps send them without a "
+     "prov-ctrl Reset); the failure stays readable until they are applied. On by default; "
+     "--no-reset-on-failure (or 'reset-on-failure = no') makes ApplyConfig wait for a Reset, as ESP-IDF's "
+     "manager does by default."},
     {"scan-interval", 0, OPT_TYPE_UINT, OFF(scan_interval_s), 3600, false, "SECONDS",
      "While waiting for credentials, scan in the background this often (the first scan at start), so a "
      "client's scan is answered at once from the list. 0 = only scan when a client asks. Default: 20."},
@@ -113,6 +118,7 @@ static const struct opt opts[] = {
 #define OPT_CONFIG 1000
 #define OPT_VERSION 1001
 #define OPT_BASE 2000
+#define OPT_NEG_BASE 3000
 
 const char *wifiprovd_wifi_to_string(enum wifiprovd_wifi w)
 {
@@ -128,6 +134,8 @@ const char *wifiprovd_wifi_to_string(enum wifiprovd_wifi w)
     }
     return "?";
 }
+
+static bool bool_default_on(const struct opt *o);
 
 static void usage(FILE *f, const char *prog)
 {
@@ -148,6 +156,8 @@ static void usage(FILE *f, const char *prog)
         else
             snprintf(head, sizeof(head), "      --%s%s%s", opts[i].name, opts[i].arg ? " " : "",
                      opts[i].arg ? opts[i].arg : "");
+        if (opts[i].type == OPT_TYPE_BOOL && bool_default_on(&opts[i]))
+            snprintf(head, sizeof(head), "      --[no-]%s", opts[i].name);
         fprintf(f, "%s\n      %s\n", head, opts[i].help);
     }
     fprintf(f, "      --version\n      Print the version and exit.\n"
@@ -390,6 +400,7 @@ out:
 static void set_defaults(struct wifiprovd_config *cfg)
 {
     memset(cfg, 0, sizeof(*cfg));
+    cfg->reset_on_failure = true;
     cfg->security = 2;
     cfg->wifi = WIFIPROVD_WIFI_AUTO;
     cfg->auto_stop_s = 30;
@@ -414,9 +425,21 @@ static int fill_string_defaults(struct wifiprovd_config *cfg)
     return 0;
 }
 
+/* true for a boolean option whose default is on: it gets a --no-NAME form. */
+static bool bool_default_on(const struct opt *o)
+{
+    struct wifiprovd_config d;
+
+    set_defaults(&d);
+    return *(const bool *)(const void *)((const char *)&d + o->offset);
+}
+
 int wifiprovd_config_load(int argc, char **argv, struct wifiprovd_config *cfg)
 {
-    struct option lopts[N_OPTS + 4];
+    /* Each option, --no-NAME for the boolean ones that are on by default, and three more. */
+    struct option lopts[2 * N_OPTS + 4];
+    char neg_names[N_OPTS][64];
+    size_t nl = N_OPTS;
     char shorts[3 * N_OPTS + 8];
     bool given[N_OPTS];
     const char *config = NULL;
@@ -440,9 +463,15 @@ int wifiprovd_config_load(int argc, char **argv, struct wifiprovd_config *cfg)
         }
     }
     shorts[ns] = '\0';
-    lopts[N_OPTS] = (struct option){"config", required_argument, NULL, 'c'};
-    lopts[N_OPTS + 1] = (struct option){"version", no_argument, NULL, OPT_VERSION};
-    lopts[N_OPTS + 2] = (struct option){"help", no_argument, NULL, 'h'};
+    for (size_t i = 0; i < N_OPTS; i++) {
+        if (opts[i].type != OPT_TYPE_BOOL || !bool_default_on(&opts[i]))
+            continue;
+        snprintf(neg_names[i], sizeof(neg_names[i]), "no-%s", opts[i].name);
+        lopts[nl++] = (struct option){neg_names[i], no_argument, NULL, (int)(OPT_NEG_BASE + i)};
+    }
+    lopts[nl++] = (struct option){"config", required_argument, NULL, 'c'};
+    lopts[nl++] = (struct option){"version", no_argument, NULL, OPT_VERSION};
+    lopts[nl++] = (struct option){"help", no_argument, NULL, 'h'};
 
     opterr = 1;
     optind = 1;
@@ -458,6 +487,13 @@ int wifiprovd_config_load(int argc, char **argv, struct wifiprovd_config *cfg)
         }
         if (c == 'c') {
             config = optarg;
+            continue;
+        }
+        if (c >= OPT_NEG_BASE && c < (int)(OPT_NEG_BASE + N_OPTS)) {
+            i = (size_t)(c - OPT_NEG_BASE);
+            if (set_opt(cfg, &opts[i], "no", "command line") < 0)
+                return -1;
+            given[i] = true;
             continue;
         }
         if (c >= OPT_BASE && c < (int)(OPT_BASE + N_OPTS)) {

@@ -479,10 +479,15 @@ static void on_prov_event(void *ctx, enum wifiprov_prov_event ev, const struct w
         wd_info("Provisioning successful");
         break;
     case WIFIPROV_PROV_EVENT_CRED_FAIL:
-        wd_err("Provisioning failed!\n\tReason : %s\n\tPlease reset to factory and retry provisioning",
+        wd_err("Provisioning failed!\n\tReason : %s\n\t%s",
                data && data->status && data->status->fail_reason == WIFIPROV_FAIL_REASON_NETWORK_NOT_FOUND
                    ? "Wi-Fi access-point not found"
-                   : "Wi-Fi station authentication failed");
+                   : "Wi-Fi station authentication failed",
+               d->cfg->reset_on_failure
+                   ? "Still provisioning: waiting for a client to send new credentials (the previous network "
+                     "is kept)"
+                   : "Still provisioning: a client must send prov-ctrl Reset ('wifiprov reset'), then new "
+                     "credentials (the previous network is kept)");
         break;
     case WIFIPROV_PROV_EVENT_RESET:
         wd_info("Provisioning reset by the client; waiting for new credentials");
@@ -616,6 +621,7 @@ static int start_provisioning(struct daemon *d)
     pc.wifi = &d->ops;
     pc.wifi_ctx = d;
     pc.connect_attempts = cfg->connect_attempts;
+    pc.reset_on_failure = cfg->reset_on_failure;
     pc.background_scan_ms = cfg->scan_interval_s * 1000u;
     pc.scan_cache_ms = cfg->scan_cache_s * 1000u;
     pc.no_auto_stop = cfg->auto_stop_s == 0;

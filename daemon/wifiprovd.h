@@ -47,6 +47,7 @@ struct wifiprovd_config {
     char *state_dir;
     unsigned auto_stop_s; /* 0 = never */
     unsigned connect_attempts;
+    bool reset_on_failure; /* accept new credentials after a failure without prov-ctrl Reset */
     unsigned scan_interval_s; /* background scans while waiting for credentials; 0 = none */
     unsigned scan_cache_s;    /* answer blocking scans from a result this fresh; 0 = never */
     char *custom_data_command;

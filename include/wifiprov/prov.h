@@ -98,6 +98,11 @@ struct wifiprov_prov_config {
     /* Auto-stop: after success the service stops this many ms after the IP was got
      * (ESP-IDF: 30000), or cleanup_delay_ms after the first GetStatus reporting Connected. */
     bool no_auto_stop;         /* also enables prov-ctrl Reprov */
+    /* After a failed attempt, accept new credentials (SetConfig + ApplyConfig) at once, as ESP-IDF's
+     * example firmware does by resetting on failure: the phone apps never send prov-ctrl Reset.
+     * GetStatus keeps reporting the failure and its reason until the new credentials are applied.
+     * false = ESP-IDF's manager default: ApplyConfig is refused until Reset. */
+    bool reset_on_failure;
     uint32_t auto_stop_ms;     /* 0 = 30000 */
     uint32_t cleanup_delay_ms; /* 0 = 1000 */
     /* Largest scan list kept (ESP-IDF: 16). 0 = 16. */

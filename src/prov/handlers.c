@@ -144,9 +144,6 @@ int wifiprov__prov_config_handler(void *ctx, const struct wifiprov_request *req,
         r = pack_reply(&resp.base, out, out_cap, out_len);
         break;
     case WI_FI_CONFIG_MSG_TYPE__TypeCmdApplyConfig:
-        if (!p->staged || p->state != WIFIPROV_PROV_STATE_STARTED)
-            wifiprov__info("prov: ApplyConfig refused in state %s (%s)", wifiprov_prov_state_to_string(p->state),
-                           p->staged ? "credentials staged" : "nothing staged");
         ra.status = wifiprov__prov_apply(p) == 0 ? STATUS__Success : STATUS__InternalError;
         resp.msg = WI_FI_CONFIG_MSG_TYPE__TypeRespApplyConfig;
         resp.payload_case = WI_FI_CONFIG_PAYLOAD__PAYLOAD_RESP_APPLY_CONFIG;

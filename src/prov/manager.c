@@ -359,9 +359,27 @@ static int connect_applied(struct wifiprov_prov *p)
     return r;
 }
 
+/* FAIL -> STARTED: the backend forgets the failed network. GetStatus keeps reporting the failure. */
+static void forget_failed(struct wifiprov_prov *p)
+{
+    int r = p->cfg.wifi->forget(p->cfg.wifi_ctx);
+
+    if (r < 0)
+        wifiprov__warn("prov: the Wi-Fi backend could not forget the failed network: %s", wifiprov_strerror(r));
+    wipe_creds(&p->applied_creds, &p->applied);
+    p->attempts_done = 0;
+    enter_state(p, WIFIPROV_PROV_STATE_STARTED);
+}
+
 int wifiprov__prov_apply(struct wifiprov_prov *p)
 {
+    if (p->state == WIFIPROV_PROV_STATE_FAIL && p->cfg.reset_on_failure && p->staged) {
+        wifiprov__info("prov: new credentials after a failed attempt (reset on failure)");
+        forget_failed(p);
+    }
     if (p->state != WIFIPROV_PROV_STATE_STARTED || !p->staged) {
+        wifiprov__info("prov: ApplyConfig refused in state %s (%s)", wifiprov_prov_state_to_string(p->state),
+                       p->staged ? "credentials staged" : "nothing staged");
         /* As in ESP-IDF, an Apply consumes what was staged even when it is refused. */
         wipe_creds(&p->staged_creds, &p->staged);
         return WIFIPROV_ERR_STATE;
@@ -495,17 +513,9 @@ void wifiprov__prov_status_reported(struct wifiprov_prov *p)
 
 int wifiprov__prov_ctrl_reset(struct wifiprov_prov *p)
 {
-    int r;
-
     if (p->state != WIFIPROV_PROV_STATE_FAIL)
         return WIFIPROV_ERR_STATE;
-    r = p->cfg.wifi->forget(p->cfg.wifi_ctx);
-    if (r < 0)
-        wifiprov__warn("prov: the Wi-Fi backend could not forget the failed network: %s", wifiprov_strerror(r));
-    wipe_creds(&p->applied_creds, &p->applied);
-    p->attempts_done = 0;
-    /* GetStatus keeps reporting the failure until new credentials are applied. */
-    enter_state(p, WIFIPROV_PROV_STATE_STARTED);
+    forget_failed(p);
     emit(p, WIFIPROV_PROV_EVENT_RESET, NULL, NULL);
     return 0;
 }

@@ -876,11 +876,33 @@ def daemon_wrong_passphrase():
         check("passphrase" in obj["message"], obj["message"])
         wifi = [json.loads(l) for l in progress if json.loads(l)["event"] == "wifi"]
         check(any("attempts_remaining" in e for e in wifi), "attempts remaining not reported: %s" % wifi)
-        # Apply is one-shot until Reset (P18): a device error with advice, not a hang.
-        obj, _, _ = run_json(["provision", "--ssid", "TestNet", "--passphrase", "correct-horse"] + SEC2 + d.addr(), 7)
-        check(obj["error"] == "device" and "reset" in obj["message"], obj)
+        # The failure stays readable from a new session...
         obj, _, _ = run_json(["status"] + SEC2 + d.addr(), 0)
         check(obj["state"] == "failed" and obj["reason"] == "AuthError", obj)
+        # ...and, as with the phone apps, the right passphrase is taken without a Reset (reset on failure).
+        provision_ok(d, SEC2)
+        log = open(d.log_path).read()
+        check("reset on failure" in log and "Please reset to factory" not in log, log)
+
+
+@case
+def daemon_no_reset_on_failure():
+    # ESP-IDF's manager default: Apply is one-shot until Reset (P18), from the command line or the file.
+    conf = tempfile.NamedTemporaryFile("w", suffix=".conf", delete=False)
+    conf.write("reset-on-failure = no\n")
+    conf.close()
+    try:
+        for extra in (["--no-reset-on-failure"], ["-c", conf.name]):
+            with Daemon(0, extra) as d:
+                run_json(["provision", "--ssid", "TestNet", "--passphrase", "wrong-horse"] + d.addr(), 5)
+                obj, _, _ = run_json(["provision", "--ssid", "TestNet", "--passphrase", "correct-horse"] + d.addr(), 7)
+                check(obj["error"] == "device" and "reset" in obj["message"], obj)
+                obj, _, _ = run_json(["status"] + d.addr(), 0)
+                check(obj["state"] == "failed" and obj["reason"] == "AuthError", obj)
+                run_json(["reset"] + d.addr(), 0)
+                provision_ok(d, [])
+    finally:
+        os.unlink(conf.name)
 
 
 @case

@@ -571,6 +571,71 @@ static void fail_reset_retry_success(void **state)
     assert_int_equal(f->wifi.n_forget, 1);
 }
 
+/* The phone apps' flow: after a failure they send new credentials without prov-ctrl Reset. */
+static void fail_reset_on_failure(void **state)
+{
+    struct fx *f = *state;
+    char req[600];
+    int ev0;
+
+    f->cfg.reset_on_failure = true;
+    start(f);
+    set_and_apply(f);
+    wifi_failed(f, WIFIPROV_FAIL_REASON_AUTH_ERROR);
+    assert_int_equal(wifiprov_prov_get_state(f->prov), WIFIPROV_PROV_STATE_FAIL);
+    expect(f, WIFIPROV_EP_CONFIG, GET_STATUS, R_FAILED_AUTH);
+    /* Nothing staged: still refused, and the failure stays readable. */
+    expect(f, WIFIPROV_EP_CONFIG, APPLY, R_APPLY_ERR);
+    assert_int_equal(wifiprov_prov_get_state(f->prov), WIFIPROV_PROV_STATE_FAIL);
+    assert_int_equal(f->wifi.n_forget, 0);
+    setconfig_hex(req, "other", 5, "secret12", 8, 0);
+    expect(f, WIFIPROV_EP_CONFIG, req, R_SETCONFIG_OK);
+    /* Staging alone changes nothing: the reason is reported until the new credentials are applied. */
+    expect(f, WIFIPROV_EP_CONFIG, GET_STATUS, R_FAILED_AUTH);
+    assert_int_equal(f->wifi.n_forget, 0);
+    ev0 = f->n_events;
+    expect(f, WIFIPROV_EP_CONFIG, APPLY, R_APPLY_OK);
+    assert_int_equal(f->wifi.n_forget, 1);
+    assert_int_equal(f->wifi.n_connect, 2);
+    assert_memory_equal(f->wifi.last_connect.ssid, "other", 5);
+    assert_int_equal(wifiprov_prov_get_state(f->prov), WIFIPROV_PROV_STATE_CRED_RECV);
+    /* No RESET event: nobody asked for one. */
+    assert_int_equal(f->n_events, ev0 + 2);
+    assert_int_equal(f->events[ev0], WIFIPROV_PROV_EVENT_CRED_RECV);
+    assert_int_equal(f->events[ev0 + 1], WIFIPROV_PROV_EVENT_CONNECTING);
+    expect(f, WIFIPROV_EP_CONFIG, GET_STATUS, R_CONNECTING);
+    /* A second failure, then a third set of credentials, then success. */
+    wifi_failed(f, WIFIPROV_FAIL_REASON_NETWORK_NOT_FOUND);
+    expect(f, WIFIPROV_EP_CONFIG, GET_STATUS, R_FAILED_NOT_FOUND);
+    set_and_apply(f);
+    assert_int_equal(f->wifi.n_forget, 2);
+    wifi_connected(f);
+    assert_int_equal(f->wifi.n_commit, 1);
+    assert_memory_equal(f->wifi.last_commit.ssid, "myssid", 6);
+    expect(f, WIFIPROV_EP_CONFIG, GET_STATUS, R_CONNECTED);
+    /* Apply stays one-shot after success. */
+    expect(f, WIFIPROV_EP_CONFIG, SETCONFIG_MYSSID, R_SETCONFIG_OK);
+    expect(f, WIFIPROV_EP_CONFIG, APPLY, R_APPLY_ERR);
+}
+
+/* prov-ctrl Reset keeps working with reset on failure, for clients that send it (esp_prov, wifiprov). */
+static void fail_reset_on_failure_ctrl(void **state)
+{
+    struct fx *f = *state;
+
+    f->cfg.reset_on_failure = true;
+    start(f);
+    set_and_apply(f);
+    wifi_failed(f, WIFIPROV_FAIL_REASON_AUTH_ERROR);
+    expect(f, WIFIPROV_EP_CTRL, CTRL_RESET, R_RESET_OK);
+    assert_int_equal(wifiprov_prov_get_state(f->prov), WIFIPROV_PROV_STATE_STARTED);
+    assert_int_equal(f->wifi.n_forget, 1);
+    expect(f, WIFIPROV_EP_CONFIG, GET_STATUS, R_FAILED_AUTH);
+    set_and_apply(f);
+    assert_int_equal(f->wifi.n_forget, 1);
+    assert_int_equal(f->wifi.n_connect, 2);
+}
+
 static void reset_api(void **state)
 {
     struct fx *f = *state;
@@ -1226,6 +1291,8 @@ int main(int argc, char **argv)
         cmocka_unit_test_setup_teardown(fail_attempts_then_success, setup, teardown),
         cmocka_unit_test_setup_teardown(fail_connect_call, setup, teardown),
         cmocka_unit_test_setup_teardown(fail_reset_retry_success, setup, teardown),
+        cmocka_unit_test_setup_teardown(fail_reset_on_failure, setup, teardown),
+        cmocka_unit_test_setup_teardown(fail_reset_on_failure_ctrl, setup, teardown),
         cmocka_unit_test_setup_teardown(reset_api, setup, teardown),
         cmocka_unit_test_setup_teardown(ctrl_reset_wrong_states, setup, teardown),
         cmocka_unit_test_setup_teardown(stale_events_ignored, setup, teardown),
