@@ -49,9 +49,12 @@ run_pair() {
   "$bin" wrong-passphrase >"$work/bad.out" 2>&1 || rc=$?
   [ "$rc" = 1 ] || { cat "$work/bad.out"; fail "$bin exited $rc with a wrong passphrase, expected 1"; }
   grep -q 'failed to connect: AuthError' "$work/bad.out" || { cat "$work/bad.out"; fail "no AuthError line"; }
-  if readelf -d "$bin" | grep -q 'NEEDED.*libwifiprov\.so\.0'; then
+  # (into files first: grep -q would close a pipe early and pipefail turn that into a failure)
+  readelf -d "$bin" >"$work/dynamic"
+  if grep -q 'NEEDED.*libwifiprov\.so\.0' "$work/dynamic"; then
     [ "$linkage" = shared ] || fail "$bin needs libwifiprov.so.0 but was linked statically"
-    ldd "$bin" | grep -q "libwifiprov.so.0 => " || fail "libwifiprov.so.0 not found at run time"
+    ldd "$bin" >"$work/ldd"
+    grep -q "libwifiprov.so.0 => /" "$work/ldd" || fail "libwifiprov.so.0 not found at run time"
   else
     [ "$linkage" = static ] || fail "$bin does not need libwifiprov.so.0 but was linked shared"
   fi
@@ -85,11 +88,13 @@ exports_case() { # the shared library exports exactly the functions the public h
   local so
   so=$(readlink -f "$libdir/libwifiprov.so")
   [ -f "$so" ] || fail "no libwifiprov.so in $libdir"
-  readelf -d "$so" | grep -q 'SONAME.*\[libwifiprov\.so\.0\]' || fail "SONAME is not libwifiprov.so.0"
+  readelf -d "$so" >"$work/dynamic"
+  grep -q 'SONAME.*\[libwifiprov\.so\.0\]' "$work/dynamic" || fail "SONAME is not libwifiprov.so.0"
   grep -ohE '\bwifiprov_[a-z0-9_]+[[:space:]]*\(' "$prefix/include/wifiprov/"*.h | sed 's/[[:space:]]*($//' | sort -u >"$work/api"
   nm -D --defined-only "$so" | awk '$2 ~ /^[TDRBV]$/ {print $3}' | sed 's/@.*//' | sort -u >"$work/exported"
   if ! diff -u "$work/api" "$work/exported"; then fail "exported symbols differ from the public headers (- header only, + exported only)"; fi
-  nm -D --defined-only "$so" | grep -q ' wifiprov_device_new@@WIFIPROV_0$' || fail "symbols are not versioned WIFIPROV_0"
+  nm -D --defined-only "$so" >"$work/nm"
+  grep -q ' wifiprov_device_new@@WIFIPROV_0$' "$work/nm" || fail "symbols are not versioned WIFIPROV_0"
   echo "libwifiprov.so.0 exports the $(wc -l <"$work/api") public functions and nothing else"
 }
 
