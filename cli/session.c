@@ -138,12 +138,10 @@ int cli_session_open(struct cli_ctx *ctx, struct cli_session *s, bool handshake)
     if (!s->tp)
         return cli_fail(ctx, CLI_EXIT_ERROR, NULL, "out of memory");
     s->tp->ops = o->transport == CLI_TRANSPORT_KIND_CONSOLE ? &cli_transport_console : &cli_transport_http;
-    snprintf(s->tp->host, sizeof(s->tp->host), "%s", o->host);
-    s->tp->port = o->port;
     s->tp->deadline_ms = ctx->deadline_ms;
     s->tp->connect_timeout_ms = 10000;
     s->tp->debug = o->debug;
-    err = s->tp->ops->open(s->tp);
+    err = s->tp->ops->open(s->tp, o);
     if (err < 0) {
         ret = cli_session_fail(ctx, s, err, "Cannot open the transport");
         goto out;

@@ -11,11 +11,13 @@
 #include <stdint.h>
 
 struct cli_transport;
+struct cli_opts;
 
 struct cli_transport_ops {
     const char *name;
-    /* @return 0 or a negative WIFIPROV_ERR_*; t->errmsg says why. */
-    int (*open)(struct cli_transport *t);
+    /* Takes what it needs from @p o (HTTP: host and port) into t->priv.
+     * @return 0 or a negative WIFIPROV_ERR_*; t->errmsg says why. */
+    int (*open)(struct cli_transport *t, const struct cli_opts *o);
     /* One exchange; @return 0, WIFIPROV_ERR_TRANSPORT, WIFIPROV_ERR_TIMEOUT, WIFIPROV_ERR_NOSPC, ... */
     int (*xfer)(void *ctx, const char *endpoint, const uint8_t *req, size_t req_len, uint8_t *resp,
                 size_t resp_cap, size_t *resp_len);
@@ -24,10 +26,7 @@ struct cli_transport_ops {
 
 struct cli_transport {
     const struct cli_transport_ops *ops;
-    void *priv;
-    /* HTTP target */
-    char host[256];
-    unsigned port;
+    void *priv; /* the transport's own state, including its target */
     /* Absolute monotonic deadline in ms (0 = none; extended by cli_prompt_ms) and the connect timeout. */
     int64_t deadline_ms;
     long connect_timeout_ms;

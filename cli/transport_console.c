@@ -23,10 +23,11 @@ struct console_priv {
     bool eof;
 };
 
-static int console_open(struct cli_transport *t)
+static int console_open(struct cli_transport *t, const struct cli_opts *o)
 {
     struct console_priv *c = calloc(1, sizeof(*c));
 
+    (void)o;
     if (!c)
         return WIFIPROV_ERR_NOMEM;
     t->priv = c;

@@ -17,6 +17,8 @@
 
 struct http_priv {
     CURL *curl;
+    char host[256]; /* the target, from --address HOST[:PORT] */
+    unsigned port;
     char cookie[64]; /* "session=<digits>" once the device set one */
     /* reply being received */
     uint8_t *buf;
@@ -69,7 +71,7 @@ static size_t on_header(char *ptr, size_t size, size_t nmemb, void *userdata)
     return n;
 }
 
-static int http_open(struct cli_transport *t)
+static int http_open(struct cli_transport *t, const struct cli_opts *o)
 {
     struct http_priv *h;
 
@@ -89,6 +91,8 @@ static int http_open(struct cli_transport *t)
         snprintf(t->errmsg, sizeof(t->errmsg), "cannot create a libcurl handle");
         return WIFIPROV_ERR_TRANSPORT;
     }
+    snprintf(h->host, sizeof(h->host), "%s", o->host);
+    h->port = o->port;
     t->priv = h;
     return 0;
 }
@@ -134,7 +138,7 @@ static int http_xfer(void *ctx, const char *endpoint, const uint8_t *req, size_t
         }
         timeout_ms = (long)left;
     }
-    snprintf(url, sizeof(url), strchr(t->host, ':') ? "http://[%s]:%u/%s" : "http://%s:%u/%s", t->host, t->port,
+    snprintf(url, sizeof(url), strchr(h->host, ':') ? "http://[%s]:%u/%s" : "http://%s:%u/%s", h->host, h->port,
              endpoint);
 
     hdrs = curl_slist_append(NULL, "Content-Type: application/x-www-form-urlencoded");
@@ -187,7 +191,7 @@ static int http_xfer(void *ctx, const char *endpoint, const uint8_t *req, size_t
             snprintf(t->errmsg, sizeof(t->errmsg), "reply from /%s larger than %zu bytes", endpoint, resp_cap);
             ret = WIFIPROV_ERR_NOSPC;
         } else if (cc == CURLE_OPERATION_TIMEDOUT) {
-            snprintf(t->errmsg, sizeof(t->errmsg), "no reply from %s:%u/%s in time", t->host, t->port, endpoint);
+            snprintf(t->errmsg, sizeof(t->errmsg), "no reply from %s:%u/%s in time", h->host, h->port, endpoint);
             ret = WIFIPROV_ERR_TIMEOUT;
         } else if (cc == CURLE_GOT_NOTHING || cc == CURLE_RECV_ERROR || cc == CURLE_SEND_ERROR ||
                    cc == CURLE_PARTIAL_FILE) {
@@ -195,8 +199,7 @@ static int http_xfer(void *ctx, const char *endpoint, const uint8_t *req, size_t
                      endpoint);
             ret = WIFIPROV_ERR_TRANSPORT;
         } else {
-            snprintf(t->errmsg, sizeof(t->errmsg), "cannot reach %s:%u: %s", t->host, t->port,
-                     curl_easy_strerror(cc));
+            snprintf(t->errmsg, sizeof(t->errmsg), "cannot reach %s:%u: %s", h->host, h->port, curl_easy_strerror(cc));
             ret = WIFIPROV_ERR_TRANSPORT;
         }
         goto out;
