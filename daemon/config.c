@@ -41,8 +41,9 @@ struct opt {
 #define OFF(m) offsetof(struct wifiprovd_config, m)
 
 static const struct opt opts[] = {
-    {"transport", 't', OPT_TYPE_STR, OFF(transport), 0, false, "NAME",
-     "Transport to serve provisioning on. Only 'http' (SoftAP-style HTTP, PROTOCOL §7.1) exists. Default: http."},
+    {"transport", 't', OPT_TYPE_STR, OFF(transport), 0, false, "LIST",
+     "Transports to serve provisioning on, comma-separated: 'http' (SoftAP-style HTTP, PROTOCOL §7.1), "
+     "'ble' (Bluetooth LE GATT, §7.2) or 'http,ble' (both at once, sessions from either). Default: http."},
     {"listen", 'l', OPT_TYPE_STR, OFF(listen), 0, false, "ADDR:PORT",
      "HTTP address, IPv4 'A.B.C.D:PORT' or IPv6 '[ADDR]:PORT'; port 0 picks a free port (logged). "
      "Default: 0.0.0.0:80."},
@@ -397,6 +398,46 @@ out:
     return ret;
 }
 
+/* Splits --transport into cfg->transports: known names, each once, order as given. @return 0 or -1. */
+static int parse_transports(struct wifiprovd_config *cfg)
+{
+    static const char *const known[] = {"http", "ble"};
+    const char *p = cfg->transport;
+
+    cfg->n_transports = 0;
+    for (;;) {
+        const char *end = strchr(p, ',');
+        size_t n = end ? (size_t)(end - p) : strlen(p);
+        const char *name = NULL;
+
+        while (n > 0 && (*p == ' ' || *p == '\t')) {
+            p++;
+            n--;
+        }
+        while (n > 0 && (p[n - 1] == ' ' || p[n - 1] == '\t'))
+            n--;
+        for (size_t i = 0; i < sizeof(known) / sizeof(known[0]); i++) {
+            if (strlen(known[i]) == n && strncmp(known[i], p, n) == 0)
+                name = known[i];
+        }
+        if (!name) {
+            fprintf(stderr, "wifiprovd: unknown transport '%.*s' in --transport '%s' (valid: http, ble, http,ble)\n",
+                    (int)n, p, cfg->transport);
+            return -1;
+        }
+        for (size_t i = 0; i < cfg->n_transports; i++) {
+            if (cfg->transports[i] == name) {
+                fprintf(stderr, "wifiprovd: transport '%s' is given twice in --transport '%s'\n", name, cfg->transport);
+                return -1;
+            }
+        }
+        cfg->transports[cfg->n_transports++] = name;
+        if (!end)
+            return 0;
+        p = end + 1;
+    }
+}
+
 static void set_defaults(struct wifiprovd_config *cfg)
 {
     memset(cfg, 0, sizeof(*cfg));
@@ -529,10 +570,8 @@ int wifiprovd_config_load(int argc, char **argv, struct wifiprovd_config *cfg)
     }
 
     /* Consistency checks that need no I/O. */
-    if (strcmp(cfg->transport, "http") != 0) {
-        fprintf(stderr, "wifiprovd: transport '%s' is not available (only 'http')\n", cfg->transport);
+    if (parse_transports(cfg) < 0)
         ret = -1;
-    }
     {
         struct sockaddr_storage ss;
         size_t sl = 0;

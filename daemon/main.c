@@ -1,9 +1,10 @@
 /*
  * wifiprovd: the device side of ESP-IDF's unified provisioning on Linux.
  *
- * Everything runs on one thread around one sd-event loop: the HTTP transport
- * (libmicrohttpd in epoll mode), the Wi-Fi backend, the provisioning manager's
- * timers, the custom-data command and the signals.
+ * Everything runs on one thread around one sd-event loop: the device transports
+ * (transport.h: HTTP through libmicrohttpd in epoll mode) and the session policy they
+ * share (its deadlines run on one timer here), the Wi-Fi backend, the provisioning
+ * manager's timers, the custom-data command and the signals.
  *
  * Life cycle: when the store holds a network (and --reprovision is not given) the
  * daemon connects to it and stays idle; SIGUSR1 starts provisioning, and when that
@@ -23,7 +24,8 @@
 #include <cjson/cJSON.h>
 #include <systemd/sd-event.h>
 
-#include "transport/http.h"
+#include "transport.h"
+#include "transport/sessions.h"
 #include "util.h"
 #include "wifi/backend.h"
 #include "wifiprov/wifiprov.h"
@@ -38,8 +40,15 @@ struct daemon {
     struct wifiprov_wifi_ops ops; /* the backend's, with commit wrapped to write the store */
     struct wifiprov_device *dev;
     struct wifiprov_prov *prov;
-    struct wifiprov_httpd *http;
+    struct wifiprov_sessions *sessions;
+    struct wifiprovd_transport {
+        const struct wifiprovd_transport_ops *ops;
+        void *ctx;
+        bool up; /* started and serving */
+    } transports[WIFIPROVD_TRANSPORTS_MAX];
+    size_t n_transports;
     struct wifiprovd_custom *custom;
+    sd_event_source *session_timer;
     sd_event_source *prov_timer;
     sd_event_source *end_defer;
     char service_name[40];
@@ -389,10 +398,22 @@ static void make_service_name(struct daemon *d)
 
 /* --- provisioning ---------------------------------------------------------------- */
 
+static void stop_transports(struct daemon *d)
+{
+    for (size_t i = 0; i < d->n_transports; i++) {
+        if (d->transports[i].up)
+            d->transports[i].ops->stop(d->transports[i].ctx);
+        d->transports[i].up = false;
+    }
+}
+
 static void stop_provisioning(struct daemon *d)
 {
-    wifiprov_httpd_free(d->http);
-    d->http = NULL;
+    stop_transports(d);
+    wifiprov_sessions_free(d->sessions);
+    d->sessions = NULL;
+    if (d->session_timer)
+        sd_event_source_set_enabled(d->session_timer, SD_EVENT_OFF);
     wifiprov_prov_free(d->prov);
     d->prov = NULL;
     wifiprov_device_free(d->dev);
@@ -528,8 +549,49 @@ static void device_wake(void *ctx, uint32_t session_id)
 {
     struct daemon *d = ctx;
 
-    if (d->http)
-        wifiprov_httpd_wake(d->http, session_id);
+    /* The policy knows which transport owns the session. */
+    wifiprov_sessions_wake(d->sessions, session_id);
+}
+
+/* --- the session policy's timer ------------------------------------------------------ */
+
+static void rearm_session_timer(void *ctx)
+{
+    struct daemon *d = ctx;
+    uint64_t t;
+
+    if (!d->sessions || !d->session_timer)
+        return;
+    t = wifiprov_sessions_next_deadline_ms(d->sessions);
+    if (t == UINT64_MAX) {
+        sd_event_source_set_enabled(d->session_timer, SD_EVENT_OFF);
+        return;
+    }
+    sd_event_source_set_time(d->session_timer, t * 1000u);
+    sd_event_source_set_enabled(d->session_timer, SD_EVENT_ONESHOT);
+}
+
+static int on_session_timer(sd_event_source *s, uint64_t usec, void *ud)
+{
+    struct daemon *d = ud;
+
+    (void)s;
+    (void)usec;
+    wifiprov_sessions_expire(d->sessions); /* rearms through deadline_fn */
+    return 0;
+}
+
+/* The QR payload's "transport": the highest-ranked transport that serves (BLE over HTTP). */
+static const char *qr_transport(const struct daemon *d)
+{
+    const struct wifiprovd_transport_ops *best = NULL;
+
+    for (size_t i = 0; i < d->n_transports; i++) {
+        const struct wifiprovd_transport_ops *o = d->transports[i].ops;
+        if (d->transports[i].up && (!best || o->qr_rank > best->qr_rank))
+            best = o;
+    }
+    return best ? best->qr_transport : "softap";
 }
 
 static void show_qr(struct daemon *d)
@@ -542,7 +604,7 @@ static void show_qr(struct daemon *d)
         pop = cfg->pop;
     else if (cfg->security == 2)
         pop = cfg->sec2_password; /* development mode only; NULL with a verifier file */
-    payload = wifiprovd_qr_payload(d->service_name, cfg->security == 2 ? d->sec2_username : NULL, pop, "softap");
+    payload = wifiprovd_qr_payload(d->service_name, cfg->security == 2 ? d->sec2_username : NULL, pop, qr_transport(d));
     if (!payload) {
         wd_err("Cannot build the QR payload");
         return;
@@ -557,23 +619,38 @@ static void show_qr(struct daemon *d)
     free(payload);
 }
 
-static int start_http(struct daemon *d)
+static uint64_t sessions_clock(void *ctx)
 {
-    struct wifiprov_httpd_config hc;
-    int err;
+    (void)ctx;
+    return now_ms();
+}
 
-    memset(&hc, 0, sizeof(hc));
-    hc.event = d->ev;
-    hc.device = d->dev;
-    hc.listen = d->cfg->listen;
-    hc.max_sessions = d->cfg->max_sessions;
-    hc.max_connections = d->cfg->max_connections;
-    hc.session_idle_s = d->cfg->session_timeout_s;
-    hc.connection_timeout_s = d->cfg->connection_timeout_s;
-    err = wifiprov_httpd_new(&hc, &d->http);
-    if (err)
-        wd_err("Cannot start the HTTP transport on %s: %s", d->cfg->listen, wifiprov_strerror(err));
-    return err;
+/* Starts every configured transport; those that fail are logged as down. @return 0 when one serves, or -1. */
+static int start_transports(struct daemon *d)
+{
+    struct wifiprovd_transport_env env;
+    size_t up = 0;
+
+    memset(&env, 0, sizeof(env));
+    env.event = d->ev;
+    env.cfg = d->cfg;
+    env.device = d->dev;
+    env.sessions = d->sessions;
+    env.service_name = d->service_name;
+    for (size_t i = 0; i < d->n_transports; i++) {
+        struct wifiprovd_transport *t = &d->transports[i];
+        int err = t->ops->start(t->ctx, &env);
+
+        t->up = err == 0;
+        if (t->up)
+            up++;
+        else if (d->n_transports > 1)
+            wd_err("The %s transport is down (%s); the other transports keep serving", t->ops->name,
+                   wifiprov_strerror(err));
+    }
+    if (up == 0 && d->n_transports > 1)
+        wd_err("No transport could be started");
+    return up ? 0 : -1;
 }
 
 /* @return 0 or -1 (logged). */
@@ -582,6 +659,7 @@ static int start_provisioning(struct daemon *d)
     const struct wifiprovd_config *cfg = d->cfg;
     struct wifiprov_device_config dc;
     struct wifiprov_prov_config pc;
+    struct wifiprov_sessions_config sc;
     int err;
 
     if (d->prov) {
@@ -641,7 +719,19 @@ static int start_provisioning(struct daemon *d)
         wd_err("Cannot register the custom-data endpoint: %s", wifiprov_strerror(err));
         goto fail;
     }
-    if (start_http(d))
+    memset(&sc, 0, sizeof(sc));
+    sc.device = d->dev;
+    sc.max_sessions = cfg->max_sessions;
+    sc.idle_s = cfg->session_timeout_s;
+    sc.clock_ms = sessions_clock;
+    sc.deadline_fn = rearm_session_timer;
+    sc.deadline_ctx = d;
+    err = wifiprov_sessions_new(&sc, &d->sessions);
+    if (err) {
+        wd_err("Cannot set up the sessions: %s", wifiprov_strerror(err));
+        goto fail;
+    }
+    if (start_transports(d) < 0)
         goto fail;
     err = wifiprov_prov_start(d->prov);
     if (err) {
@@ -680,6 +770,40 @@ static int on_usr1(sd_event_source *s, const struct signalfd_siginfo *si, void *
     return 0;
 }
 
+/* The transports of --transport. @return 0 or an exit code. */
+static int create_transports(struct daemon *d)
+{
+    for (size_t i = 0; i < d->cfg->n_transports; i++) {
+        const char *name = d->cfg->transports[i];
+        const struct wifiprovd_transport_ops *ops = wifiprovd_transport_find(name);
+        struct wifiprovd_transport *t = &d->transports[d->n_transports];
+        int err;
+
+        if (!ops) {
+            wd_err("The %s transport is not part of this build of wifiprovd (it is not written yet); use "
+                   "--transport http",
+                   strcmp(name, "ble") == 0 ? "BLE" : name);
+            return WIFIPROVD_EXIT_USAGE;
+        }
+        err = ops->new (d->cfg, &t->ctx);
+        if (err) {
+            wd_err("Cannot set up the %s transport: %s", name, wifiprov_strerror(err));
+            return WIFIPROVD_EXIT_FAILURE;
+        }
+        t->ops = ops;
+        d->n_transports++;
+    }
+    return 0;
+}
+
+static void free_transports(struct daemon *d)
+{
+    stop_transports(d);
+    for (size_t i = 0; i < d->n_transports; i++)
+        d->transports[i].ops->free(d->transports[i].ctx);
+    d->n_transports = 0;
+}
+
 static int run(struct daemon *d)
 {
     struct wifiprovd_state st;
@@ -710,11 +834,18 @@ static int run(struct daemon *d)
         r = sd_event_add_time(d->ev, &d->prov_timer, CLOCK_MONOTONIC, 0, 1000, on_prov_timer, d);
     if (r >= 0)
         r = sd_event_source_set_enabled(d->prov_timer, SD_EVENT_OFF);
+    if (r >= 0)
+        r = sd_event_add_time(d->ev, &d->session_timer, CLOCK_MONOTONIC, 0, 100000, on_session_timer, d);
+    if (r >= 0)
+        r = sd_event_source_set_enabled(d->session_timer, SD_EVENT_OFF);
     if (r < 0) {
         wd_err("sd-event: %s", strerror(-r));
         return WIFIPROVD_EXIT_FAILURE;
     }
 
+    ret = create_transports(d);
+    if (ret)
+        return ret;
     ret = backend_create(d);
     if (ret)
         return ret;
@@ -771,8 +902,10 @@ int main(int argc, char **argv)
     ret = run(&d);
 
     stop_provisioning(&d);
+    free_transports(&d);
     d.end_defer = sd_event_source_disable_unref(d.end_defer);
     d.prov_timer = sd_event_source_disable_unref(d.prov_timer);
+    d.session_timer = sd_event_source_disable_unref(d.session_timer);
     wifiprov_backend_free(d.backend);
     if (d.ev)
         sd_event_unref(d.ev);

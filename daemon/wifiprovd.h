@@ -20,6 +20,9 @@
 #define WIFIPROVD_DEFAULT_CONFIG "/etc/wifiprov/wifiprovd.conf"
 #define WIFIPROVD_DEFAULT_STATE_DIR "/var/lib/wifiprov"
 
+/* Transports a device can serve at once (--transport http,ble). */
+#define WIFIPROVD_TRANSPORTS_MAX 2
+
 enum wifiprovd_wifi {
     WIFIPROVD_WIFI_AUTO = 0,
     WIFIPROVD_WIFI_SIM = 1,
@@ -29,11 +32,14 @@ enum wifiprovd_wifi {
 const char *wifiprovd_wifi_to_string(enum wifiprovd_wifi w);
 
 struct wifiprovd_config {
-    char *config_file;  /* the INI file that was read, or NULL */
-    char *transport;    /* "http" */
-    char *listen;       /* "ADDR:PORT" */
-    int security;       /* 0, 1, 2 */
-    char *pop;          /* security 1 */
+    char *config_file; /* the INI file that was read, or NULL */
+    char *transport;   /* "http", "ble" or "http,ble", as given */
+    /* The transport names of --transport, each once ("http", "ble"; static strings). */
+    const char *transports[WIFIPROVD_TRANSPORTS_MAX];
+    size_t n_transports;
+    char *listen; /* "ADDR:PORT" */
+    int security; /* 0, 1, 2 */
+    char *pop;    /* security 1 */
     char *sec2_username;
     char *sec2_password; /* development mode */
     char *sec2_verifier_file;

@@ -1,11 +1,11 @@
 /*
  * HTTP transport of the device: libmicrohttpd in external epoll mode, driven by
- * sd-event (see http.h for the session rules).
+ * sd-event (see http.h for the rules).
  *
- * The request logic (path and method, Content-Length, cookie and session binding,
- * dispatch to the device) lives in the wifiprov__httpd_* functions, which know
- * nothing of sockets; the libmicrohttpd callbacks only translate. The fuzzer calls
- * the same functions.
+ * The request logic (path and method, Content-Length, cookie and connection binding)
+ * lives in the wifiprov__httpd_* functions, which know nothing of sockets; sessions
+ * are the session policy's (sessions.h); the libmicrohttpd callbacks only translate.
+ * The fuzzer calls the same functions.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -18,42 +18,24 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <microhttpd.h>
 
-#include "crypto/crypto.h"
 #include "transport/http.h"
 #include "util.h"
 
-#define DEFAULT_MAX_SESSIONS 8u
 #define DEFAULT_MAX_CONNECTIONS 16u
 #define DEFAULT_CONN_TIMEOUT_S 30u
-#define DEFAULT_SESSION_IDLE_S 300u
 #define COOKIE_NAME "session="
-/* A reply held this long (PENDING) is given up and its connection closed. */
-#define PENDING_MAX_MS 60000u
-
-struct session {
-    bool used;
-    uint32_t id;
-    uint64_t last_used_ms;
-    uint64_t last_used_seq; /* LRU order (milliseconds can tie) */
-    /* The connection that created the session (rule 2 of §7.1); NULL once it closed. */
-    struct wifiprov_httpd_conn *owner;
-    /* The request waiting for a PENDING reply of this session. */
-    struct wifiprov_httpd_req *pending;
-    uint64_t pending_since_ms;
-    /* A wake arrived while the pending request was not suspended yet. */
-    bool woken;
-};
 
 struct wifiprov_httpd_conn {
     struct wifiprov_httpd *h;
-    /* The session this connection created, if any (may have expired since). */
+    struct wifiprov_httpd_conn *next; /* h->conns */
+    /* The session this connection created, if any (rule 2 of §7.1). */
     bool has_sid;
     uint32_t sid;
+    char peer[WIFIPROV_SESSIONS_PEER_MAX + 1];
     struct MHD_Connection *mhd;
 };
 
@@ -66,6 +48,7 @@ enum req_state {
 
 struct wifiprov_httpd_req {
     struct wifiprov_httpd_conn *conn;
+    struct wifiprov_httpd_req *next_pending; /* h->pending, while state is PENDING */
     enum req_state state;
     char endpoint[WIFIPROV_EP_NAME_MAX + 1];
     int cookie_state; /* wifiprov__httpd_parse_cookie() */
@@ -76,7 +59,8 @@ struct wifiprov_httpd_req {
     uint32_t sid;
     bool new_session; /* this request created sid: Set-Cookie on success */
     bool suspended;   /* libmicrohttpd holds the connection */
-    bool cancelled;   /* the transport is going away: close when resumed */
+    bool woken;       /* a wake arrived before the connection was suspended */
+    bool cancelled;   /* the session went away or the transport stops: close when resumed */
     size_t out_len;
     uint8_t out[WIFIPROV_REPLY_CAP];
 };
@@ -84,156 +68,71 @@ struct wifiprov_httpd_req {
 struct wifiprov_httpd {
     sd_event *event;
     struct wifiprov_device *dev;
+    struct wifiprov_sessions *ss;
+    struct wifiprov_session_owner owner;
     struct MHD_Daemon *mhd;
     sd_event_source *io;
     sd_event_source *mhd_timer;
-    sd_event_source *idle_timer;
-    unsigned max_sessions;
-    unsigned session_idle_s;
-    struct session *sessions;
-    wifiprov_random_fn random;
-    void *random_ctx;
+    struct wifiprov_httpd_conn *conns;
+    struct wifiprov_httpd_req *pending;
     char address[64];
     bool stopping;
     bool kick; /* run libmicrohttpd at once (a connection was resumed) */
-    uint64_t use_seq;
 };
 
-/* --- small helpers --------------------------------------------------------- */
-
-static uint64_t now_ms(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
-}
-
-static int default_random(void *ctx, uint8_t *buf, size_t len)
-{
-    (void)ctx;
-    return wifiprov__crypto_random(buf, len);
-}
-
-static struct session *session_find(struct wifiprov_httpd *h, uint32_t id)
-{
-    for (unsigned i = 0; i < h->max_sessions; i++) {
-        if (h->sessions[i].used && h->sessions[i].id == id)
-            return &h->sessions[i];
-    }
-    return NULL;
-}
-
-static void schedule_idle(struct wifiprov_httpd *h);
-
-static void session_drop(struct wifiprov_httpd *h, struct session *s, const char *why)
-{
-    wifiprov__dbg("http: closing session (%s)", why);
-    if (s->pending)
-        wifiprov_device_cancel_pending(h->dev, s->id);
-    wifiprov_device_session_close(h->dev, s->id);
-    memset(s, 0, sizeof(*s));
-}
-
-/* The least recently used session that has no request waiting; NULL when all wait. */
-static struct session *session_lru(struct wifiprov_httpd *h)
-{
-    struct session *best = NULL;
-
-    for (unsigned i = 0; i < h->max_sessions; i++) {
-        struct session *s = &h->sessions[i];
-        if (!s->used || s->pending)
-            continue;
-        if (!best || s->last_used_seq < best->last_used_seq)
-            best = s;
-    }
-    return best;
-}
-
-static struct session *session_free_slot(struct wifiprov_httpd *h)
-{
-    for (unsigned i = 0; i < h->max_sessions; i++) {
-        if (!h->sessions[i].used)
-            return &h->sessions[i];
-    }
-    return NULL;
-}
+/* --- the session policy's view of this transport ------------------------------- */
 
 static void resume_request(struct wifiprov_httpd *h, struct wifiprov_httpd_req *r);
 
-static void expire_sessions(struct wifiprov_httpd *h, uint64_t now)
+static void pending_unlink(struct wifiprov_httpd *h, struct wifiprov_httpd_req *r)
 {
-    uint64_t idle = (uint64_t)h->session_idle_s * 1000u;
-
-    for (unsigned i = 0; i < h->max_sessions; i++) {
-        struct session *s = &h->sessions[i];
-        if (s->used && !s->pending && now - s->last_used_ms >= idle)
-            session_drop(h, s, "idle");
-        if (s->used && s->pending && !s->pending->cancelled && now - s->pending_since_ms >= PENDING_MAX_MS) {
-            /* The reply never came (e.g. a scan that cannot finish): close the connection. */
-            wifiprov__warn("http: a held reply waited %u s; closing its connection", PENDING_MAX_MS / 1000u);
-            s->pending->cancelled = true;
-            if (s->pending->suspended && h->mhd)
-                resume_request(h, s->pending);
+    for (struct wifiprov_httpd_req **pp = &h->pending; *pp; pp = &(*pp)->next_pending) {
+        if (*pp == r) {
+            *pp = r->next_pending;
+            r->next_pending = NULL;
+            return;
         }
     }
 }
 
-/* Opens a new session with a fresh random id for @p c. @return the session or NULL. */
-static struct session *session_create(struct wifiprov_httpd *h, struct wifiprov_httpd_conn *c)
+static struct wifiprov_httpd_req *pending_find(struct wifiprov_httpd *h, uint32_t id)
 {
-    struct session *s = NULL;
-    uint32_t id = 0;
-    int err;
+    for (struct wifiprov_httpd_req *r = h->pending; r; r = r->next_pending) {
+        if (r->sid == id && !r->cancelled)
+            return r;
+    }
+    return NULL;
+}
 
-    for (int tries = 0;; tries++) {
-        uint8_t b[4];
-        if (tries == 16 || h->random(h->random_ctx, b, sizeof(b)) != 0) {
-            wifiprov__err("http: cannot draw a session id");
-            return NULL;
-        }
-        id = (uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 | (uint32_t)b[2] << 8 | b[3];
-        if (id != 0 && !session_find(h, id) && !wifiprov_device_session_exists(h->dev, id))
-            break;
+static void on_session_wake(void *ctx, uint32_t id)
+{
+    struct wifiprov_httpd *h = ctx;
+    struct wifiprov_httpd_req *r = pending_find(h, id);
+
+    if (!r)
+        return;
+    if (r->suspended)
+        resume_request(h, r);
+    else
+        r->woken = true; /* woken before the connection was suspended */
+}
+
+static void on_session_closed(void *ctx, uint32_t id, enum wifiprov_session_why why)
+{
+    struct wifiprov_httpd *h = ctx;
+    struct wifiprov_httpd_req *r = pending_find(h, id);
+
+    (void)why;
+    for (struct wifiprov_httpd_conn *c = h->conns; c; c = c->next) {
+        if (c->has_sid && c->sid == id)
+            c->has_sid = false;
     }
-    s = session_free_slot(h);
-    if (!s) {
-        s = session_lru(h);
-        if (!s) {
-            wifiprov__warn("http: every session has a request in progress; refusing a new one");
-            return NULL;
-        }
-        wifiprov__info("http: session limit (%u) reached, closing the least recently used session",
-                       h->max_sessions);
-        session_drop(h, s, "evicted");
+    if (r) {
+        /* Its connection is closed without a response when it runs again. */
+        r->cancelled = true;
+        if (r->suspended && h->mhd)
+            resume_request(h, r);
     }
-    err = wifiprov_device_session_open(h->dev, id);
-    if (err == WIFIPROV_ERR_TOO_MANY_SESSIONS) {
-        /* The device counts sessions of other transports too: make room here once. */
-        struct session *victim = session_lru(h);
-        if (victim) {
-            session_drop(h, victim, "evicted");
-            err = wifiprov_device_session_open(h->dev, id);
-        }
-    }
-    if (err) {
-        wifiprov__warn("http: cannot open a session: %s", wifiprov_strerror(err));
-        return NULL;
-    }
-    s = session_free_slot(h);
-    if (!s) {
-        wifiprov_device_session_close(h->dev, id);
-        return NULL;
-    }
-    s->used = true;
-    s->id = id;
-    s->last_used_ms = now_ms();
-    s->last_used_seq = ++h->use_seq;
-    s->owner = c;
-    c->has_sid = true;
-    c->sid = id;
-    wifiprov__dbg("http: new session");
-    return s;
 }
 
 int wifiprov__httpd_parse_cookie(const char *value, uint32_t *id)
@@ -291,47 +190,18 @@ static bool endpoint_known(struct wifiprov_httpd *h, const char *name)
     return false;
 }
 
-/* --- captive-portal probes -------------------------------------------------- */
-
-static const char apple_success[] =
-    "<HTML><HEAD><TITLE>Success</TITLE></HEAD><BODY>Success</BODY></HTML>\n";
-static const char ok_page[] = "<!DOCTYPE html><html><head><title>OK</title></head><body>OK</body></html>\n";
-
-struct probe {
-    const char *path;
-    unsigned status;
-    const char *type;
-    const char *body;
-};
-
-static const struct probe probes[] = {
-    {"/generate_204", 204, NULL, ""},
-    {"/gen_204", 204, NULL, ""},
-    {"/hotspot-detect.html", 200, "text/html", apple_success},
-    {"/library/test/success.html", 200, "text/html", apple_success},
-    {"/connecttest.txt", 200, "text/plain", "Microsoft Connect Test"},
-    {"/ncsi.txt", 200, "text/plain", "Microsoft NCSI"},
-    {"/canonical.html", 200, "text/html", ok_page},
-    {"/success.txt", 200, "text/plain", "success\n"},
-};
-
-static const struct probe *probe_find(const char *path)
-{
-    for (size_t i = 0; i < WIFIPROV_ARRAY_SIZE(probes); i++) {
-        if (strcmp(probes[i].path, path) == 0)
-            return &probes[i];
-    }
-    return NULL;
-}
-
 /* --- the request path -------------------------------------------------------- */
 
-struct wifiprov_httpd_conn *wifiprov__httpd_conn_new(struct wifiprov_httpd *h)
+struct wifiprov_httpd_conn *wifiprov__httpd_conn_new(struct wifiprov_httpd *h, const char *peer)
 {
     struct wifiprov_httpd_conn *c = wifiprov__calloc(1, sizeof(*c));
 
-    if (c)
-        c->h = h;
+    if (!c)
+        return NULL;
+    c->h = h;
+    snprintf(c->peer, sizeof(c->peer), "%s", peer ? peer : "");
+    c->next = h->conns;
+    h->conns = c;
     return c;
 }
 
@@ -339,9 +209,11 @@ void wifiprov__httpd_conn_free(struct wifiprov_httpd *h, struct wifiprov_httpd_c
 {
     if (!c)
         return;
-    for (unsigned i = 0; i < h->max_sessions; i++) {
-        if (h->sessions[i].owner == c)
-            h->sessions[i].owner = NULL;
+    for (struct wifiprov_httpd_conn **pp = &h->conns; *pp; pp = &(*pp)->next) {
+        if (*pp == c) {
+            *pp = c->next;
+            break;
+        }
     }
     wifiprov__free(c);
 }
@@ -360,12 +232,10 @@ void wifiprov__httpd_req_free(struct wifiprov_httpd *h, struct wifiprov_httpd_re
     if (!r)
         return;
     if (r->state == REQ_STATE_PENDING) {
-        struct session *s = session_find(h, r->sid);
-        if (s && s->pending == r) {
-            wifiprov_device_cancel_pending(h->dev, s->id);
-            s->pending = NULL;
-            s->woken = false;
-        }
+        bool mine = !r->cancelled;
+        pending_unlink(h, r);
+        if (mine)
+            wifiprov_sessions_cancel(h->ss, r->sid);
     }
     /* Bodies and replies are session traffic (plaintext under security 0). */
     wifiprov__free_secret(r, sizeof(*r));
@@ -376,7 +246,7 @@ enum wifiprov_httpd_verdict wifiprov__httpd_begin(struct wifiprov_httpd *h, stru
                                                   const char *content_length, bool chunked,
                                                   struct wifiprov_httpd_reply *reply)
 {
-    const struct probe *pr;
+    const struct wifiprov_httpd_probe *pr;
     const char *name;
     bool is_post, is_get;
     uint64_t cl = 0;
@@ -388,7 +258,7 @@ enum wifiprov_httpd_verdict wifiprov__httpd_begin(struct wifiprov_httpd *h, stru
     is_get = strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0;
     r->state = REQ_STATE_DONE;
 
-    pr = probe_find(path);
+    pr = wifiprov__httpd_probe_find(path);
     if (pr && is_get) {
         reply->status = pr->status;
         reply->content_type = pr->type;
@@ -442,37 +312,26 @@ enum wifiprov_httpd_verdict wifiprov__httpd_body(struct wifiprov_httpd_req *r, c
 }
 
 /* Turns the device's answer for @p r into a verdict. */
+/* Turns the session policy's answer for @p r into a verdict. */
 static enum wifiprov_httpd_verdict conclude(struct wifiprov_httpd *h, struct wifiprov_httpd_req *r, int err,
                                             struct wifiprov_httpd_reply *reply)
 {
-    struct session *s = session_find(h, r->sid);
-
-    if (s) {
-        s->last_used_ms = now_ms();
-        s->last_used_seq = ++h->use_seq;
-    }
-    if (err == WIFIPROV_ERR_PENDING && s) {
-        if (s->pending != r)
-            s->pending_since_ms = now_ms();
-        r->state = REQ_STATE_PENDING;
-        s->pending = r;
-        schedule_idle(h);
+    if (err == WIFIPROV_ERR_PENDING) {
+        if (r->state != REQ_STATE_PENDING) {
+            r->state = REQ_STATE_PENDING;
+            r->next_pending = h->pending;
+            h->pending = r;
+        }
         return WIFIPROV_HTTPD_VERDICT_PENDING;
     }
-    if (s && s->pending == r) {
-        s->pending = NULL;
-        s->woken = false;
-    }
+    if (r->state == REQ_STATE_PENDING)
+        pending_unlink(h, r);
     r->state = REQ_STATE_DONE;
     if (err) {
         wifiprov__dbg("http: /%s failed (%s); closing the connection", r->endpoint, wifiprov_err_name(err));
-        if (s && (r->new_session || err == WIFIPROV_ERR_NO_SESSION)) {
-            /* Nobody knows the cookie of a session whose first request failed. */
-            if (s->owner)
-                s->owner->has_sid = false;
-            session_drop(h, s, r->new_session ? "first request failed" : "gone");
-        }
-        schedule_idle(h);
+        /* Nobody knows the cookie of a session whose first request failed. */
+        if (r->new_session)
+            wifiprov_sessions_close(h->ss, r->sid, WIFIPROV_SESSION_WHY_OWNER);
         return WIFIPROV_HTTPD_VERDICT_CLOSE;
     }
     reply->status = 200;
@@ -481,15 +340,19 @@ static enum wifiprov_httpd_verdict conclude(struct wifiprov_httpd *h, struct wif
     reply->len = r->out_len;
     reply->set_cookie = r->new_session;
     reply->session_id = r->sid;
-    schedule_idle(h);
     return WIFIPROV_HTTPD_VERDICT_REPLY;
+}
+
+/* A live session of this transport. */
+static bool own_session(const struct wifiprov_httpd *h, uint32_t id)
+{
+    return wifiprov_sessions_owner(h->ss, id) == &h->owner;
 }
 
 enum wifiprov_httpd_verdict wifiprov__httpd_finish(struct wifiprov_httpd *h, struct wifiprov_httpd_req *r,
                                                    struct wifiprov_httpd_reply *reply)
 {
     struct wifiprov_httpd_conn *c = r->conn;
-    struct session *s = NULL;
     uint32_t id = 0;
     int err;
 
@@ -498,86 +361,45 @@ enum wifiprov_httpd_verdict wifiprov__httpd_finish(struct wifiprov_httpd *h, str
         r->state = REQ_STATE_DONE;
         return WIFIPROV_HTTPD_VERDICT_CLOSE;
     }
-    expire_sessions(h, now_ms());
-    if (r->cookie_state == 1)
-        s = session_find(h, r->cookie_id);
-    if (!s && c->has_sid)
-        s = session_find(h, c->sid);
-    if (!s) {
-        s = session_create(h, c);
-        if (!s) {
+    wifiprov_sessions_expire(h->ss);
+    if (r->cookie_state == 1 && own_session(h, r->cookie_id))
+        id = r->cookie_id;
+    else if (c->has_sid && own_session(h, c->sid))
+        id = c->sid;
+    if (!id) {
+        if (wifiprov_sessions_open(h->ss, &h->owner, c->peer, &id) != 0) {
             r->state = REQ_STATE_DONE;
             return WIFIPROV_HTTPD_VERDICT_CLOSE;
         }
+        c->has_sid = true;
+        c->sid = id;
         r->new_session = true;
     }
-    if (s->pending) {
-        /* One exchange at a time per session (the device would refuse it too). */
-        r->state = REQ_STATE_DONE;
-        return WIFIPROV_HTTPD_VERDICT_CLOSE;
-    }
-    id = s->id;
     r->sid = id;
-    s->woken = false;
-    err = wifiprov_device_handle(h->dev, id, r->endpoint, r->body, r->len, r->out, sizeof(r->out), &r->out_len);
+    r->woken = false;
+    err =
+        wifiprov_sessions_handle(h->ss, id, c->peer, r->endpoint, r->body, r->len, r->out, sizeof(r->out), &r->out_len);
     return conclude(h, r, err, reply);
 }
 
 enum wifiprov_httpd_verdict wifiprov__httpd_resume(struct wifiprov_httpd *h, struct wifiprov_httpd_req *r,
                                                    struct wifiprov_httpd_reply *reply)
 {
-    struct session *s = session_find(h, r->sid);
     int err;
 
     memset(reply, 0, sizeof(*reply));
-    if (r->state != REQ_STATE_PENDING || !s || s->pending != r || r->cancelled) {
-        if (s && s->pending == r) {
-            wifiprov_device_cancel_pending(h->dev, s->id);
-            s->pending = NULL;
+    if (r->state != REQ_STATE_PENDING || r->cancelled) {
+        if (r->state == REQ_STATE_PENDING) {
+            pending_unlink(h, r);
+            if (!r->cancelled)
+                wifiprov_sessions_cancel(h->ss, r->sid);
         }
         r->state = REQ_STATE_DONE;
         return WIFIPROV_HTTPD_VERDICT_CLOSE;
     }
-    s->woken = false;
-    err = wifiprov_device_resume(h->dev, r->sid, r->out, sizeof(r->out), &r->out_len);
+    r->woken = false;
+    err = wifiprov_sessions_resume(h->ss, r->sid, r->out, sizeof(r->out), &r->out_len);
     return conclude(h, r, err, reply);
-}
-
-/* --- session expiry timer ----------------------------------------------------- */
-
-static int on_idle_timer(sd_event_source *src, uint64_t usec, void *ud)
-{
-    struct wifiprov_httpd *h = ud;
-
-    (void)src;
-    (void)usec;
-    expire_sessions(h, now_ms());
-    schedule_idle(h);
-    return 0;
-}
-
-static void schedule_idle(struct wifiprov_httpd *h)
-{
-    uint64_t first = UINT64_MAX;
-
-    if (!h->idle_timer)
-        return;
-    for (unsigned i = 0; i < h->max_sessions; i++) {
-        const struct session *s = &h->sessions[i];
-        uint64_t due;
-        if (!s->used || (s->pending && s->pending->cancelled))
-            continue;
-        due = s->pending ? s->pending_since_ms + PENDING_MAX_MS
-                         : s->last_used_ms + (uint64_t)h->session_idle_s * 1000u;
-        if (due < first)
-            first = due;
-    }
-    if (first == UINT64_MAX) {
-        sd_event_source_set_enabled(h->idle_timer, SD_EVENT_OFF);
-        return;
-    }
-    sd_event_source_set_time(h->idle_timer, first * 1000u);
-    sd_event_source_set_enabled(h->idle_timer, SD_EVENT_ONESHOT);
 }
 
 /* --- libmicrohttpd glue --------------------------------------------------------- */
@@ -596,7 +418,7 @@ static void mhd_schedule(struct wifiprov_httpd *h)
     if (h->kick)
         to = 0;
     if (sd_event_now(h->event, CLOCK_MONOTONIC, &now) < 0)
-        now = now_ms() * 1000u;
+        return;
     sd_event_source_set_time(h->mhd_timer, now + (uint64_t)to * 1000u);
     sd_event_source_set_enabled(h->mhd_timer, SD_EVENT_ONESHOT);
 }
@@ -649,22 +471,6 @@ static void resume_request(struct wifiprov_httpd *h, struct wifiprov_httpd_req *
     mhd_schedule(h);
 }
 
-void wifiprov_httpd_wake(void *ctx, uint32_t session_id)
-{
-    struct wifiprov_httpd *h = ctx;
-    struct session *s;
-
-    if (!h)
-        return;
-    s = session_find(h, session_id);
-    if (!s || !s->pending)
-        return;
-    if (s->pending->suspended)
-        resume_request(h, s->pending);
-    else
-        s->woken = true; /* woken before the connection was suspended */
-}
-
 static enum MHD_Result send_reply(struct MHD_Connection *mc, const struct wifiprov_httpd_reply *reply)
 {
     struct MHD_Response *resp;
@@ -696,7 +502,6 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *mc, const ch
     struct wifiprov_httpd_req *r = *con_cls;
     struct wifiprov_httpd_reply reply;
     enum wifiprov_httpd_verdict v;
-    struct session *s;
 
     (void)version;
     if (!r) {
@@ -733,9 +538,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *mc, const ch
     case WIFIPROV_HTTPD_VERDICT_PENDING:
         MHD_suspend_connection(mc);
         r->suspended = true;
-        s = session_find(h, r->sid);
-        if (s && s->woken) {
-            s->woken = false;
+        if (r->woken) {
+            r->woken = false;
             resume_request(h, r);
         }
         return MHD_YES;
@@ -745,6 +549,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *mc, const ch
     return MHD_NO;
 }
 
+static void format_peer(const struct sockaddr *sa, char *buf, size_t cap);
+
 static void on_connection(void *cls, struct MHD_Connection *mc, void **socket_context,
                           enum MHD_ConnectionNotificationCode toe)
 {
@@ -752,7 +558,13 @@ static void on_connection(void *cls, struct MHD_Connection *mc, void **socket_co
 
     switch (toe) {
     case MHD_CONNECTION_NOTIFY_STARTED: {
-        struct wifiprov_httpd_conn *c = wifiprov__httpd_conn_new(h);
+        const union MHD_ConnectionInfo *ci = MHD_get_connection_info(mc, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+        char peer[INET6_ADDRSTRLEN] = "";
+        struct wifiprov_httpd_conn *c;
+
+        if (ci && ci->client_addr)
+            format_peer(ci->client_addr, peer, sizeof(peer));
+        c = wifiprov__httpd_conn_new(h, peer);
         if (c)
             c->mhd = mc;
         *socket_context = c;
@@ -860,6 +672,17 @@ static void format_address(const struct sockaddr_storage *ss, char *buf, size_t 
     }
 }
 
+/* The client's address without the port: one peer however many connections it opens. */
+static void format_peer(const struct sockaddr *sa, char *buf, size_t cap)
+{
+    if (sa->sa_family == AF_INET6)
+        inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr, buf, (socklen_t)cap);
+    else if (sa->sa_family == AF_INET)
+        inet_ntop(AF_INET, &((const struct sockaddr_in *)(const void *)sa)->sin_addr, buf, (socklen_t)cap);
+    else
+        snprintf(buf, cap, "?");
+}
+
 static int open_listener(struct wifiprov_httpd *h, const char *listen_addr, int *fd_out, bool *v6)
 {
     struct sockaddr_storage ss;
@@ -901,22 +724,18 @@ int wifiprov_httpd_new(const struct wifiprov_httpd_config *cfg, struct wifiprov_
     int fd = -1, err = 0, r;
     bool v6 = false;
 
-    if (!cfg || !out || !cfg->device || (cfg->listen && !cfg->event))
+    if (!cfg || !out || !cfg->device || !cfg->sessions || (cfg->listen && !cfg->event))
         return WIFIPROV_ERR_INVAL;
     h = wifiprov__calloc(1, sizeof(*h));
     if (!h)
         return WIFIPROV_ERR_NOMEM;
     h->dev = cfg->device;
     h->event = cfg->event ? sd_event_ref(cfg->event) : NULL;
-    h->max_sessions = cfg->max_sessions ? cfg->max_sessions : DEFAULT_MAX_SESSIONS;
-    h->session_idle_s = cfg->session_idle_s ? cfg->session_idle_s : DEFAULT_SESSION_IDLE_S;
-    h->random = cfg->random ? cfg->random : default_random;
-    h->random_ctx = cfg->random ? cfg->random_ctx : NULL;
-    h->sessions = wifiprov__calloc(h->max_sessions, sizeof(*h->sessions));
-    if (!h->sessions) {
-        err = WIFIPROV_ERR_NOMEM;
-        goto out;
-    }
+    h->ss = cfg->sessions;
+    h->owner.name = "http";
+    h->owner.ctx = h;
+    h->owner.wake = on_session_wake;
+    h->owner.closed = on_session_closed;
     if (!cfg->listen)
         goto out; /* socket-free instance */
 
@@ -951,10 +770,6 @@ int wifiprov_httpd_new(const struct wifiprov_httpd_config *cfg, struct wifiprov_
         r = sd_event_add_time(h->event, &h->mhd_timer, CLOCK_MONOTONIC, 0, 1000, on_mhd_timer, h);
     if (r >= 0)
         r = sd_event_source_set_enabled(h->mhd_timer, SD_EVENT_OFF);
-    if (r >= 0)
-        r = sd_event_add_time(h->event, &h->idle_timer, CLOCK_MONOTONIC, 0, 100000, on_idle_timer, h);
-    if (r >= 0)
-        r = sd_event_source_set_enabled(h->idle_timer, SD_EVENT_OFF);
     if (r < 0) {
         wifiprov__err("http: sd-event: %s", strerror(-r));
         err = WIFIPROV_ERR_IO;
@@ -979,9 +794,8 @@ void wifiprov_httpd_free(struct wifiprov_httpd *h)
     if (h->mhd) {
         /* Suspended connections must be resumed (and refused) before libmicrohttpd stops. */
         bool any = false;
-        for (unsigned i = 0; h->sessions && i < h->max_sessions; i++) {
-            struct wifiprov_httpd_req *r = h->sessions[i].pending;
-            if (h->sessions[i].used && r && r->suspended) {
+        for (struct wifiprov_httpd_req *r = h->pending; r; r = r->next_pending) {
+            if (r->suspended) {
                 r->cancelled = true;
                 r->suspended = false;
                 MHD_resume_connection(r->conn->mhd);
@@ -995,12 +809,8 @@ void wifiprov_httpd_free(struct wifiprov_httpd *h)
     }
     h->io = sd_event_source_disable_unref(h->io);
     h->mhd_timer = sd_event_source_disable_unref(h->mhd_timer);
-    h->idle_timer = sd_event_source_disable_unref(h->idle_timer);
-    for (unsigned i = 0; h->sessions && i < h->max_sessions; i++) {
-        if (h->sessions[i].used)
-            session_drop(h, &h->sessions[i], "transport stopped");
-    }
-    wifiprov__free(h->sessions);
+    /* The sessions this transport still holds go with it. */
+    wifiprov_sessions_close_owner(h->ss, &h->owner, WIFIPROV_SESSION_WHY_STOPPED);
     if (h->event)
         sd_event_unref(h->event);
     wifiprov__free(h);
@@ -1018,9 +828,5 @@ int wifiprov_httpd_address(const struct wifiprov_httpd *h, char *buf, size_t cap
 
 size_t wifiprov_httpd_session_count(const struct wifiprov_httpd *h)
 {
-    size_t n = 0;
-
-    for (unsigned i = 0; i < h->max_sessions; i++)
-        n += h->sessions[i].used;
-    return n;
+    return wifiprov_sessions_count(h->ss, &h->owner);
 }

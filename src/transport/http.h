@@ -3,13 +3,13 @@
  * request of a struct wifiprov_device, the reply is the 200 body. libmicrohttpd runs
  * in external epoll mode on the caller's sd-event loop, on one thread.
  *
- * Sessions: a `Cookie: session=<u32>` naming a live session continues it. Otherwise a
- * connection that already created a session continues that one, and a connection that
- * has none gets a new session (random id from the CSPRNG), announced with
- * `Set-Cookie: session=<id>` on the reply. Several clients can hold sessions at once
- * (ESP-IDF allows one). When max_sessions are open, the least recently used session
- * without a pending request is closed to make room. Sessions unused for session_idle_s
- * seconds are closed.
+ * Sessions: a `Cookie: session=<u32>` naming a live session of this transport continues
+ * it. Otherwise a connection that already created a session continues that one, and a
+ * connection that has none gets a new session, announced with `Set-Cookie:
+ * session=<id>` on the reply. Several clients can hold sessions at once (ESP-IDF allows
+ * one). Limits, eviction, expiry and the bound on held replies are the session
+ * policy's (transport/sessions.h), shared with the other transports; the peer of a
+ * session is the client's IP address.
  *
  * Errors are reported the ESP-IDF way: the connection is closed without a response
  * (bad body, failed handshake, decryption error, ...). Unknown paths get 404, other
@@ -26,25 +26,21 @@
 
 #include "wifiprov/common.h"
 #include "wifiprov/device.h"
+#include "transport/sessions.h"
 
 struct wifiprov_httpd_config {
     /* The loop (borrowed). NULL together with listen == NULL: no sockets (fuzzing). */
     sd_event *event;
     /* The device whose endpoints are served (borrowed; outlives the transport). */
     struct wifiprov_device *device;
+    /* The device's session policy (borrowed; outlives the transport). */
+    struct wifiprov_sessions *sessions;
     /* "ADDR:PORT": IPv4 "0.0.0.0:80", IPv6 "[::]:80"; port 0 = any free port. */
     const char *listen;
-    /* Sessions held at once; 0 = 8. Keep it equal to the device's max_sessions. */
-    unsigned max_sessions;
     /* Concurrent TCP connections; 0 = 16. */
     unsigned max_connections;
     /* A connection idle this long is closed; 0 = 30 s. */
     unsigned connection_timeout_s;
-    /* A session unused this long is closed; 0 = 300 s. */
-    unsigned session_idle_s;
-    /* Source of session ids; NULL = the crypto backend's CSPRNG. */
-    wifiprov_random_fn random;
-    void *random_ctx;
 };
 
 struct wifiprov_httpd;
@@ -57,9 +53,6 @@ struct wifiprov_httpd;
 int wifiprov_httpd_new(const struct wifiprov_httpd_config *cfg, struct wifiprov_httpd **out);
 /* Closes every connection and session of this transport. Accepts NULL. */
 void wifiprov_httpd_free(struct wifiprov_httpd *h);
-
-/* The device's wake_fn for sessions of this transport: @p ctx is the struct wifiprov_httpd. */
-void wifiprov_httpd_wake(void *ctx, uint32_t session_id);
 
 /* The bound address as "ADDR:PORT" (the real port when 0 was asked). @return 0 or WIFIPROV_ERR_NOSPC. */
 int wifiprov_httpd_address(const struct wifiprov_httpd *h, char *buf, size_t cap);
@@ -80,7 +73,7 @@ struct wifiprov_httpd_req;
 enum wifiprov_httpd_verdict {
     WIFIPROV_HTTPD_VERDICT_CONTINUE = 0, /* headers accepted: feed the body */
     WIFIPROV_HTTPD_VERDICT_REPLY = 1,    /* send the reply */
-    WIFIPROV_HTTPD_VERDICT_PENDING = 2,  /* hold the connection until wifiprov_httpd_wake() */
+    WIFIPROV_HTTPD_VERDICT_PENDING = 2,  /* hold the connection until the session is woken */
     WIFIPROV_HTTPD_VERDICT_CLOSE = 3,    /* close the connection without a response */
 };
 
@@ -94,7 +87,8 @@ struct wifiprov_httpd_reply {
     bool allow_post; /* add Allow: POST (405) */
 };
 
-struct wifiprov_httpd_conn *wifiprov__httpd_conn_new(struct wifiprov_httpd *h);
+/* @p peer: the client's address without the port (the session policy's peer). */
+struct wifiprov_httpd_conn *wifiprov__httpd_conn_new(struct wifiprov_httpd *h, const char *peer);
 void wifiprov__httpd_conn_free(struct wifiprov_httpd *h, struct wifiprov_httpd_conn *c);
 struct wifiprov_httpd_req *wifiprov__httpd_req_new(struct wifiprov_httpd_conn *c);
 void wifiprov__httpd_req_free(struct wifiprov_httpd *h, struct wifiprov_httpd_req *r);
@@ -112,6 +106,15 @@ enum wifiprov_httpd_verdict wifiprov__httpd_finish(struct wifiprov_httpd *h, str
 /* After a wake: try the pending request again. REPLY, PENDING or CLOSE. */
 enum wifiprov_httpd_verdict wifiprov__httpd_resume(struct wifiprov_httpd *h, struct wifiprov_httpd_req *r,
                                                    struct wifiprov_httpd_reply *reply);
+
+/* Captive-portal probes (http_probes.c): the answer to GET @p path, or NULL. */
+struct wifiprov_httpd_probe {
+    const char *path;
+    unsigned status;
+    const char *type;
+    const char *body;
+};
+const struct wifiprov_httpd_probe *wifiprov__httpd_probe_find(const char *path);
 
 /* Cookie header parsing: 1 and *id for a well-formed session=<u32>, 0 for none, -1 for a malformed one. */
 int wifiprov__httpd_parse_cookie(const char *value, uint32_t *id);

@@ -89,6 +89,19 @@ static int pend(void *ctx, const struct wifiprov_request *req, uint8_t *out, siz
     return echo(ctx, req, out, cap, out_len);
 }
 
+static uint64_t fuzz_clock(void *ctx)
+{
+    uint64_t *now = ctx;
+
+    return *now += 7; /* time passes with every look at the clock */
+}
+
+/* The device exists before the policy that routes its wakes. */
+static void fuzz_wake(void *ctx, uint32_t id)
+{
+    wifiprov_sessions_wake(*(struct wifiprov_sessions **)ctx, id);
+}
+
 static const char *const methods[] = {"POST", "GET", "HEAD", "PUT", "DELETE", "OPTIONS", "POST", "post"};
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -98,12 +111,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     struct reader rd = {data, size};
     struct wifiprov_device_config dc;
     struct wifiprov_httpd_config hc;
+    struct wifiprov_sessions_config sc;
+    struct wifiprov_sessions *ss = NULL;
     struct wifiprov_device *dev = NULL;
     struct wifiprov_httpd *h = NULL;
     struct wifiprov_httpd_conn *conns[N_CONN] = {0};
     struct wifiprov_httpd_req *pending[N_CONN] = {0};
     struct wifiprov_httpd_reply reply;
     unsigned counter = 0;
+    uint64_t now = 0;
     uint8_t sec = 0;
 
     if (!take(&rd, &sec, 1))
@@ -112,15 +128,26 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     dc.security = (enum wifiprov_security)(sec % 2); /* 0 plaintext, 1 without PoP */
     dc.max_sessions = 3;
     dc.random = fixed_random;
+    dc.wake_fn = fuzz_wake;
+    dc.wake_ctx = &ss;
     if (wifiprov_device_new(&dc, &dev) != 0)
         return 0;
     wifiprov_device_add_endpoint(dev, "echo", echo, NULL);
     wifiprov_device_add_endpoint(dev, "pend", pend, NULL);
+    memset(&sc, 0, sizeof(sc));
+    sc.device = dev;
+    sc.max_sessions = 3;
+    sc.idle_s = 2;
+    sc.pending_max_s = 1;
+    sc.clock_ms = fuzz_clock;
+    sc.clock_ctx = &now;
+    sc.random = small_ids;
+    sc.random_ctx = &counter;
+    if (wifiprov_sessions_new(&sc, &ss) != 0)
+        goto out;
     memset(&hc, 0, sizeof(hc));
     hc.device = dev;
-    hc.max_sessions = 3;
-    hc.random = small_ids;
-    hc.random_ctx = &counter;
+    hc.sessions = ss;
     if (wifiprov_httpd_new(&hc, &h) != 0)
         goto out;
 
@@ -147,7 +174,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (flags & 8u) {
             /* A wake for every possible id, then resume what was held. */
             for (uint32_t id = 1; id <= 5; id++)
-                wifiprov_httpd_wake(h, id);
+                wifiprov_sessions_wake(ss, id);
+            wifiprov_sessions_expire(ss);
             for (unsigned k = 0; k < N_CONN; k++) {
                 if (!pending[k])
                     continue;
@@ -167,7 +195,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         }
         if (pending[ci])
             continue; /* a held connection takes no new request */
-        if (!conns[ci] && !(conns[ci] = wifiprov__httpd_conn_new(h)))
+        if (!conns[ci] && !(conns[ci] = wifiprov__httpd_conn_new(h, ci & 1 ? "192.0.2.1" : "192.0.2.2")))
             break;
         r = wifiprov__httpd_req_new(conns[ci]);
         if (!r)
@@ -204,6 +232,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         abort(); /* never more sessions than the limit */
 out:
     wifiprov_httpd_free(h);
+    wifiprov_sessions_free(ss);
     wifiprov_device_free(dev);
     return 0;
 }

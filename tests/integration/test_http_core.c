@@ -12,9 +12,18 @@
 
 struct env {
     struct wifiprov_device *dev;
+    struct wifiprov_sessions *ss;
     struct wifiprov_httpd *h;
     unsigned next_id;
+    uint64_t now_ms;
 };
+
+static uint64_t test_clock(void *ctx)
+{
+    struct env *e = ctx;
+
+    return e->now_ms;
+}
 
 /* Session ids 1001, 1002, ... so the tests can name them. */
 static int counting_ids(void *ctx, uint8_t *buf, size_t len)
@@ -45,6 +54,7 @@ static int setup(void **state)
     struct env *e = calloc(1, sizeof(*e));
     struct wifiprov_device_config dc;
     struct wifiprov_httpd_config hc;
+    struct wifiprov_sessions_config sc;
 
     if (!e)
         return -1;
@@ -53,11 +63,18 @@ static int setup(void **state)
     dc.max_sessions = 2;
     if (wifiprov_device_new(&dc, &e->dev) != 0 || wifiprov_device_add_endpoint(e->dev, "echo", echo, NULL) != 0)
         return -1;
+    memset(&sc, 0, sizeof(sc));
+    sc.device = e->dev;
+    sc.max_sessions = 2;
+    sc.clock_ms = test_clock;
+    sc.clock_ctx = e;
+    sc.random = counting_ids;
+    sc.random_ctx = e;
+    if (wifiprov_sessions_new(&sc, &e->ss) != 0)
+        return -1;
     memset(&hc, 0, sizeof(hc));
     hc.device = e->dev;
-    hc.max_sessions = 2;
-    hc.random = counting_ids;
-    hc.random_ctx = e;
+    hc.sessions = e->ss;
     if (wifiprov_httpd_new(&hc, &e->h) != 0)
         return -1;
     *state = e;
@@ -69,6 +86,7 @@ static int teardown(void **state)
     struct env *e = *state;
 
     wifiprov_httpd_free(e->h);
+    wifiprov_sessions_free(e->ss);
     wifiprov_device_free(e->dev);
     free(e);
     return 0;
@@ -123,7 +141,8 @@ static void cookie_parse(void **state)
 static void session_binding(void **state)
 {
     struct env *e = *state;
-    struct wifiprov_httpd_conn *c1 = wifiprov__httpd_conn_new(e->h), *c2 = wifiprov__httpd_conn_new(e->h);
+    struct wifiprov_httpd_conn *c1 = wifiprov__httpd_conn_new(e->h, "192.0.2.1"),
+                               *c2 = wifiprov__httpd_conn_new(e->h, "192.0.2.1");
     struct wifiprov_httpd_reply rep;
     char out[64];
 
@@ -165,7 +184,7 @@ static void eviction_lru(void **state)
     struct wifiprov_httpd_reply rep;
 
     for (int i = 0; i < 3; i++)
-        c[i] = wifiprov__httpd_conn_new(e->h);
+        c[i] = wifiprov__httpd_conn_new(e->h, "192.0.2.1");
     assert_int_equal(post(e, c[0], "/echo", NULL, "x", &rep, NULL, 0), WIFIPROV_HTTPD_VERDICT_REPLY); /* 1001 */
     assert_int_equal(post(e, c[1], "/echo", NULL, "x", &rep, NULL, 0), WIFIPROV_HTTPD_VERDICT_REPLY); /* 1002 */
     assert_int_equal(post(e, c[0], "/echo", NULL, "x", &rep, NULL, 0), WIFIPROV_HTTPD_VERDICT_REPLY); /* 1001 used */
@@ -187,7 +206,7 @@ static void body_checks(void **state)
 {
     static const char *const bad_cl[] = {NULL, "", "0", "4097", "99999999999999999999", "12a", "-1", " 3"};
     struct env *e = *state;
-    struct wifiprov_httpd_conn *c = wifiprov__httpd_conn_new(e->h);
+    struct wifiprov_httpd_conn *c = wifiprov__httpd_conn_new(e->h, "192.0.2.1");
     struct wifiprov_httpd_reply rep;
     struct wifiprov_httpd_req *r;
 
@@ -227,7 +246,7 @@ static void body_checks(void **state)
 static void methods_and_paths(void **state)
 {
     struct env *e = *state;
-    struct wifiprov_httpd_conn *c = wifiprov__httpd_conn_new(e->h);
+    struct wifiprov_httpd_conn *c = wifiprov__httpd_conn_new(e->h, "192.0.2.1");
     struct wifiprov_httpd_reply rep;
     struct wifiprov_httpd_req *r;
     static const struct {
