@@ -965,6 +965,39 @@ static void help_version(void **state)
     }
 }
 
+/* Runs wifiprovd with the fixture's config plus @p args (NULL-terminated), stderr to @p err_path;
+ * @return its exit status. */
+static int run_daemon(struct fixture *f, const char *const *args, const char *err_path)
+{
+    char conf[PATH_MAX + 32];
+    const char *argv[16];
+    size_t n = 0;
+    pid_t pid;
+
+    snprintf(conf, sizeof(conf), "%s/wifiprovd.conf", f->d.dir);
+    argv[n++] = WIFIPROVD_PATH;
+    argv[n++] = "--config";
+    argv[n++] = conf;
+    for (size_t k = 0; args[k]; k++) {
+        assert_true(n < 15);
+        argv[n++] = args[k];
+    }
+    argv[n] = NULL;
+    pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        int null = open("/dev/null", O_WRONLY);
+        int err = err_path ? open(err_path, O_WRONLY | O_CREAT | O_TRUNC, 0644) : null;
+        dup2(null, 1);
+        dup2(err, 2);
+        execv(WIFIPROVD_PATH, (char *const *)argv);
+        _exit(127);
+    }
+    f->d.pid = pid;
+    assert_true(itest_daemon_wait(&f->d, 10000));
+    return f->d.exit_status;
+}
+
 /* Usage and configuration errors: exit status 2, nothing started. */
 static void usage_errors(void **state)
 {
@@ -986,34 +1019,74 @@ static void usage_errors(void **state)
     snprintf(missing, sizeof(missing), "%s/no-such-file.json", f->d.dir);
 
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-        char conf[PATH_MAX + 32];
-        const char *argv[12];
-        size_t n = 0;
-        pid_t pid;
-        int st = 0;
+        const char *args[7] = {0};
+        int st;
 
-        snprintf(conf, sizeof(conf), "%s/wifiprovd.conf", f->d.dir);
-        argv[n++] = WIFIPROVD_PATH;
-        argv[n++] = "--config";
-        argv[n++] = conf;
         for (size_t k = 0; k < 6 && bad[i][k]; k++)
-            argv[n++] = bad[i][k];
-        argv[n] = NULL;
-        pid = fork();
-        assert_true(pid >= 0);
-        if (pid == 0) {
-            int null = open("/dev/null", O_WRONLY);
-            dup2(null, 1);
-            dup2(null, 2);
-            execv(WIFIPROVD_PATH, (char *const *)argv);
-            _exit(127);
-        }
-        f->d.pid = pid;
-        assert_true(itest_daemon_wait(&f->d, 10000));
-        if (f->d.exit_status != 2)
-            fail_msg("case %zu: exit status %d, want 2", i, f->d.exit_status);
-        (void)st;
+            args[k] = bad[i][k];
+        st = run_daemon(f, args, NULL);
+        if (st != 2)
+            fail_msg("case %zu: exit status %d, want 2", i, st);
     }
+}
+
+/* --transport takes a list of known names, each once; a transport that cannot start is a failure (exit 1). */
+static void transport_list(void **state)
+{
+    struct fixture *f = *state;
+    static const struct {
+        const char *list;
+        const char *message;
+    } bad[] = {
+        {"bogus", "unknown transport 'bogus' in --transport 'bogus' (valid: http, ble, http,ble)"},
+        {"http,http", "transport 'http' is given twice"},
+        {"ble, ble", "transport 'ble' is given twice"},
+        {"http,", "unknown transport '' in --transport 'http,'"},
+        {"http;ble", "unknown transport 'http;ble'"},
+        {"", "unknown transport ''"},
+        /* Known but not in this build: said so, nothing started. */
+        {"ble", "The BLE transport is not part of this build of wifiprovd"},
+        {" ble , http ", "The BLE transport is not part of this build of wifiprovd"},
+    };
+    char err[PATH_MAX + 32], listen_arg[64];
+    struct sockaddr_in sa;
+    socklen_t sl = sizeof(sa);
+    char *text;
+    size_t len;
+    int fd, one = 1;
+
+    snprintf(err, sizeof(err), "%s/stderr.txt", f->d.dir);
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        const char *args[] = {"--transport", bad[i].list, "--security", "0", NULL};
+        int st = run_daemon(f, args, err);
+
+        text = test_read_file(err, &len);
+        if (st != 2 || !strstr(text, bad[i].message))
+            fail_msg("--transport '%s': exit status %d, stderr:\n%s", bad[i].list, st, text);
+        free(text);
+    }
+
+    /* The only transport cannot listen (the port is taken): exit status 1, and the log says why. */
+    fd = socket(AF_INET, SOCK_STREAM, 0);
+    assert_true(fd >= 0);
+    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+    memset(&sa, 0, sizeof(sa));
+    sa.sin_family = AF_INET;
+    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    assert_int_equal(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+    assert_int_equal(listen(fd, 1), 0);
+    assert_int_equal(getsockname(fd, (struct sockaddr *)&sa, &sl), 0);
+    snprintf(listen_arg, sizeof(listen_arg), "127.0.0.1:%u", (unsigned)ntohs(sa.sin_port));
+    {
+        const char *args[] = {"--transport", " http ", "--listen", listen_arg, "--security", "0", NULL};
+        int st = run_daemon(f, args, err);
+
+        text = test_read_file(err, &len);
+        if (st != 1 || !strstr(text, "Cannot start the HTTP transport on"))
+            fail_msg("listen address in use: exit status %d, stderr:\n%s", st, text);
+        free(text);
+    }
+    close(fd);
 }
 
 int main(int argc, char **argv)
@@ -1041,6 +1114,7 @@ int main(int argc, char **argv)
         cmocka_unit_test_setup_teardown(captive_probes, setup, teardown),
         cmocka_unit_test_setup_teardown(qr_outputs, setup, teardown),
         cmocka_unit_test_setup_teardown(usage_errors, setup, teardown),
+        cmocka_unit_test_setup_teardown(transport_list, setup, teardown),
         cmocka_unit_test_setup_teardown(ipv6_listen, setup, teardown),
         cmocka_unit_test_setup_teardown(session_limits, setup, teardown),
         cmocka_unit_test_setup_teardown(help_version, setup, teardown),
