@@ -30,7 +30,7 @@ if [ "$want_arm" = 1 ]; then
 fi
 if [ "$want_lab" = 1 ]; then
   pkgs+=(qemu-system-x86 busybox-static kmod cpio hostapd wpasupplicant iw wireless-regdb
-         dnsmasq-base iproute2 dbus network-manager udev)
+         dnsmasq-base iproute2 dbus network-manager udev bluez bluez-test-tools)
 fi
 
 missing=()

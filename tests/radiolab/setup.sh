@@ -13,7 +13,7 @@ mkdir -p "$work/kernel"
 if [ "${WIFIPROV_LAB_NO_APT:-0}" != 1 ]; then
   "$repo/scripts/install-deps.sh" --lab
 fi
-for tool in qemu-system-x86_64 busybox cpio depmod modprobe hostapd wpa_supplicant dnsmasq NetworkManager; do
+for tool in qemu-system-x86_64 busybox cpio depmod modprobe hostapd wpa_supplicant dnsmasq NetworkManager btvirt btmon; do
   if ! command -v "$tool" >/dev/null 2>&1 && [ ! -x "/usr/sbin/$tool" ] && [ ! -x "/sbin/$tool" ]; then
     echo "radiolab setup: '$tool' is missing (run scripts/install-deps.sh --lab)" >&2
     exit 2
@@ -42,6 +42,17 @@ if [ ! -f "$kroot/boot/vmlinuz-$kver" ] || [ ! -f "$kroot/lib/modules/$kver/modu
   depmod -b "$kroot" "$kver"
 fi
 echo "$kver" > "$work/kernel/KVER"
+# The guest loads these with plain modprobe (Wi-Fi radios, emulated Bluetooth controllers).
+for m in mac80211_hwsim hci_vhci bluetooth; do
+  if ! modprobe -d "$kroot" -S "$kver" --show-depends "$m" >/dev/null 2>&1; then
+    echo "radiolab setup: kernel $kver has no module $m" >&2
+    exit 2
+  fi
+done
+if [ ! -x /usr/libexec/bluetooth/bluetoothd ]; then
+  echo "radiolab setup: /usr/libexec/bluetooth/bluetoothd is missing (install bluez)" >&2
+  exit 2
+fi
 
 # initramfs: busybox-static, the modules to mount 9p and overlayfs, and our /init.
 initrd=$work/initramfs.cpio.gz

@@ -142,6 +142,7 @@ drv_rc() {
 # Keeps the lab's own logs (hostapd, supplicant, dnsmasq, NM...) with the results.
 save_artifacts() {
     mkdir -p "$WPLAB_OUT/artifacts-${SCEN:-lab}"
+    [ -f $L/hci.btsnoop ] && btmon -r $L/hci.btsnoop > $L/btmon.log 2>&1
     cp $L/*.log $L/*.conf "$WPLAB_OUT/artifacts-${SCEN:-lab}/" 2>/dev/null
     true
 }
@@ -227,13 +228,20 @@ cli_timing() {
     [ -n "$t" ] && check_note "time $1: ${t} ms from ApplyConfig to the CLI seeing the result"
 }
 
+# The system bus, shared by NetworkManager and bluetoothd (one per boot).
+lab_dbus_up() {
+    [ -f $L/dbus.pid ] && kill -0 "$(cat $L/dbus.pid)" 2>/dev/null && return 0
+    mkdir -p $L
+    dbus-daemon --system --fork --print-pid > $L/dbus.pid
+}
+
 # ---- NetworkManager (initial netns, with udev and a D-Bus wpa_supplicant) -------------
 # NM only manages links udev has initialised, and udevd only sees its own netns, so NM and
 # its device wlan3 stay in the initial netns.
 lab_nm_up() {
     [ -f $L/nm-up ] && return 0
     lab_aps_up || return 1
-    dbus-daemon --system --fork --print-pid > $L/dbus.pid || { check_fail nm-up "dbus-daemon"; return 1; }
+    lab_dbus_up || { check_fail nm-up "dbus-daemon"; return 1; }
     /lib/systemd/systemd-udevd --daemon 2> $L/udevd.log
     udevadm trigger --action=add
     udevadm settle -t 15
@@ -274,3 +282,69 @@ nm_stop() {
 }
 drv_nm() { "$LAB_DRIVER" --backend nm --ifname wlan3 --timeout 90 "$@"; drv_rc $? "$@"; }
 nm_profiles() { nmcli -t -f NAME con show 2>/dev/null | sort | tr '\n' ' '; }
+
+# ---- Bluetooth: emulated LE controllers and the real bluetoothd -----------------------
+# btvirt gives BlueZ btdev controllers linked in software. One bluetoothd on the system bus
+# manages them all, so a client on one adapter connecting to another adapter's address
+# crosses the emulated link. BLE_DEV is the device's adapter (the daemon's), BLE_PHONE and
+# BLE_PHONE2 are two "phones". Bluetooth sockets exist only in the initial netns: bluetoothd
+# runs there, and a daemon in another netns reaches it through the system bus socket in /run.
+# Under TCG the first controller btvirt creates regularly misses its HCI Reset (it stays at
+# 00:00:00:00:00:00, "Opcode 0x0c03 failed: -110", and bluetoothd never sees it), so btvirt
+# makes four and the first three that come up are used; lab_ble_up writes their names to
+# $L/ble.env for the later scenarios of the same boot.
+PY=/usr/bin/python3
+[ -f $L/ble.env ] && . $L/ble.env
+ble_addr() { hciconfig "$1" 2>/dev/null | awk '/BD Address/{print $3}'; }
+ble_good() { hciconfig 2>/dev/null | awk '/^hci/{h=$1; sub(":","",h)} /BD Address/ && $3 != "00:00:00:00:00:00" {print h}' | sort -V; }
+ble_three_good() { [ "$(ble_good | wc -l)" -ge 3 ]; }
+bluez_adapter_ok() {
+    dbus-send --system --print-reply --dest=org.bluez /org/bluez/$1 org.freedesktop.DBus.Properties.Get \
+        string:org.bluez.Adapter1 string:Address > /dev/null 2>&1
+}
+bluez_power() {
+    dbus-send --system --print-reply --dest=org.bluez /org/bluez/$1 org.freedesktop.DBus.Properties.Set \
+        string:org.bluez.Adapter1 string:Powered variant:boolean:$2 > /dev/null
+}
+bluez_powered() {
+    dbus-send --system --print-reply --dest=org.bluez /org/bluez/$1 org.freedesktop.DBus.Properties.Get \
+        string:org.bluez.Adapter1 string:Powered 2>/dev/null | grep -q 'boolean true'
+}
+lab_ble_up() {
+    [ -f $L/ble-up ] && return 0
+    local t0 a good; t0=$(now)
+    mkdir -p $L
+    modprobe hci_vhci || { check_fail ble-up "modprobe hci_vhci"; return 1; }
+    btvirt -l4 > $L/btvirt.log 2>&1 &
+    echo $! > $L/btvirt.pid
+    wait_for 15 ble_three_good || { check_fail ble-up "btvirt: fewer than 3 controllers up: $(hciconfig | tr '\n' ' ')"; return 1; }
+    good=($(ble_good))
+    BLE_DEV=${good[0]} BLE_PHONE=${good[1]} BLE_PHONE2=${good[2]}
+    echo "BLE_DEV=$BLE_DEV BLE_PHONE=$BLE_PHONE BLE_PHONE2=$BLE_PHONE2" > $L/ble.env
+    btmon -w $L/hci.btsnoop > /dev/null 2>&1 &
+    echo $! > $L/btmon.pid
+    lab_dbus_up || { check_fail ble-up "dbus-daemon"; return 1; }
+    /usr/libexec/bluetooth/bluetoothd -n -d > $L/bluetoothd.log 2>&1 &
+    echo $! > $L/bluetoothd.pid
+    for a in $BLE_DEV $BLE_PHONE $BLE_PHONE2; do
+        wait_for 20 bluez_adapter_ok $a || { check_fail ble-up "bluetoothd does not show $a"; return 1; }
+        bluez_power $a true
+        wait_for 10 bluez_powered $a || { check_fail ble-up "$a does not power on"; return 1; }
+    done
+    touch $L/ble-up
+    log "BLE up in $(since "$t0") s: $BLE_DEV $(ble_addr $BLE_DEV) (device), $BLE_PHONE $(ble_addr $BLE_PHONE), $BLE_PHONE2 $(ble_addr $BLE_PHONE2) (phones)"
+}
+# lab_ble_down: stops bluetoothd, btmon and btvirt and keeps the HCI trace as text.
+lab_ble_down() {
+    local p
+    for p in bluetoothd btvirt btmon; do
+        [ -f $L/$p.pid ] && kill "$(cat $L/$p.pid)" 2>/dev/null
+    done
+    for p in bluetoothd btvirt btmon; do
+        [ -f $L/$p.pid ] && wait_for 5 sh -c "! kill -0 $(cat $L/$p.pid) 2>/dev/null"
+        rm -f $L/$p.pid
+    done
+    [ -f $L/hci.btsnoop ] && btmon -r $L/hci.btsnoop > $L/btmon.log 2>&1
+    rm -f $L/ble-up $L/ble.env
+    true
+}

@@ -9,6 +9,7 @@ REPO=$(arg wplab.repo)
 export WPLAB_REPO=$REPO WPLAB_BUILD=$(arg wplab.bindir) WPLAB_SCENARIOS=$(arg wplab.scen | tr , ' ')
 export WPLAB_OUT=$REPO/tests/radiolab/work/out
 mkdir -p /dev/pts /dev/shm
+[ -e /dev/fd ] || ln -s /proc/self/fd /dev/fd
 mount -t devpts -o gid=5,mode=620,ptmxmode=666 devpts /dev/pts
 mount -t tmpfs -o mode=1777 shm /dev/shm
 mount -t tmpfs -o mode=0755 run /run
