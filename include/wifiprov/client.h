@@ -54,7 +54,22 @@ struct wifiprov_client_config {
     /* Random source; NULL = the crypto backend's CSPRNG. */
     wifiprov_random_fn random;
     void *random_ctx;
+    /*
+     * TEST ONLY, leave 0: security 2 encodings of other clients to reproduce, so a device's
+     * tolerance of them can be tested (WIFIPROV_CLIENT_TEST_SEC2_* bits). Each applies only when
+     * the value concerned starts with a 0x00 byte (about one handshake in 256). ESP32 devices
+     * refuse all three; wifiprovd accepts them.
+     */
+    unsigned test_sec2_quirks;
 };
+
+/* A sent without its leading zero bytes (fewer than 384). */
+#define WIFIPROV_CLIENT_TEST_SEC2_SHORT_A 0x1u
+/* M1 sent without its leading zero bytes (fewer than 64). */
+#define WIFIPROV_CLIENT_TEST_SEC2_SHORT_M1 0x2u
+/* When K starts with 0x00: M1 and M2 over K without its leading zero bytes, AES key = the first
+ * 32 bytes of that shorter K (what Espressif's Android library does). */
+#define WIFIPROV_CLIENT_TEST_SEC2_SHORT_K 0x4u
 
 struct wifiprov_client;
 

@@ -131,6 +131,7 @@ int wifiprov_client_new(const struct wifiprov_client_config *cfg, struct wifipro
         p.password = (const uint8_t *)cfg->password;
         p.password_len = strlen(cfg->password);
         p.sec_patch_ver = cfg->sec_patch_ver;
+        p.sec2_test_quirks = cfg->test_sec2_quirks;
         break;
     }
     p.random = cfg->random ? cfg->random : default_random;

@@ -45,6 +45,8 @@ struct wifiprov_sec_params {
      * computes every handshake without it.
      */
     const struct wifiprov_sec2_precomp *sec2_precomp;
+    /* sec2 client, tests only: WIFIPROV_CLIENT_TEST_SEC2_* encodings to reproduce; 0 normally. */
+    unsigned sec2_test_quirks;
     wifiprov_random_fn random; /* never NULL here: the caller resolves the default */
     void *random_ctx;
 };

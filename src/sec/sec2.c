@@ -10,6 +10,7 @@
 #include "sec/sec_priv.h"
 #include "sec/srp6a.h"
 #include "util.h"
+#include "wifiprov/client.h"
 
 #define N_LEN WIFIPROV_SRP_N_LEN
 #define H_LEN 64
@@ -37,12 +38,19 @@ struct sec2 {
     size_t username_len;
     uint8_t *password; /* client */
     size_t password_len;
+    unsigned quirks;   /* client: WIFIPROV_CLIENT_TEST_SEC2_* (tests only) */
+    unsigned tolerated; /* what the last handshake needed: WIFIPROV_CLIENT_TEST_SEC2_* bits */
     /* handshake */
     uint8_t a[SECRET_LEN]; /* client secret, from Cmd0 until Resp0 */
-    uint8_t a_pub[N_LEN];  /* client: A as sent */
+    uint8_t a_pub[N_LEN];  /* A as sent (a_len bytes) */
+    size_t a_len;
     uint8_t key[H_LEN];    /* K */
     uint8_t m1[H_LEN];     /* device: the M1 we expect */
     uint8_t m2[H_LEN];     /* device: our M2; client: the M2 we expect */
+    /* device, for the other M1 some clients send when K starts with 0x00 (checked only then) */
+    uint8_t hi[H_LEN];    /* H(I) */
+    uint8_t b_pub[N_LEN]; /* B as sent (b_len bytes) */
+    size_t b_len;
     /* established */
     struct wifiprov_gcm *gcm;
     uint8_t iv[16];
@@ -141,6 +149,7 @@ static int sec2_init(struct wifiprov_sec_session *s, const struct wifiprov_sec_p
     s->priv = st;
     st->patch = p->sec_patch_ver;
     st->patch0_iv_len = 16;
+    st->quirks = p->sec2_test_quirks;
     if (p->role == WIFIPROV_SEC_ROLE_DEVICE) {
         if (p->salt[0] == 0)
             wifiprov__warn("sec2: the salt starts with 0x00; esp_prov computes its proof over a shorter salt");
@@ -175,6 +184,11 @@ static void sec2_reset(struct wifiprov_sec_session *s)
     st->gcm = NULL;
     wifiprov_memzero(st->a, sizeof(st->a));
     wifiprov_memzero(st->a_pub, sizeof(st->a_pub));
+    st->a_len = 0;
+    wifiprov_memzero(st->hi, sizeof(st->hi));
+    wifiprov_memzero(st->b_pub, sizeof(st->b_pub));
+    st->b_len = 0;
+    st->tolerated = 0;
     wifiprov_memzero(st->key, sizeof(st->key));
     wifiprov_memzero(st->m1, sizeof(st->m1));
     wifiprov_memzero(st->m2, sizeof(st->m2));
@@ -197,6 +211,13 @@ static void sec2_cleanup(struct wifiprov_sec_session *s)
     wifiprov__free_secret(st->password, st->password_len);
     wifiprov__free_secret(st, sizeof(*st));
     s->priv = NULL;
+}
+
+unsigned wifiprov__sec2_tolerated(const struct wifiprov_sec_session *s)
+{
+    if (!s || s->ops != &wifiprov__sec2_ops || !s->priv)
+        return 0;
+    return ((const struct sec2 *)s->priv)->tolerated;
 }
 
 int wifiprov__sec2_set_patch0_iv_len(struct wifiprov_sec_session *s, size_t len)
@@ -226,9 +247,11 @@ int wifiprov__sec2_device_cmd0(struct wifiprov_sec_session *s, const SessionData
     struct sec2 *st = s->priv;
     const S2SessionCmd0 *sc0 = req->sec2->sc0;
     const uint8_t *a_pub = sc0->client_pubkey.data;
+    size_t a_len = sc0->client_pubkey.len;
     Sec2Payload payload = SEC2_PAYLOAD__INIT;
     S2SessionResp0 sr0 = S2_SESSION_RESP0__INIT;
     struct wifiprov_srp *srp = NULL;
+    struct wifiprov_iov iov;
     uint8_t b[SECRET_LEN], b_pub[N_LEN], u[H_LEN], s_val[N_LEN];
     size_t b_off;
     int rc;
@@ -237,7 +260,9 @@ int wifiprov__sec2_device_cmd0(struct wifiprov_sec_session *s, const SessionData
         wifiprov__info("sec2 device: new Cmd0, restarting the handshake");
         wifiprov__sec_session_reset(s);
     }
-    if (sc0->client_pubkey.len != N_LEN || sc0->client_username.len < 1 || sc0->client_username.len > USERNAME_MAX) {
+    /* ESP-IDF wants A as exactly 384 bytes; Espressif's phone apps drop its leading zero bytes (about one
+     * handshake in 256), so any length up to 384 is taken as the number it is. */
+    if (a_len < 1 || a_len > N_LEN || sc0->client_username.len < 1 || sc0->client_username.len > USERNAME_MAX) {
         wifiprov__warn("sec2 device: client key of %zu bytes, username of %zu bytes", sc0->client_pubkey.len,
                        sc0->client_username.len);
         *outcome = WIFIPROV_SEC_OUTCOME_INVALID_PARAMS;
@@ -253,7 +278,7 @@ int wifiprov__sec2_device_cmd0(struct wifiprov_sec_session *s, const SessionData
         if (rc < 0)
             goto out;
     }
-    rc = wifiprov__srp_check_public(srp, a_pub, N_LEN);
+    rc = wifiprov__srp_check_public(srp, a_pub, a_len);
     if (rc < 0) {
         wifiprov__warn("sec2 device: client public key is 0 mod N");
         *outcome = WIFIPROV_SEC_OUTCOME_INVALID_PARAMS;
@@ -275,7 +300,8 @@ int wifiprov__sec2_device_cmd0(struct wifiprov_sec_session *s, const SessionData
         rc = WIFIPROV_ERR_CRYPTO;
         goto out;
     }
-    rc = wifiprov__srp_u(srp, a_pub, N_LEN, b_pub + b_off, N_LEN - b_off, u);
+    /* u pads A to 384 bytes; M1 and M2 take A as received. */
+    rc = wifiprov__srp_u(srp, a_pub, a_len, b_pub + b_off, N_LEN - b_off, u);
     if (rc < 0)
         goto out;
     if (wifiprov__srp_is_zero(u, sizeof(u))) {
@@ -283,19 +309,30 @@ int wifiprov__sec2_device_cmd0(struct wifiprov_sec_session *s, const SessionData
         rc = WIFIPROV_ERR_INVAL;
         goto out;
     }
-    rc = wifiprov__srp_server_s(srp, a_pub, N_LEN, st->verifier, st->verifier_len, u, sizeof(u), b, sizeof(b), s_val);
+    rc = wifiprov__srp_server_s(srp, a_pub, a_len, st->verifier, st->verifier_len, u, sizeof(u), b, sizeof(b), s_val);
     if (rc < 0)
         goto out;
     rc = wifiprov__srp_key(srp, s_val, N_LEN, st->key);
     if (rc < 0)
         goto out;
-    rc = wifiprov__srp_m1(srp, sc0->client_username.data, sc0->client_username.len, st->salt, st->salt_len, a_pub,
-                          N_LEN, b_pub + b_off, N_LEN - b_off, st->key, st->m1);
+    iov.data = sc0->client_username.data;
+    iov.len = sc0->client_username.len;
+    rc = wifiprov__srp_hash(srp, &iov, 1, st->hi);
     if (rc < 0)
         goto out;
-    rc = wifiprov__srp_m2(srp, a_pub, N_LEN, st->m1, st->key, st->m2);
+    rc = wifiprov__srp_m1_hi(srp, st->hi, st->salt, st->salt_len, a_pub, a_len, b_pub + b_off, N_LEN - b_off, st->key,
+                             H_LEN, st->m1);
     if (rc < 0)
         goto out;
+    rc = wifiprov__srp_m2(srp, a_pub, a_len, st->m1, st->key, H_LEN, st->m2);
+    if (rc < 0)
+        goto out;
+    memcpy(st->a_pub, a_pub, a_len);
+    st->a_len = a_len;
+    memcpy(st->b_pub, b_pub + b_off, N_LEN - b_off);
+    st->b_len = N_LEN - b_off;
+    if (a_len < N_LEN)
+        st->tolerated |= WIFIPROV_CLIENT_TEST_SEC2_SHORT_A;
 
     set_bytes(&sr0.device_pubkey, b_pub + b_off, N_LEN - b_off);
     set_bytes(&sr0.device_salt, st->salt, st->salt_len);
@@ -332,14 +369,47 @@ static int start_cipher(struct sec2 *st, const uint8_t *nonce, size_t nonce_len)
     return rc;
 }
 
+/*
+ * Espressif's phone apps compute M1 over K without its leading zero bytes and key AES-GCM with the first
+ * 32 bytes of that shorter K (one handshake in 256). Tried only after the normal proof failed and when K
+ * starts with 0x00: @return true when @p proof matches that way; st->key and st->m2 are then the ones that
+ * client uses. Costs two hashes, on that path only.
+ */
+static bool proof_over_short_key(struct sec2 *st, const uint8_t proof[H_LEN])
+{
+    struct wifiprov_srp *srp = NULL;
+    uint8_t m1[H_LEN], m2[H_LEN];
+    size_t off = strip(st->key, H_LEN);
+    bool ok = false;
+
+    if (off == 0 || H_LEN - off < 32 || wifiprov__srp_new(&wifiprov__srp_group_3072, &srp) < 0)
+        goto out;
+    if (wifiprov__srp_m1_hi(srp, st->hi, st->salt, st->salt_len, st->a_pub, st->a_len, st->b_pub, st->b_len,
+                            st->key + off, H_LEN - off, m1) < 0 ||
+        !wifiprov__ct_equal(proof, m1, H_LEN))
+        goto out;
+    if (wifiprov__srp_m2(srp, st->a_pub, st->a_len, m1, st->key + off, H_LEN - off, m2) < 0)
+        goto out;
+    memmove(st->key, st->key + off, H_LEN - off);
+    memset(st->key + H_LEN - off, 0, off);
+    memcpy(st->m2, m2, H_LEN);
+    ok = true;
+out:
+    wifiprov_memzero(m1, sizeof(m1));
+    wifiprov_memzero(m2, sizeof(m2));
+    wifiprov__srp_free(srp);
+    return ok;
+}
+
 int wifiprov__sec2_device_cmd1(struct wifiprov_sec_session *s, const SessionData *req, uint8_t *out, size_t out_cap,
                                size_t *out_len, enum wifiprov_sec_outcome *outcome)
 {
     struct sec2 *st = s->priv;
     const S2SessionCmd1 *sc1 = req->sec2->sc1;
+    size_t proof_len = sc1->client_proof.len;
     Sec2Payload payload = SEC2_PAYLOAD__INIT;
     S2SessionResp1 sr1 = S2_SESSION_RESP1__INIT;
-    uint8_t nonce[16], m2[H_LEN];
+    uint8_t nonce[16], m2[H_LEN], proof[H_LEN];
     size_t nonce_len;
     int rc;
 
@@ -348,18 +418,28 @@ int wifiprov__sec2_device_cmd1(struct wifiprov_sec_session *s, const SessionData
         rc = WIFIPROV_ERR_STATE;
         goto out;
     }
-    if (sc1->client_proof.len != H_LEN) {
-        wifiprov__warn("sec2 device: client proof of %zu bytes", sc1->client_proof.len);
+    if (proof_len < 1 || proof_len > H_LEN) {
+        wifiprov__warn("sec2 device: client proof of %zu bytes", proof_len);
         *outcome = WIFIPROV_SEC_OUTCOME_INVALID_PARAMS;
         rc = WIFIPROV_ERR_INVAL;
         goto out;
     }
-    if (!wifiprov__ct_equal(sc1->client_proof.data, st->m1, H_LEN)) {
-        wifiprov__warn("sec2 device: client proof does not match (wrong username or password?)");
-        *outcome = WIFIPROV_SEC_OUTCOME_MISMATCH;
-        rc = WIFIPROV_ERR_AUTH;
-        goto out;
+    /* A proof sent without its leading zero bytes (the phone apps) is the same number: left-pad it. */
+    memset(proof, 0, H_LEN - proof_len);
+    memcpy(proof + H_LEN - proof_len, sc1->client_proof.data, proof_len);
+    if (proof_len < H_LEN)
+        st->tolerated |= WIFIPROV_CLIENT_TEST_SEC2_SHORT_M1;
+    if (!wifiprov__ct_equal(proof, st->m1, H_LEN)) {
+        if (st->key[0] != 0 || !proof_over_short_key(st, proof)) {
+            wifiprov__warn("sec2 device: client proof does not match (wrong username or password?)");
+            *outcome = WIFIPROV_SEC_OUTCOME_MISMATCH;
+            rc = WIFIPROV_ERR_AUTH;
+            goto out;
+        }
+        st->tolerated |= WIFIPROV_CLIENT_TEST_SEC2_SHORT_K;
     }
+    if (st->tolerated)
+        wifiprov__dbg("sec2 device: accepted a client's shortened encoding (0x%x)", st->tolerated);
     if (st->patch == 1) {
         rc = wifiprov__sec_random(s, nonce, PREFIX_LEN);
         if (rc < 0)
@@ -421,6 +501,7 @@ static int sec2_client_start(struct wifiprov_sec_session *s, uint8_t *out, size_
     struct wifiprov_srp *srp = NULL;
     int rc;
 
+    st->tolerated = 0;
     rc = wifiprov__sec_random(s, st->a, sizeof(st->a));
     if (rc < 0)
         goto out;
@@ -432,8 +513,17 @@ static int sec2_client_start(struct wifiprov_sec_session *s, uint8_t *out, size_
     rc = wifiprov__srp_public_a(srp, st->a, sizeof(st->a), st->a_pub);
     if (rc < 0)
         goto out;
+    st->a_len = N_LEN;
+    if ((st->quirks & WIFIPROV_CLIENT_TEST_SEC2_SHORT_A) && st->a_pub[0] == 0) {
+        /* Test only: the minimal encoding Espressif's phone apps send. */
+        size_t off = strip(st->a_pub, N_LEN);
+
+        memmove(st->a_pub, st->a_pub + off, N_LEN - off);
+        st->a_len = N_LEN - off;
+        st->tolerated |= WIFIPROV_CLIENT_TEST_SEC2_SHORT_A;
+    }
     set_bytes(&sc0.client_username, st->username, st->username_len);
-    set_bytes(&sc0.client_pubkey, st->a_pub, N_LEN);
+    set_bytes(&sc0.client_pubkey, st->a_pub, st->a_len);
     payload.msg = SEC2_MSG_TYPE__S2Session_Command0;
     payload.payload_case = SEC2_PAYLOAD__PAYLOAD_SC0;
     payload.sc0 = &sc0;
@@ -456,6 +546,7 @@ static int client_resp0(struct wifiprov_sec_session *s, const S2SessionResp0 *sr
     const uint8_t *b_pub = sr0->device_pubkey.data;
     size_t b_len = sr0->device_pubkey.len;
     uint8_t x[H_LEN], u[H_LEN], s_val[N_LEN], m1[H_LEN];
+    size_t k_off = 0, m1_off = 0;
     int rc;
 
     if (sr0->status != STATUS__Success) {
@@ -481,7 +572,7 @@ static int client_resp0(struct wifiprov_sec_session *s, const S2SessionResp0 *sr
                          st->password_len, x);
     if (rc < 0)
         goto out;
-    rc = wifiprov__srp_u(srp, st->a_pub, N_LEN, b_pub, b_len, u);
+    rc = wifiprov__srp_u(srp, st->a_pub, st->a_len, b_pub, b_len, u);
     if (rc < 0)
         goto out;
     if (wifiprov__srp_is_zero(u, sizeof(u))) {
@@ -494,15 +585,28 @@ static int client_resp0(struct wifiprov_sec_session *s, const S2SessionResp0 *sr
     rc = wifiprov__srp_key(srp, s_val, N_LEN, st->key);
     if (rc < 0)
         goto out;
+    if ((st->quirks & WIFIPROV_CLIENT_TEST_SEC2_SHORT_K) && st->key[0] == 0) {
+        /* Test only: M1, M2 and the AES key over K without its leading zero bytes, as the phone apps do. */
+        k_off = strip(st->key, H_LEN);
+        st->tolerated |= WIFIPROV_CLIENT_TEST_SEC2_SHORT_K;
+    }
     rc = wifiprov__srp_m1(srp, st->username, st->username_len, sr0->device_salt.data, sr0->device_salt.len, st->a_pub,
-                          N_LEN, b_pub, b_len, st->key, m1);
+                          st->a_len, b_pub, b_len, st->key + k_off, H_LEN - k_off, m1);
     if (rc < 0)
         goto out;
-    rc = wifiprov__srp_m2(srp, st->a_pub, N_LEN, m1, st->key, st->m2);
+    rc = wifiprov__srp_m2(srp, st->a_pub, st->a_len, m1, st->key + k_off, H_LEN - k_off, st->m2);
     if (rc < 0)
         goto out;
+    if (k_off) {
+        memmove(st->key, st->key + k_off, H_LEN - k_off);
+        memset(st->key + H_LEN - k_off, 0, k_off);
+    }
+    if ((st->quirks & WIFIPROV_CLIENT_TEST_SEC2_SHORT_M1) && m1[0] == 0) {
+        m1_off = strip(m1, H_LEN);
+        st->tolerated |= WIFIPROV_CLIENT_TEST_SEC2_SHORT_M1;
+    }
 
-    set_bytes(&sc1.client_proof, m1, H_LEN);
+    set_bytes(&sc1.client_proof, m1 + m1_off, H_LEN - m1_off);
     payload.msg = SEC2_MSG_TYPE__S2Session_Command1;
     payload.payload_case = SEC2_PAYLOAD__PAYLOAD_SC1;
     payload.sc1 = &sc1;

@@ -99,4 +99,10 @@ int wifiprov__sec2_device_cmd1(struct wifiprov_sec_session *s, const SessionData
  */
 int wifiprov__sec2_set_patch0_iv_len(struct wifiprov_sec_session *s, size_t len);
 
+/*
+ * Security 2: which shortened encodings the session's last handshake used (client with
+ * sec2_test_quirks) or accepted (device), as WIFIPROV_CLIENT_TEST_SEC2_* bits; 0 otherwise.
+ */
+unsigned wifiprov__sec2_tolerated(const struct wifiprov_sec_session *s);
+
 #endif

@@ -570,9 +570,25 @@ int wifiprov__srp_key(const struct wifiprov_srp *srp, const uint8_t *s_val, size
 
 int wifiprov__srp_m1(const struct wifiprov_srp *srp, const uint8_t *user, size_t user_len, const uint8_t *salt,
                      size_t salt_len, const uint8_t *a_pub, size_t a_len, const uint8_t *b_pub, size_t b_len,
-                     const uint8_t *k_val, uint8_t *m1)
+                     const uint8_t *k_val, size_t k_len, uint8_t *m1)
 {
-    uint8_t hn[WIFIPROV_SRP_HASH_MAX], hg[WIFIPROV_SRP_HASH_MAX], hi[WIFIPROV_SRP_HASH_MAX];
+    uint8_t hi[WIFIPROV_SRP_HASH_MAX];
+    struct wifiprov_iov iov;
+    int rc;
+
+    iov.data = user;
+    iov.len = user_len;
+    rc = wifiprov__srp_hash(srp, &iov, 1, hi);
+    if (rc == 0)
+        rc = wifiprov__srp_m1_hi(srp, hi, salt, salt_len, a_pub, a_len, b_pub, b_len, k_val, k_len, m1);
+    return rc;
+}
+
+int wifiprov__srp_m1_hi(const struct wifiprov_srp *srp, const uint8_t *hi, const uint8_t *salt, size_t salt_len,
+                        const uint8_t *a_pub, size_t a_len, const uint8_t *b_pub, size_t b_len, const uint8_t *k_val,
+                        size_t k_len, uint8_t *m1)
+{
+    uint8_t hn[WIFIPROV_SRP_HASH_MAX], hg[WIFIPROV_SRP_HASH_MAX];
     uint8_t padded_g[WIFIPROV_SRP_MAX_N_LEN];
     struct wifiprov_iov iov[6];
     size_t i;
@@ -592,11 +608,6 @@ int wifiprov__srp_m1(const struct wifiprov_srp *srp, const uint8_t *user, size_t
         goto out;
     for (i = 0; i < srp->hash_len; i++)
         hn[i] ^= hg[i];
-    iov[0].data = user;
-    iov[0].len = user_len;
-    rc = wifiprov__srp_hash(srp, iov, 1, hi);
-    if (rc < 0)
-        goto out;
 
     iov[0].data = hn;
     iov[0].len = srp->hash_len;
@@ -609,14 +620,14 @@ int wifiprov__srp_m1(const struct wifiprov_srp *srp, const uint8_t *user, size_t
     iov[4].data = b_pub;
     iov[4].len = b_len;
     iov[5].data = k_val;
-    iov[5].len = srp->hash_len;
+    iov[5].len = k_len;
     rc = wifiprov__srp_hash(srp, iov, 6, m1);
 out:
     return rc;
 }
 
 int wifiprov__srp_m2(const struct wifiprov_srp *srp, const uint8_t *a_pub, size_t a_len, const uint8_t *m1,
-                     const uint8_t *k_val, uint8_t *m2)
+                     const uint8_t *k_val, size_t k_len, uint8_t *m2)
 {
     struct wifiprov_iov iov[3];
 
@@ -625,6 +636,6 @@ int wifiprov__srp_m2(const struct wifiprov_srp *srp, const uint8_t *a_pub, size_
     iov[1].data = m1;
     iov[1].len = srp->hash_len;
     iov[2].data = k_val;
-    iov[2].len = srp->hash_len;
+    iov[2].len = k_len;
     return wifiprov__srp_hash(srp, iov, 3, m2);
 }

@@ -96,13 +96,18 @@ int wifiprov__srp_client_s(struct wifiprov_srp *srp, const uint8_t *b_pub, size_
                            const uint8_t *u, size_t u_len, const uint8_t *a, size_t a_len, uint8_t *s_out);
 /* K = H(S without its leading zero bytes). */
 int wifiprov__srp_key(const struct wifiprov_srp *srp, const uint8_t *s_val, size_t s_len, uint8_t *k_out);
-/* M1 = H((H(N) xor H(PAD(g))) | H(I) | s | A | B | K); A and B exactly as sent. */
+/* M1 = H((H(N) xor H(PAD(g))) | H(I) | s | A | B | K); A and B exactly as sent, K of @p k_len bytes
+ * (the digest length, or shorter for clients that strip its leading zero bytes). */
 int wifiprov__srp_m1(const struct wifiprov_srp *srp, const uint8_t *user, size_t user_len, const uint8_t *salt,
                      size_t salt_len, const uint8_t *a_pub, size_t a_len, const uint8_t *b_pub, size_t b_len,
-                     const uint8_t *k_val, uint8_t *m1);
-/* M2 = H(A | M1 | K). */
+                     const uint8_t *k_val, size_t k_len, uint8_t *m1);
+/* The same from @p hi = H(I), one digest long. */
+int wifiprov__srp_m1_hi(const struct wifiprov_srp *srp, const uint8_t *hi, const uint8_t *salt, size_t salt_len,
+                        const uint8_t *a_pub, size_t a_len, const uint8_t *b_pub, size_t b_len, const uint8_t *k_val,
+                        size_t k_len, uint8_t *m1);
+/* M2 = H(A | M1 | K), M1 one digest long, K of @p k_len bytes. */
 int wifiprov__srp_m2(const struct wifiprov_srp *srp, const uint8_t *a_pub, size_t a_len, const uint8_t *m1,
-                     const uint8_t *k_val, uint8_t *m2);
+                     const uint8_t *k_val, size_t k_len, uint8_t *m2);
 
 /* true when all @p len bytes are zero (e.g. u == 0). */
 bool wifiprov__srp_is_zero(const uint8_t *buf, size_t len);

@@ -15,6 +15,7 @@ wifiprov_unit_test(test_sec
   SOURCES ${CMAKE_SOURCE_DIR}/tests/unit/test_sec.c
   CASES loopback_sec0 loopback_sec1_pop loopback_sec1_no_pop loopback_sec2_patch1 loopback_sec2_patch0
         loopback_sec2_patch0_iv12 sec1_wrong_pop sec2_wrong_password sec2_wrong_username
+        sec2_short_a sec2_short_m1 sec2_short_k
         sec1_client_rejects_verify sec2_client_rejects_m2 sec2_counter_wrap sec1_key_lengths sec2_lengths
         sec2_username_limit sec2_a_zero_and_n cmd1_before_cmd0 sec1_repeated_cmd0 sec2_repeated_cmd0
         sec2_tampered sec_ver_mismatch payload_mismatch error_resets_session crypt_before_established

@@ -550,21 +550,35 @@ static void neg_bad_lengths(void **state)
     wifiprov__sec_session_free(rc);
     fx_teardown(&f);
 
-    /* sec2: A of 383 bytes, an empty username, a proof of 63 bytes. */
+    /* sec2: A of 385 or 0 bytes (fewer than 384 is a number, see test_sec), an empty username, a proof of 0 or
+     * 65 bytes (63 is compared left-padded: a mismatch). */
     fx_setup(&f, TS_SEC2_P1, 0);
     assert_int_equal(wifiprov_device_session_open(f.dev, SID_T), 0);
-    n = sec2_msg(0, T_USER, key, 383, msg, sizeof(msg));
+    n = sec2_msg(0, T_USER, key, 0, msg, sizeof(msg));
     assert_int_equal(dev_send(&f, SID_T, WIFIPROV_EP_SESSION, msg, n, out, &out_len), WIFIPROV_ERR_INVAL);
     assert_int_equal(f.ev.n[WIFIPROV_DEVICE_EVENT_INVALID_PARAMS], 1);
-    n = sec2_msg(0, "", key, 384, msg, sizeof(msg));
+    n = sec2_msg(0, T_USER, key, 385, msg, sizeof(msg));
     assert_int_equal(dev_send(&f, SID_T, WIFIPROV_EP_SESSION, msg, n, out, &out_len), WIFIPROV_ERR_INVAL);
     assert_int_equal(f.ev.n[WIFIPROV_DEVICE_EVENT_INVALID_PARAMS], 2);
+    n = sec2_msg(0, "", key, 384, msg, sizeof(msg));
+    assert_int_equal(dev_send(&f, SID_T, WIFIPROV_EP_SESSION, msg, n, out, &out_len), WIFIPROV_ERR_INVAL);
+    assert_int_equal(f.ev.n[WIFIPROV_DEVICE_EVENT_INVALID_PARAMS], 3);
     fx_witness_ok(&f);
     rc = raw_client(TS_SEC2_P1);
     assert_int_equal(wifiprov__sec_client_start(rc, msg, sizeof(msg), &n), 0);
     assert_int_equal(dev_send(&f, SID_T, WIFIPROV_EP_SESSION, msg, n, out, &out_len), 0);
-    n = sec2_msg(2, NULL, key, 63, msg, sizeof(msg));
+    n = sec2_msg(2, NULL, key, 65, msg, sizeof(msg));
     assert_int_equal(dev_send(&f, SID_T, WIFIPROV_EP_SESSION, msg, n, out, &out_len), WIFIPROV_ERR_INVAL);
+    assert_false(wifiprov_device_session_established(f.dev, SID_T));
+    assert_int_equal(wifiprov__sec_client_start(rc, msg, sizeof(msg), &n), 0);
+    assert_int_equal(dev_send(&f, SID_T, WIFIPROV_EP_SESSION, msg, n, out, &out_len), 0);
+    n = sec2_msg(2, NULL, key, 0, msg, sizeof(msg));
+    assert_int_equal(dev_send(&f, SID_T, WIFIPROV_EP_SESSION, msg, n, out, &out_len), WIFIPROV_ERR_INVAL);
+    assert_int_equal(wifiprov__sec_client_start(rc, msg, sizeof(msg), &n), 0);
+    assert_int_equal(dev_send(&f, SID_T, WIFIPROV_EP_SESSION, msg, n, out, &out_len), 0);
+    n = sec2_msg(2, NULL, key, 63, msg, sizeof(msg));
+    assert_int_equal(dev_send(&f, SID_T, WIFIPROV_EP_SESSION, msg, n, out, &out_len), WIFIPROV_ERR_AUTH);
+    assert_int_equal(f.ev.n[WIFIPROV_DEVICE_EVENT_CREDENTIALS_MISMATCH], 1);
     assert_false(wifiprov_device_session_established(f.dev, SID_T));
     n = sec1_msg(0, key, 32, msg, sizeof(msg));
     assert_int_equal(dev_send(&f, SID_T, WIFIPROV_EP_SESSION, msg, n, out, &out_len), WIFIPROV_ERR_PROTO);

@@ -13,6 +13,7 @@
 #include "session.pb-c.h"
 #include "testutil.h"
 #include "util.h"
+#include "wifiprov/client.h"
 #include "wifiprov/device.h"
 
 #define BUF_CAP 8192
@@ -394,6 +395,191 @@ static void sec2_wrong_username(void **state)
     wifiprov__sec_session_free(cli);
 }
 
+/* ---- security 2: the shortened encodings of Espressif's phone apps ---- */
+
+/* A deterministic random source (splitmix64), so a case that takes n handshakes to appear takes n every run. */
+struct prng {
+    uint64_t state;
+};
+
+static int prng_fn(void *ctx, uint8_t *buf, size_t len)
+{
+    struct prng *r = ctx;
+    size_t i;
+
+    for (i = 0; i < len; i++) {
+        uint64_t z = (r->state += 0x9e3779b97f4a7c15u);
+
+        z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9u;
+        z = (z ^ (z >> 27)) * 0x94d049bb133111ebu;
+        buf[i] = (uint8_t)(z ^ (z >> 31));
+    }
+    return 0;
+}
+
+/* A device like wifiprovd's: example credentials, sec_patch_ver 1, with the precomputed tables. */
+static struct wifiprov_sec_session *device_prng(const struct wifiprov_sec2_precomp *pre, struct prng *rng)
+{
+    struct wifiprov_sec_params p = {0};
+    struct wifiprov_sec_session *s = NULL;
+    uint8_t *salt, *verifier;
+    size_t salt_len, verifier_len;
+
+    salt = test_hex(ex_salt, &salt_len);
+    verifier = test_hex(ex_verifier, &verifier_len);
+    p.security = WIFIPROV_SECURITY_2;
+    p.role = WIFIPROV_SEC_ROLE_DEVICE;
+    p.salt = salt;
+    p.salt_len = salt_len;
+    p.verifier = verifier;
+    p.verifier_len = verifier_len;
+    p.sec_patch_ver = 1;
+    p.sec2_precomp = pre;
+    p.random = prng_fn;
+    p.random_ctx = rng;
+    assert_int_equal(wifiprov__sec_session_new(&p, &s), 0);
+    free(salt);
+    free(verifier);
+    return s;
+}
+
+static struct wifiprov_sec_session *client_prng(const char *pass, unsigned quirks, struct prng *rng)
+{
+    struct wifiprov_sec_params p = {0};
+    struct wifiprov_sec_session *s = NULL;
+
+    p.security = WIFIPROV_SECURITY_2;
+    p.role = WIFIPROV_SEC_ROLE_CLIENT;
+    p.username = (const uint8_t *)"wifiprov";
+    p.username_len = 8;
+    p.password = (const uint8_t *)pass;
+    p.password_len = strlen(pass);
+    p.sec_patch_ver = 1;
+    p.sec2_test_quirks = quirks;
+    p.random = prng_fn;
+    p.random_ctx = rng;
+    assert_int_equal(wifiprov__sec_session_new(&p, &s), 0);
+    return s;
+}
+
+/* One handshake; @return the device's result of Cmd1 (Cmd0 must pass). *cmd0_len, *cmd1_len: sizes sent. */
+static int handshake_rc(struct wifiprov_sec_session *dev, struct wifiprov_sec_session *cli, size_t *cmd0_len,
+                        size_t *cmd1_len)
+{
+    uint8_t a[BUF_CAP], b[BUF_CAP];
+    size_t alen = 0, blen = 0;
+    enum wifiprov_sec_outcome oc = WIFIPROV_SEC_OUTCOME_NONE;
+    int rc;
+
+    assert_int_equal(wifiprov__sec_client_start(cli, a, sizeof(a), &alen), 0);
+    *cmd0_len = alen;
+    assert_int_equal(wifiprov__sec_device_handshake(dev, a, alen, b, sizeof(b), &blen, &oc), 0);
+    assert_int_equal(wifiprov__sec_client_step(cli, b, blen, a, sizeof(a), &alen), 0);
+    *cmd1_len = alen;
+    rc = wifiprov__sec_device_handshake(dev, a, alen, b, sizeof(b), &blen, &oc);
+    if (rc < 0) {
+        assert_int_equal(oc, WIFIPROV_SEC_OUTCOME_MISMATCH);
+        return rc;
+    }
+    assert_int_equal(oc, WIFIPROV_SEC_OUTCOME_ESTABLISHED);
+    assert_int_equal(wifiprov__sec_client_step(cli, b, blen, a, sizeof(a), &alen), 0);
+    assert_int_equal(alen, 0);
+    assert_true(wifiprov__sec_established(cli));
+    return 0;
+}
+
+/* Handshakes until one is bound to hit the case (one in 256 each; the fixed seed makes it a fixed count). */
+#define SHORT_MAX_TRIES 3000
+
+/*
+ * Runs handshakes of a client reproducing @p quirk until it applied: every handshake must succeed, the
+ * device must have noticed exactly that case, and the session keys must agree (traffic both ways). Then
+ * the same handshake with a wrong password must fail, and one without the quirk must work as before.
+ */
+static void short_encoding(unsigned quirk, size_t normal_cmd0, size_t normal_cmd1)
+{
+    struct wifiprov_sec2_precomp *pre = NULL;
+    uint8_t *verifier;
+    size_t verifier_len, cmd0_len, cmd1_len;
+    struct prng rng = {0x5eed0000u + quirk}, saved;
+    int i, hits = 0;
+
+    verifier = test_hex(ex_verifier, &verifier_len);
+    assert_int_equal(wifiprov__sec2_precomp_new(verifier, verifier_len, &pre), 0);
+    free(verifier);
+    for (i = 0; i < SHORT_MAX_TRIES && !hits; i++) {
+        struct wifiprov_sec_session *dev, *cli;
+
+        saved = rng;
+        dev = device_prng(pre, &rng);
+        cli = client_prng("abcd1234", quirk, &rng);
+        assert_int_equal(handshake_rc(dev, cli, &cmd0_len, &cmd1_len), 0);
+        assert_int_equal(wifiprov__sec2_tolerated(cli) & ~quirk, 0);
+        assert_int_equal(wifiprov__sec2_tolerated(dev), wifiprov__sec2_tolerated(cli));
+        if (wifiprov__sec2_tolerated(cli)) {
+            hits++;
+            if (quirk == WIFIPROV_CLIENT_TEST_SEC2_SHORT_A)
+                assert_true(cmd0_len < normal_cmd0);
+            else
+                assert_int_equal(cmd0_len, normal_cmd0);
+            if (quirk == WIFIPROV_CLIENT_TEST_SEC2_SHORT_M1)
+                assert_true(cmd1_len < normal_cmd1);
+            else
+                assert_int_equal(cmd1_len, normal_cmd1);
+            exchange(dev, cli, true);
+        } else {
+            assert_int_equal(cmd0_len, normal_cmd0);
+            assert_int_equal(cmd1_len, normal_cmd1);
+        }
+        wifiprov__sec_session_free(dev);
+        wifiprov__sec_session_free(cli);
+    }
+    print_message("case hit after %d handshakes\n", i);
+    assert_int_equal(hits, 1);
+    {
+        /* The same random draws (so the same A and b, and the device's K) with a wrong password: refused. */
+        struct wifiprov_sec_session *dev, *cli;
+
+        rng = saved;
+        dev = device_prng(pre, &rng);
+        cli = client_prng("abcd1235", quirk, &rng);
+        assert_int_equal(handshake_rc(dev, cli, &cmd0_len, &cmd1_len), WIFIPROV_ERR_AUTH);
+        wifiprov__sec_session_free(dev);
+        wifiprov__sec_session_free(cli);
+        /* And without the quirk the same draws give the normal encoding, which works too. */
+        rng = saved;
+        dev = device_prng(pre, &rng);
+        cli = client_prng("abcd1234", 0, &rng);
+        assert_int_equal(handshake_rc(dev, cli, &cmd0_len, &cmd1_len), 0);
+        assert_int_equal(cmd0_len, normal_cmd0);
+        assert_int_equal(cmd1_len, normal_cmd1);
+        assert_int_equal(wifiprov__sec2_tolerated(dev), 0);
+        exchange(dev, cli, true);
+        wifiprov__sec_session_free(dev);
+        wifiprov__sec_session_free(cli);
+    }
+    wifiprov__sec2_precomp_free(pre);
+}
+
+/* Cmd0 with username "wifiprov" is 406 bytes and Cmd1 75 (PROTOCOL.md §6.3). */
+static void sec2_short_a(void **state)
+{
+    (void)state;
+    short_encoding(WIFIPROV_CLIENT_TEST_SEC2_SHORT_A, 406, 75);
+}
+
+static void sec2_short_m1(void **state)
+{
+    (void)state;
+    short_encoding(WIFIPROV_CLIENT_TEST_SEC2_SHORT_M1, 406, 75);
+}
+
+static void sec2_short_k(void **state)
+{
+    (void)state;
+    short_encoding(WIFIPROV_CLIENT_TEST_SEC2_SHORT_K, 406, 75);
+}
+
 /* Runs Cmd0/Resp0/Cmd1 and lets the test change Resp1 before the client sees it. */
 static void tampered_resp1(struct wifiprov_sec_session *dev, struct wifiprov_sec_session *cli, size_t flip_at,
                            const uint8_t *patch, size_t patch_len, int want_rc)
@@ -514,8 +700,14 @@ static void sec2_lengths(void **state)
     (void)state;
     some_a(a_pub);
     a_pub[384] = 0x55;
+    /* A shorter than 384 bytes is the number it is (the phone apps drop leading zero bytes); none or more
+     * than 384 bytes is not. */
     len = build_sec2(msg, 2, SEC2_MSG_TYPE__S2Session_Command0, SEC2_PAYLOAD__PAYLOAD_SC0, (const uint8_t *)"u", 1,
                      a_pub + 1, 383);
+    expect_device(dev, msg, len, 0, WIFIPROV_SEC_OUTCOME_NONE);
+    assert_int_equal(wifiprov__sec2_tolerated(dev), WIFIPROV_CLIENT_TEST_SEC2_SHORT_A);
+    len = build_sec2(msg, 2, SEC2_MSG_TYPE__S2Session_Command0, SEC2_PAYLOAD__PAYLOAD_SC0, (const uint8_t *)"u", 1,
+                     a_pub, 0);
     expect_device(dev, msg, len, WIFIPROV_ERR_INVAL, WIFIPROV_SEC_OUTCOME_INVALID_PARAMS);
     len = build_sec2(msg, 2, SEC2_MSG_TYPE__S2Session_Command0, SEC2_PAYLOAD__PAYLOAD_SC0, (const uint8_t *)"u", 1,
                      a_pub, 385);
@@ -524,11 +716,14 @@ static void sec2_lengths(void **state)
     len = build_sec2(msg, 2, SEC2_MSG_TYPE__S2Session_Command0, SEC2_PAYLOAD__PAYLOAD_SC0, NULL, 0, a_pub, 384);
     expect_device(dev, msg, len, WIFIPROV_ERR_INVAL, WIFIPROV_SEC_OUTCOME_INVALID_PARAMS);
 
-    /* A proof of 63 or 65 bytes after a good Cmd0. */
+    /* A proof of 63 bytes is compared left-padded (a wrong one is a mismatch); 0 or 65 bytes is invalid. */
     fill(proof, sizeof(proof), 9);
     assert_int_equal(wifiprov__sec_client_start(cli, a, sizeof(a), &alen), 0);
     assert_int_equal(wifiprov__sec_device_handshake(dev, a, alen, b, sizeof(b), &blen, &oc), 0);
     len = build_sec2(msg, 2, SEC2_MSG_TYPE__S2Session_Command1, SEC2_PAYLOAD__PAYLOAD_SC1, NULL, 0, proof, 63);
+    expect_device(dev, msg, len, WIFIPROV_ERR_AUTH, WIFIPROV_SEC_OUTCOME_MISMATCH);
+    assert_int_equal(wifiprov__sec_device_handshake(dev, a, alen, b, sizeof(b), &blen, &oc), 0);
+    len = build_sec2(msg, 2, SEC2_MSG_TYPE__S2Session_Command1, SEC2_PAYLOAD__PAYLOAD_SC1, NULL, 0, proof, 0);
     expect_device(dev, msg, len, WIFIPROV_ERR_INVAL, WIFIPROV_SEC_OUTCOME_INVALID_PARAMS);
     assert_int_equal(wifiprov__sec_device_handshake(dev, a, alen, b, sizeof(b), &blen, &oc), 0);
     len = build_sec2(msg, 2, SEC2_MSG_TYPE__S2Session_Command1, SEC2_PAYLOAD__PAYLOAD_SC1, NULL, 0, proof, 65);
@@ -1105,6 +1300,9 @@ int main(int argc, char **argv)
         cmocka_unit_test(sec1_wrong_pop),
         cmocka_unit_test(sec2_wrong_password),
         cmocka_unit_test(sec2_wrong_username),
+        cmocka_unit_test(sec2_short_a),
+        cmocka_unit_test(sec2_short_m1),
+        cmocka_unit_test(sec2_short_k),
         cmocka_unit_test(sec1_client_rejects_verify),
         cmocka_unit_test(sec2_client_rejects_m2),
         cmocka_unit_test(sec2_counter_wrap),

@@ -271,9 +271,9 @@ static void protocol_session_values(void **state)
     assert_hex(K, 64, p_K);
     /* B here is 384 bytes with no leading zero, so the minimal form is the padded one. */
     assert_true(B[0] != 0);
-    assert_int_equal(wifiprov__srp_m1(srp, (const uint8_t *)"wifiprov", 8, salt, salt_len, A, 384, B, 384, K, M1), 0);
+    assert_int_equal(wifiprov__srp_m1(srp, (const uint8_t *)"wifiprov", 8, salt, salt_len, A, 384, B, 384, K, 64, M1), 0);
     assert_hex(M1, 64, p_M1);
-    assert_int_equal(wifiprov__srp_m2(srp, A, 384, M1, K, M2), 0);
+    assert_int_equal(wifiprov__srp_m2(srp, A, 384, M1, K, 64, M2), 0);
     assert_hex(M2, 64, p_M2);
     free(a);
     free(b);

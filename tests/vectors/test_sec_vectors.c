@@ -492,10 +492,10 @@ static void sec2_derived(void **state)
     assert_bytes(k, 64, derived(&v, "K_shared_secret"));
     assert_bytes(k, 32, derived(&v, "session_key"));
     assert_int_equal(wifiprov__srp_m1(srp, in.user, in.user_len, in.salt, in.salt_len, a_pub, 384, b_pub + b_off,
-                                      384 - b_off, k, m1),
+                                      384 - b_off, k, 64, m1),
                      0);
     assert_bytes(m1, 64, derived(&v, "client_proof_M"));
-    assert_int_equal(wifiprov__srp_m2(srp, a_pub, 384, m1, k, m2), 0);
+    assert_int_equal(wifiprov__srp_m2(srp, a_pub, 384, m1, k, 64, m2), 0);
     assert_bytes(m2, 64, derived(&v, "device_proof_H_AMK"));
 
     wifiprov__srp_free(srp);
