@@ -29,6 +29,7 @@ struct wifiprov_endpoint {
 struct wifiprov_dev_session {
     bool used;
     uint32_t id;
+    uint64_t serial; /* new at every open, also when an id is reopened */
     struct wifiprov_sec_session *sec;
     /*
      * A request whose handler answered PENDING: one buffer holding the decrypted
@@ -84,10 +85,16 @@ struct wifiprov_device {
 
     struct wifiprov_dev_session *sessions;
     size_t max_sessions;
+    uint64_t next_serial;
 };
 
 /* Rebuilds dev->version_json from the current settings. On failure the old one stays.
  * @return 0 or WIFIPROV_ERR_NOMEM. */
 int wifiprov__version_rebuild(struct wifiprov_device *dev);
+
+/* For endpoint owners that keep per-session state (the provisioning manager's staged credentials). */
+size_t wifiprov__device_max_sessions(const struct wifiprov_device *dev);
+/* A number that identifies this opening of the session (never reused), or 0 when @p session_id is not open. */
+uint64_t wifiprov__device_session_serial(const struct wifiprov_device *dev, uint32_t session_id);
 
 #endif

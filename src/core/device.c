@@ -441,6 +441,7 @@ int wifiprov_device_session_open(struct wifiprov_device *dev, uint32_t session_i
     if (s) {
         drop_pending(s);
         wifiprov__sec_session_reset(s->sec);
+        s->serial = ++dev->next_serial;
         emit(dev, WIFIPROV_DEVICE_EVENT_SESSION_OPENED, session_id);
         return 0;
     }
@@ -458,8 +459,21 @@ int wifiprov_device_session_open(struct wifiprov_device *dev, uint32_t session_i
     }
     s->used = true;
     s->id = session_id;
+    s->serial = ++dev->next_serial;
     emit(dev, WIFIPROV_DEVICE_EVENT_SESSION_OPENED, session_id);
     return 0;
+}
+
+size_t wifiprov__device_max_sessions(const struct wifiprov_device *dev)
+{
+    return dev ? dev->max_sessions : 0;
+}
+
+uint64_t wifiprov__device_session_serial(const struct wifiprov_device *dev, uint32_t session_id)
+{
+    const struct wifiprov_dev_session *s = dev ? find_session(dev, session_id) : NULL;
+
+    return s ? s->serial : 0;
 }
 
 void wifiprov_device_session_close(struct wifiprov_device *dev, uint32_t session_id)

@@ -81,9 +81,10 @@ static int get_status(struct wifiprov_prov *p, uint8_t *out, size_t out_cap, siz
 }
 
 /* @return the wire status of the SetConfig reply. */
-static Status set_config(struct wifiprov_prov *p, const CmdSetConfig *c)
+static Status set_config(struct wifiprov_prov *p, uint32_t session_id, const CmdSetConfig *c)
 {
-    struct wifiprov_wifi_creds *s = &p->staged_creds;
+    struct wifiprov__prov_staged *slot;
+    struct wifiprov_wifi_creds *s;
 
     if (c->ssid.len > WIFIPROV_SSID_MAX || c->passphrase.len > WIFIPROV_PASSPHRASE_MAX ||
         (c->bssid.len != 0 && c->bssid.len != WIFIPROV_BSSID_LEN) ||
@@ -92,7 +93,11 @@ static Status set_config(struct wifiprov_prov *p, const CmdSetConfig *c)
                        c->ssid.len, c->passphrase.len, c->bssid.len);
         return STATUS__InvalidArgument;
     }
-    /* A later SetConfig replaces what was staged. */
+    slot = wifiprov__prov_stage_slot(p, session_id);
+    if (!slot)
+        return STATUS__InternalError;
+    s = &slot->creds;
+    /* A later SetConfig of the same session replaces what it staged. */
     wifiprov_memzero(s, sizeof(*s));
     if (c->ssid.len)
         memcpy(s->ssid, c->ssid.data, c->ssid.len);
@@ -105,7 +110,6 @@ static Status set_config(struct wifiprov_prov *p, const CmdSetConfig *c)
         s->has_bssid = true;
     }
     s->channel = c->channel;
-    p->staged = true;
     wifiprov__info("prov: credentials staged for SSID \"%.*s\"", (int)s->ssid_len, (const char *)s->ssid);
     return STATUS__Success;
 }
@@ -137,14 +141,14 @@ int wifiprov__prov_config_handler(void *ctx, const struct wifiprov_request *req,
     case WI_FI_CONFIG_MSG_TYPE__TypeCmdSetConfig:
         if (in->payload_case != WI_FI_CONFIG_PAYLOAD__PAYLOAD_CMD_SET_CONFIG || !in->cmd_set_config)
             goto out;
-        rs.status = set_config(p, in->cmd_set_config);
+        rs.status = set_config(p, req->session_id, in->cmd_set_config);
         resp.msg = WI_FI_CONFIG_MSG_TYPE__TypeRespSetConfig;
         resp.payload_case = WI_FI_CONFIG_PAYLOAD__PAYLOAD_RESP_SET_CONFIG;
         resp.resp_set_config = &rs;
         r = pack_reply(&resp.base, out, out_cap, out_len);
         break;
     case WI_FI_CONFIG_MSG_TYPE__TypeCmdApplyConfig:
-        ra.status = wifiprov__prov_apply(p) == 0 ? STATUS__Success : STATUS__InternalError;
+        ra.status = wifiprov__prov_apply(p, req->session_id) == 0 ? STATUS__Success : STATUS__InternalError;
         resp.msg = WI_FI_CONFIG_MSG_TYPE__TypeRespApplyConfig;
         resp.payload_case = WI_FI_CONFIG_PAYLOAD__PAYLOAD_RESP_APPLY_CONFIG;
         resp.resp_apply_config = &ra;

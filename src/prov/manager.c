@@ -9,6 +9,7 @@
  */
 #include <string.h>
 
+#include "core/core_priv.h"
 #include "prov/prov_priv.h"
 #include "util.h"
 
@@ -129,6 +130,56 @@ static void wipe_creds(struct wifiprov_wifi_creds *c, bool *flag)
     *flag = false;
 }
 
+static void wipe_staged(struct wifiprov__prov_staged *st)
+{
+    wifiprov_memzero(st, sizeof(*st));
+}
+
+static void wipe_all_staged(struct wifiprov_prov *p)
+{
+    size_t i;
+
+    for (i = 0; i < p->n_staged; i++)
+        wipe_staged(&p->staged[i]);
+}
+
+/* The slot @p session_id's current opening staged into, or NULL. */
+static struct wifiprov__prov_staged *find_staged(struct wifiprov_prov *p, uint32_t session_id)
+{
+    uint64_t serial = wifiprov__device_session_serial(p->cfg.device, session_id);
+    size_t i;
+
+    if (!serial)
+        return NULL;
+    for (i = 0; i < p->n_staged; i++) {
+        if (p->staged[i].serial == serial && p->staged[i].session_id == session_id)
+            return &p->staged[i];
+    }
+    return NULL;
+}
+
+struct wifiprov__prov_staged *wifiprov__prov_stage_slot(struct wifiprov_prov *p, uint32_t session_id)
+{
+    struct wifiprov__prov_staged *st = find_staged(p, session_id);
+    uint64_t serial = wifiprov__device_session_serial(p->cfg.device, session_id);
+    size_t i;
+
+    if (st || !serial)
+        return st;
+    for (i = 0; i < p->n_staged; i++) {
+        struct wifiprov__prov_staged *e = &p->staged[i];
+
+        /* Free, or left by a session that has been closed or reopened since (nobody can apply it). */
+        if (!e->serial || wifiprov__device_session_serial(p->cfg.device, e->session_id) != e->serial) {
+            wipe_staged(e);
+            e->session_id = session_id;
+            e->serial = serial;
+            return e;
+        }
+    }
+    return NULL; /* more open sessions than the device holds: cannot happen */
+}
+
 /* ---- public API -------------------------------------------------------- */
 
 static int register_endpoints(struct wifiprov_prov *p)
@@ -188,6 +239,10 @@ int wifiprov_prov_new(const struct wifiprov_prov_config *cfg, struct wifiprov_pr
     p->aps = wifiprov__calloc(p->cfg.max_scan_entries, sizeof(*p->aps));
     if (!p->aps)
         goto out;
+    p->n_staged = wifiprov__device_max_sessions(p->cfg.device);
+    p->staged = wifiprov__calloc(p->n_staged, sizeof(*p->staged));
+    if (!p->staged)
+        goto out;
     p->state = WIFIPROV_PROV_STATE_IDLE;
     /* As in ESP-IDF, whose zeroed state means "connecting", GetStatus before any Apply answers Connecting. */
     p->status.state = WIFIPROV_STA_STATE_CONNECTING;
@@ -212,6 +267,8 @@ void wifiprov_prov_free(struct wifiprov_prov *p)
         wifiprov_device_remove_endpoint(p->cfg.device, WIFIPROV_EP_CTRL);
     }
     wifiprov__free(p->aps);
+    if (p->staged)
+        wifiprov__free_secret(p->staged, p->n_staged * sizeof(*p->staged));
     wifiprov__free_secret(p, sizeof(*p));
 }
 
@@ -235,7 +292,7 @@ int wifiprov_prov_stop(struct wifiprov_prov *p)
     if (p->state == WIFIPROV_PROV_STATE_IDLE)
         return WIFIPROV_ERR_STATE;
     disarm_timers(p);
-    wipe_creds(&p->staged_creds, &p->staged);
+    wipe_all_staged(p);
     enter_state(p, WIFIPROV_PROV_STATE_ENDED);
     emit(p, WIFIPROV_PROV_EVENT_END, NULL, NULL);
     return 0;
@@ -250,7 +307,7 @@ static void restart_after_success(struct wifiprov_prov *p)
     r = p->cfg.wifi->disconnect(p->cfg.wifi_ctx);
     if (r < 0)
         wifiprov__warn("prov: disconnect failed: %s", wifiprov_strerror(r));
-    wipe_creds(&p->staged_creds, &p->staged);
+    wipe_all_staged(p);
     wipe_creds(&p->applied_creds, &p->applied);
     p->attempts_done = 0;
     enter_state(p, WIFIPROV_PROV_STATE_STARTED);
@@ -371,22 +428,25 @@ static void forget_failed(struct wifiprov_prov *p)
     enter_state(p, WIFIPROV_PROV_STATE_STARTED);
 }
 
-int wifiprov__prov_apply(struct wifiprov_prov *p)
+int wifiprov__prov_apply(struct wifiprov_prov *p, uint32_t session_id)
 {
-    if (p->state == WIFIPROV_PROV_STATE_FAIL && p->cfg.reset_on_failure && p->staged) {
+    struct wifiprov__prov_staged *st = find_staged(p, session_id);
+
+    if (p->state == WIFIPROV_PROV_STATE_FAIL && p->cfg.reset_on_failure && st) {
         wifiprov__info("prov: new credentials after a failed attempt (reset on failure)");
         forget_failed(p);
     }
-    if (p->state != WIFIPROV_PROV_STATE_STARTED || !p->staged) {
+    if (p->state != WIFIPROV_PROV_STATE_STARTED || !st) {
         wifiprov__info("prov: ApplyConfig refused in state %s (%s)", wifiprov_prov_state_to_string(p->state),
-                       p->staged ? "credentials staged" : "nothing staged");
+                       st ? "credentials staged" : "this session staged nothing");
         /* As in ESP-IDF, an Apply consumes what was staged even when it is refused. */
-        wipe_creds(&p->staged_creds, &p->staged);
+        if (st)
+            wipe_staged(st);
         return WIFIPROV_ERR_STATE;
     }
-    p->applied_creds = p->staged_creds;
+    p->applied_creds = st->creds;
     p->applied = true;
-    wipe_creds(&p->staged_creds, &p->staged);
+    wipe_staged(st);
     p->attempts_done = 0;
     p->last_reason = WIFIPROV_FAIL_REASON_AUTH_ERROR;
     memset(&p->status, 0, sizeof(p->status));

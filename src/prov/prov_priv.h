@@ -17,9 +17,10 @@ struct wifiprov_prov {
     enum wifiprov_prov_state state;
     bool endpoints_registered;
 
-    /* SetConfig stages, ApplyConfig consumes. */
-    bool staged;
-    struct wifiprov_wifi_creds staged_creds;
+    /* SetConfig stages, ApplyConfig consumes: per session, so one client's Apply never applies what
+     * another staged. One slot per session the device can hold. */
+    struct wifiprov__prov_staged *staged;
+    size_t n_staged;
     /* What Apply handed to the backend, kept until commit (after success) or Reset. */
     bool applied;
     struct wifiprov_wifi_creds applied_creds;
@@ -49,12 +50,21 @@ struct wifiprov_prov {
     uint64_t cleanup_at;
 };
 
+struct wifiprov__prov_staged {
+    uint32_t session_id;
+    uint64_t serial; /* the session's opening it belongs to; 0 = free */
+    struct wifiprov_wifi_creds creds;
+};
+
 /* manager.c */
 uint64_t wifiprov__prov_now(const struct wifiprov_prov *p);
 /* True when the endpoints serve requests (STARTED .. FAIL). */
 bool wifiprov__prov_serving(const struct wifiprov_prov *p);
-/* ApplyConfig: @return 0 when the staged credentials were applied, WIFIPROV_ERR_STATE otherwise. */
-int wifiprov__prov_apply(struct wifiprov_prov *p);
+/* The slot for @p session_id's staged credentials (free slots and those of closed sessions are reused).
+ * @return NULL only when the session is not open. */
+struct wifiprov__prov_staged *wifiprov__prov_stage_slot(struct wifiprov_prov *p, uint32_t session_id);
+/* ApplyConfig: @return 0 when the credentials @p session_id staged were applied, WIFIPROV_ERR_STATE otherwise. */
+int wifiprov__prov_apply(struct wifiprov_prov *p, uint32_t session_id);
 /* prov-ctrl: @return 0 when allowed and done, WIFIPROV_ERR_STATE when not allowed now. */
 int wifiprov__prov_ctrl_reset(struct wifiprov_prov *p);
 int wifiprov__prov_ctrl_reprov(struct wifiprov_prov *p);

@@ -3,7 +3,7 @@ wifiprov_unit_test(test_prov
   SOURCES ${CMAKE_SOURCE_DIR}/tests/unit/test_prov.c
   CASES
     config_appendix_a1 config_status_before_apply config_set_invalid config_set_replaces
-    config_apply_rules config_bad_requests
+    config_staged_per_session config_staged_session_lifetime config_apply_rules config_bad_requests
     fail_auth_legacy fail_not_found_legacy fail_attempt_counting fail_attempts_then_success
     fail_connect_call fail_reset_retry_success fail_reset_on_failure fail_reset_on_failure_ctrl reset_api ctrl_reset_wrong_states stale_events_ignored
     autostop_timeout autostop_after_status autostop_timer_first no_auto_stop_reprov

@@ -619,6 +619,45 @@ static void two_clients(void **state)
     itest_daemon_stop(&f->d);
 }
 
+static void set_config(struct itest_client *c, const char *ssid, const char *passphrase)
+{
+    struct wifiprov_wifi_creds cr;
+    int status = -1;
+
+    memset(&cr, 0, sizeof(cr));
+    cr.ssid_len = (uint8_t)strlen(ssid);
+    memcpy(cr.ssid, ssid, cr.ssid_len);
+    cr.passphrase_len = (uint8_t)strlen(passphrase);
+    memcpy(cr.passphrase, passphrase, cr.passphrase_len);
+    assert_int_equal(wifiprov_client_set_config(c->wc, &cr, &status), 0);
+}
+
+/* Two clients stage different credentials: each Apply applies its own session's (not the last staged). */
+static void two_clients_staging(void **state)
+{
+    struct fixture *f = *state;
+    struct wifiprov_wifi_status st;
+    int status = -1;
+
+    itest_daemon_start(&f->d, sec2_args, NULL);
+    connect_client(&f->a, &f->d, WIFIPROV_SECURITY_2);
+    connect_client(&f->b, &f->d, WIFIPROV_SECURITY_2);
+    set_config(&f->a, "HomeNetwork", "correct-horse");
+    set_config(&f->b, "Garden", "wrong-grass");
+    assert_int_equal(wifiprov_client_apply_config(f->a.wc, &status), 0);
+    itest_wait_status(&f->a, &st);
+    assert_int_equal(st.state, WIFIPROV_STA_STATE_CONNECTED);
+    assert_int_equal(st.ssid_len, 11);
+    assert_memory_equal(st.ssid, "HomeNetwork", 11);
+    assert_true(itest_log_contains(&f->d, "credentials received for SSID \"HomeNetwork\""));
+    assert_false(itest_log_contains(&f->d, "credentials received for SSID \"Garden\""));
+    /* B sees the outcome; its own Apply is refused (one per run). */
+    assert_int_equal(wifiprov_client_get_status(f->b.wc, &st), 0);
+    assert_int_equal(st.state, WIFIPROV_STA_STATE_CONNECTED);
+    assert_int_equal(wifiprov_client_apply_config(f->b.wc, &status), WIFIPROV_ERR_DEVICE);
+    itest_daemon_stop(&f->d);
+}
+
 /* A client without cookies stays on its connection's session (§7.1 rule 2). */
 static void no_cookie_connection(void **state)
 {
@@ -1109,6 +1148,7 @@ int main(int argc, char **argv)
         cmocka_unit_test_setup_teardown(restart_stored, setup, teardown),
         cmocka_unit_test_setup_teardown(corrupt_state, setup, teardown),
         cmocka_unit_test_setup_teardown(two_clients, setup, teardown),
+        cmocka_unit_test_setup_teardown(two_clients_staging, setup, teardown),
         cmocka_unit_test_setup_teardown(no_cookie_connection, setup, teardown),
         cmocka_unit_test_setup_teardown(bad_input, setup, teardown),
         cmocka_unit_test_setup_teardown(captive_probes, setup, teardown),

@@ -395,6 +395,60 @@ static void config_set_replaces(void **state)
     assert_string_equal(f->wifi.last_connect.passphrase, "mypassword");
 }
 
+/* Staged credentials belong to the session that sent them: B's SetConfig after A's does not change what A
+ * applies, and B's staging is B's own. */
+static void config_staged_per_session(void **state)
+{
+    struct fx *f = *state;
+    char req[600];
+
+    start(f);
+    expect(f, WIFIPROV_EP_CONFIG, SETCONFIG_MYSSID, R_SETCONFIG_OK);
+    setconfig_hex(req, "other", 5, "secret12", 8, 0);
+    assert_int_equal(send_sid(f, 2, WIFIPROV_EP_CONFIG, req), 0);
+    check_reply(f, R_SETCONFIG_OK);
+    expect(f, WIFIPROV_EP_CONFIG, APPLY, R_APPLY_OK);
+    assert_int_equal(f->wifi.n_connect, 1);
+    assert_int_equal(f->wifi.last_connect.ssid_len, 6);
+    assert_memory_equal(f->wifi.last_connect.ssid, "myssid", 6);
+    assert_string_equal(f->wifi.last_connect.passphrase, "mypassword");
+    /* B's Apply is refused (one Apply per run) and consumes B's staging. */
+    assert_int_equal(send_sid(f, 2, WIFIPROV_EP_CONFIG, APPLY), 0);
+    check_reply(f, R_APPLY_ERR);
+    assert_int_equal(f->wifi.n_connect, 1);
+}
+
+/* A session that is closed or reopened loses what it staged; a session that staged nothing cannot apply
+ * another's credentials. */
+static void config_staged_session_lifetime(void **state)
+{
+    struct fx *f = *state;
+
+    start(f);
+    assert_int_equal(send_sid(f, 2, WIFIPROV_EP_CONFIG, SETCONFIG_MYSSID), 0);
+    check_reply(f, R_SETCONFIG_OK);
+    expect(f, WIFIPROV_EP_CONFIG, APPLY, R_APPLY_ERR);
+    wifiprov_device_session_close(f->dev, 2);
+    assert_int_equal(wifiprov_device_session_open(f->dev, 2), 0);
+    assert_int_equal(send_sid(f, 2, WIFIPROV_EP_CONFIG, APPLY), 0);
+    check_reply(f, R_APPLY_ERR);
+    /* Reopening the id without closing it is a new session too. */
+    assert_int_equal(send_sid(f, 2, WIFIPROV_EP_CONFIG, SETCONFIG_MYSSID), 0);
+    assert_int_equal(wifiprov_device_session_open(f->dev, 2), 0);
+    assert_int_equal(send_sid(f, 2, WIFIPROV_EP_CONFIG, APPLY), 0);
+    check_reply(f, R_APPLY_ERR);
+    assert_int_equal(f->wifi.n_connect, 0);
+    /* Slots of gone sessions are reused: many sessions in turn can stage. */
+    for (uint32_t sid = 10; sid < 40; sid++) {
+        assert_int_equal(wifiprov_device_session_open(f->dev, sid), 0);
+        assert_int_equal(send_sid(f, sid, WIFIPROV_EP_CONFIG, SETCONFIG_MYSSID), 0);
+        check_reply(f, R_SETCONFIG_OK);
+        wifiprov_device_session_close(f->dev, sid);
+    }
+    set_and_apply(f);
+    assert_int_equal(f->wifi.n_connect, 1);
+}
+
 static void config_apply_rules(void **state)
 {
     struct fx *f = *state;
@@ -1283,6 +1337,8 @@ int main(int argc, char **argv)
         cmocka_unit_test_setup_teardown(config_status_before_apply, setup, teardown),
         cmocka_unit_test_setup_teardown(config_set_invalid, setup, teardown),
         cmocka_unit_test_setup_teardown(config_set_replaces, setup, teardown),
+        cmocka_unit_test_setup_teardown(config_staged_per_session, setup, teardown),
+        cmocka_unit_test_setup_teardown(config_staged_session_lifetime, setup, teardown),
         cmocka_unit_test_setup_teardown(config_apply_rules, setup, teardown),
         cmocka_unit_test_setup_teardown(config_bad_requests, setup, teardown),
         cmocka_unit_test_setup_teardown(fail_auth_legacy, setup, teardown),
