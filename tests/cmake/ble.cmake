@@ -1,0 +1,24 @@
+# BLE transport: the GATT server without BlueZ (UUIDs, descriptors, advertisement, long
+# writes/reads, per-connection sessions) against a real device core.
+if(TARGET wifiprov_linux)
+  wifiprov_unit_test(test_ble_gatt
+    SOURCES ${CMAKE_SOURCE_DIR}/tests/unit/test_ble_gatt.c
+    LIBS wifiprov_linux
+    CASES uuid_builtin_ids uuid_app_endpoints uuid_parse_format adv_contents
+          chars_and_descriptors long_write_in_order long_write_gap long_write_overflow
+          empty_write read_without_write protocol_error sessions_per_connection
+          pending_resume reply_too_big sec1_bad_handshake sec1_client_over_gatt
+          sec2_client_over_gatt)
+endif()
+
+# libFuzzer target for the BLE write path (clang, -DWIFIPROV_FUZZ=ON; scripts/fuzz.sh runs it).
+# The ctest entry replays the seed corpus only.
+if(WIFIPROV_FUZZ AND TARGET wifiprov_linux)
+  add_executable(fuzz_ble ${CMAKE_SOURCE_DIR}/tests/fuzz/fuzz_ble.c)
+  target_link_libraries(fuzz_ble PRIVATE wifiprov_linux wifiprov_internal)
+  target_link_options(fuzz_ble PRIVATE -fsanitize=fuzzer)
+  file(GLOB FUZZ_BLE_SEEDS CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/tests/fuzz/corpus/fuzz_ble/*)
+  list(FILTER FUZZ_BLE_SEEDS EXCLUDE REGEX "\\.py$")
+  add_test(NAME fuzz_ble.corpus COMMAND fuzz_ble ${FUZZ_BLE_SEEDS})
+  set_tests_properties(fuzz_ble.corpus PROPERTIES LABELS fuzz TIMEOUT 120)
+endif()
