@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <systemd/sd-bus.h>
 
@@ -39,6 +40,8 @@
 #define ERR_NOT_PERMITTED "org.bluez.Error.NotPermitted"
 #define PATH_MAX_LEN 96
 #define MAX_ADAPTERS 16
+/* How long start-up waits for BlueZ to answer the registrations. */
+#define REGISTER_TIMEOUT_US (10u * 1000000u)
 
 struct ble_char {
     struct wifiprov_ble *b;
@@ -75,6 +78,7 @@ struct wifiprov_ble {
     bool app_registered;
     bool adv_registered;
     bool down;
+    bool starting; /* failures are returned by wifiprov_ble_new(), not reported through failed_fn */
     /* Links to close after the current reply went out (protocol errors). */
     char (*to_disconnect)[WIFIPROV_BLE_PEER_MAX + 1];
     unsigned n_disconnect;
@@ -98,7 +102,7 @@ static void ble_down(struct wifiprov_ble *b, const char *why)
         return;
     b->down = true;
     wifiprov__err("ble: %s", why);
-    if (b->failed_fn)
+    if (b->failed_fn && !b->starting)
         b->failed_fn(b->ctx, why);
 }
 
@@ -212,6 +216,33 @@ static void flush_disconnects(struct wifiprov_ble *b)
     b->n_disconnect = 0;
 }
 
+static struct held *held_find(struct wifiprov_ble *b, const char *peer);
+static void held_release(struct held *h, enum wifiprov_ble_status st);
+
+/* The held request of @p peer may be answerable now. */
+static void gatt_wake(void *ctx, const char *peer)
+{
+    struct wifiprov_ble *b = ctx;
+    struct held *h = held_find(b, peer);
+    enum wifiprov_ble_status st;
+
+    if (!h)
+        return;
+    st = wifiprov__ble_gatt_resume(b->gatt, h->peer);
+    if (st == WIFIPROV_BLE_STATUS_PENDING)
+        return;
+    held_release(h, st);
+    flush_disconnects(b);
+}
+
+/* The policy closed the session of @p peer while its write waited (e.g. its reply never came). */
+static void gatt_dropped(void *ctx, const char *peer)
+{
+    struct wifiprov_ble *b = ctx;
+
+    held_release(held_find(b, peer), WIFIPROV_BLE_STATUS_FAILED);
+}
+
 static struct held *held_find(struct wifiprov_ble *b, const char *peer)
 {
     for (unsigned i = 0; i < b->max_conns; i++) {
@@ -237,8 +268,8 @@ static int prop_str(sd_bus_message *reply, const char *s)
     return sd_bus_message_append(reply, "s", s);
 }
 
-static int svc_uuid(sd_bus *bus, const char *path, const char *iface, const char *prop, sd_bus_message *reply,
-                    void *ud, sd_bus_error *err)
+static int svc_uuid(sd_bus *bus, const char *path, const char *iface, const char *prop, sd_bus_message *reply, void *ud,
+                    sd_bus_error *err)
 {
     struct wifiprov_ble *b = ud;
 
@@ -251,8 +282,8 @@ static int prop_true(sd_bus *bus, const char *path, const char *iface, const cha
     return sd_bus_message_append(reply, "b", 1);
 }
 
-static int chr_uuid(sd_bus *bus, const char *path, const char *iface, const char *prop, sd_bus_message *reply,
-                    void *ud, sd_bus_error *err)
+static int chr_uuid(sd_bus *bus, const char *path, const char *iface, const char *prop, sd_bus_message *reply, void *ud,
+                    sd_bus_error *err)
 {
     const struct ble_char *c = ud;
 
@@ -282,8 +313,8 @@ static int desc_uuid(sd_bus *bus, const char *path, const char *iface, const cha
     return prop_str(reply, WIFIPROV_BLE_CUD_UUID);
 }
 
-static int desc_chr(sd_bus *bus, const char *path, const char *iface, const char *prop, sd_bus_message *reply,
-                    void *ud, sd_bus_error *err)
+static int desc_chr(sd_bus *bus, const char *path, const char *iface, const char *prop, sd_bus_message *reply, void *ud,
+                    sd_bus_error *err)
 {
     const struct ble_char *c = ud;
 
@@ -296,8 +327,8 @@ static int desc_flags(sd_bus *bus, const char *path, const char *iface, const ch
     return sd_bus_message_append(reply, "as", 1, "read");
 }
 
-static int adv_type(sd_bus *bus, const char *path, const char *iface, const char *prop, sd_bus_message *reply,
-                    void *ud, sd_bus_error *err)
+static int adv_type(sd_bus *bus, const char *path, const char *iface, const char *prop, sd_bus_message *reply, void *ud,
+                    sd_bus_error *err)
 {
     return prop_str(reply, "peripheral");
 }
@@ -310,16 +341,16 @@ static int adv_uuids(sd_bus *bus, const char *path, const char *iface, const cha
     return sd_bus_message_append(reply, "as", 1, b->service_uuid);
 }
 
-static int adv_name(sd_bus *bus, const char *path, const char *iface, const char *prop, sd_bus_message *reply,
-                    void *ud, sd_bus_error *err)
+static int adv_name(sd_bus *bus, const char *path, const char *iface, const char *prop, sd_bus_message *reply, void *ud,
+                    sd_bus_error *err)
 {
     struct wifiprov_ble *b = ud;
 
     return prop_str(reply, b->adv.local_name);
 }
 
-static int adv_mfg(sd_bus *bus, const char *path, const char *iface, const char *prop, sd_bus_message *reply,
-                   void *ud, sd_bus_error *err)
+static int adv_mfg(sd_bus *bus, const char *path, const char *iface, const char *prop, sd_bus_message *reply, void *ud,
+                   sd_bus_error *err)
 {
     struct wifiprov_ble *b = ud;
     int r;
@@ -700,8 +731,8 @@ static int list_adapters(struct wifiprov_ble *b, struct adapter_info *ad, size_t
     sd_bus_message *reply = NULL;
     int n = 0, r;
 
-    r = sd_bus_call_method(b->bus, BLUEZ, "/", "org.freedesktop.DBus.ObjectManager", "GetManagedObjects", &e,
-                           &reply, "");
+    r = sd_bus_call_method(b->bus, BLUEZ, "/", "org.freedesktop.DBus.ObjectManager", "GetManagedObjects", &e, &reply,
+                           "");
     if (r < 0) {
         r = bluez_call_error("Asking bluetoothd for its adapters", &e, r);
         goto out;
@@ -803,8 +834,7 @@ static int choose_adapter(struct wifiprov_ble *b, const char *want)
             pick = &ad[i];
     }
     if (!pick) {
-        wifiprov__err("ble: Bluetooth adapter %s not found; bluetoothd has: %s (see `bluetoothctl list`)", want,
-                      names);
+        wifiprov__err("ble: Bluetooth adapter %s not found; bluetoothd has: %s (see `bluetoothctl list`)", want, names);
         return WIFIPROV_ERR_UNSUPPORTED;
     }
     snprintf(b->adapter_path, sizeof(b->adapter_path), "%s", pick->path);
@@ -859,6 +889,49 @@ out:
     return r;
 }
 
+static uint64_t now_us(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
+/*
+ * Start-up only: runs this bus connection (nothing else of the loop) until BlueZ
+ * answered both registrations, so the caller knows at once whether BLE serves. While
+ * it registers, bluetoothd reads our object tree, which is answered here too.
+ */
+static int wait_registered(struct wifiprov_ble *b)
+{
+    uint64_t end = now_us() + REGISTER_TIMEOUT_US;
+
+    while (b->reg_app_slot || b->reg_adv_slot) {
+        uint64_t now;
+        int r = sd_bus_process(b->bus, NULL);
+
+        if (r < 0) {
+            wifiprov__err("ble: D-Bus failure while registering: %s", strerror(-r));
+            return WIFIPROV_ERR_IO;
+        }
+        if (r > 0)
+            continue;
+        now = now_us();
+        if (now >= end) {
+            wifiprov__err("ble: bluetoothd did not answer the registrations within %u s; is it stuck? (`systemctl "
+                          "status bluetooth`)",
+                          REGISTER_TIMEOUT_US / 1000000u);
+            return WIFIPROV_ERR_TIMEOUT;
+        }
+        r = sd_bus_wait(b->bus, end - now);
+        if (r < 0) {
+            wifiprov__err("ble: D-Bus failure while registering: %s", strerror(-r));
+            return WIFIPROV_ERR_IO;
+        }
+    }
+    return b->down ? WIFIPROV_ERR_UNSUPPORTED : 0;
+}
+
 /* ---- life cycle ---------------------------------------------------------------------------- */
 
 static int export_objects(struct wifiprov_ble *b)
@@ -867,14 +940,14 @@ static int export_objects(struct wifiprov_ble *b)
 
     r = sd_bus_add_object_manager(b->bus, &b->om_slot, APP_PATH);
     if (r >= 0)
-        r = sd_bus_add_object_vtable(b->bus, &b->service_slot, SERVICE_PATH, "org.bluez.GattService1",
-                                     service_vtable, b);
+        r = sd_bus_add_object_vtable(b->bus, &b->service_slot, SERVICE_PATH, "org.bluez.GattService1", service_vtable,
+                                     b);
     for (size_t i = 0; r >= 0 && i < b->n_chars; i++) {
         struct ble_char *c = &b->chars[i];
         r = sd_bus_add_object_vtable(b->bus, &c->slot, c->path, "org.bluez.GattCharacteristic1", char_vtable, c);
         if (r >= 0)
-            r = sd_bus_add_object_vtable(b->bus, &c->desc_slot, c->desc_path, "org.bluez.GattDescriptor1",
-                                         desc_vtable, c);
+            r = sd_bus_add_object_vtable(b->bus, &c->desc_slot, c->desc_path, "org.bluez.GattDescriptor1", desc_vtable,
+                                         c);
     }
     if (r >= 0)
         r = sd_bus_add_object_vtable(b->bus, &b->adv_slot, ADV_PATH, "org.bluez.LEAdvertisement1", adv_vtable, b);
@@ -905,7 +978,7 @@ int wifiprov_ble_new(const struct wifiprov_ble_config *cfg, struct wifiprov_ble 
     int err = WIFIPROV_ERR_INVAL, r;
 
     *out = NULL;
-    if (!cfg || !cfg->event || !cfg->device || !cfg->service_name)
+    if (!cfg || !cfg->event || !cfg->device || !cfg->sessions || !cfg->service_name)
         goto out;
     memset(&gc, 0, sizeof(gc));
     if (wifiprov__ble_uuid_parse(cfg->service_uuid ? cfg->service_uuid : WIFIPROV_BLE_DEFAULT_SERVICE_UUID,
@@ -934,8 +1007,11 @@ int wifiprov_ble_new(const struct wifiprov_ble_config *cfg, struct wifiprov_ble 
     if (!b->held || !b->to_disconnect)
         goto out;
     gc.device = cfg->device;
+    gc.sessions = cfg->sessions;
     gc.max_conns = b->max_conns;
     gc.disconnect_fn = gatt_disconnect;
+    gc.wake_fn = gatt_wake;
+    gc.dropped_fn = gatt_dropped;
     gc.ctx = b;
     err = wifiprov__ble_gatt_new(&gc, &b->gatt);
     if (err)
@@ -972,8 +1048,6 @@ int wifiprov_ble_new(const struct wifiprov_ble_config *cfg, struct wifiprov_ble 
         goto out;
     }
     r = watch_bluez(b);
-    if (r >= 0)
-        r = sd_bus_attach_event(b->bus, b->event, SD_EVENT_PRIORITY_NORMAL);
     /* bluetoothd reads our object tree while it registers, so these must not block. */
     if (r >= 0)
         r = sd_bus_call_method_async(b->bus, &b->reg_app_slot, BLUEZ, b->adapter_path, IFACE_GATT_MANAGER,
@@ -985,8 +1059,19 @@ int wifiprov_ble_new(const struct wifiprov_ble_config *cfg, struct wifiprov_ble 
         wifiprov__err("ble: cannot ask BlueZ to register: %s", strerror(-r));
         goto out;
     }
-    wifiprov__info("ble: registering service %s (%zu characteristics) and advertisement \"%s\" on %s (%s)",
-                   b->service_uuid, b->n_chars, b->adv.local_name, b->adapter, b->address);
+    wifiprov__dbg("ble: registering service %s (%zu characteristics) and advertisement \"%s\" on %s (%s)",
+                  b->service_uuid, b->n_chars, b->adv.local_name, b->adapter, b->address);
+    b->starting = true;
+    err = wait_registered(b);
+    b->starting = false;
+    if (err)
+        goto out;
+    err = WIFIPROV_ERR_IO;
+    r = sd_bus_attach_event(b->bus, b->event, SD_EVENT_PRIORITY_NORMAL);
+    if (r < 0) {
+        wifiprov__err("ble: cannot attach D-Bus to the event loop: %s", strerror(-r));
+        goto out;
+    }
     *out = b;
     b = NULL;
     err = 0;
@@ -1006,11 +1091,11 @@ void wifiprov_ble_free(struct wifiprov_ble *b)
     if (b->bus && b->bluez_owner[0]) {
         /* BlueZ drops both when our connection closes too; this says so at once. */
         if (b->adv_registered || b->reg_adv_slot)
-            sd_bus_call_method_async(b->bus, NULL, BLUEZ, b->adapter_path, IFACE_ADV_MANAGER,
-                                     "UnregisterAdvertisement", NULL, NULL, "o", ADV_PATH);
+            sd_bus_call_method_async(b->bus, NULL, BLUEZ, b->adapter_path, IFACE_ADV_MANAGER, "UnregisterAdvertisement",
+                                     NULL, NULL, "o", ADV_PATH);
         if (b->app_registered || b->reg_app_slot)
-            sd_bus_call_method_async(b->bus, NULL, BLUEZ, b->adapter_path, IFACE_GATT_MANAGER,
-                                     "UnregisterApplication", NULL, NULL, "o", APP_PATH);
+            sd_bus_call_method_async(b->bus, NULL, BLUEZ, b->adapter_path, IFACE_GATT_MANAGER, "UnregisterApplication",
+                                     NULL, NULL, "o", APP_PATH);
         if (b->powered_by_us)
             sd_bus_call_method_async(b->bus, NULL, BLUEZ, b->adapter_path, "org.freedesktop.DBus.Properties", "Set",
                                      NULL, NULL, "ssv", IFACE_ADAPTER, "Powered", "b", 0);
@@ -1040,26 +1125,6 @@ void wifiprov_ble_free(struct wifiprov_ble *b)
     wifiprov__free(b->held);
     wifiprov__free(b->to_disconnect);
     wifiprov__free(b);
-}
-
-void wifiprov_ble_wake(void *ctx, uint32_t session_id)
-{
-    struct wifiprov_ble *b = ctx;
-    enum wifiprov_ble_status st;
-    const char *peer;
-    struct held *h;
-
-    if (!b)
-        return;
-    peer = wifiprov__ble_gatt_peer_of(b->gatt, session_id);
-    h = peer ? held_find(b, peer) : NULL;
-    if (!h)
-        return;
-    st = wifiprov__ble_gatt_resume(b->gatt, h->peer);
-    if (st == WIFIPROV_BLE_STATUS_PENDING)
-        return;
-    held_release(h, st);
-    flush_disconnects(b);
 }
 
 const char *wifiprov_ble_adapter_name(const struct wifiprov_ble *b)

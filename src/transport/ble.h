@@ -22,6 +22,7 @@
 #include <systemd/sd-event.h>
 
 #include "transport/ble_gatt.h"
+#include "transport/sessions.h"
 #include "wifiprov/common.h"
 #include "wifiprov/device.h"
 
@@ -30,6 +31,8 @@ struct wifiprov_ble_config {
     sd_event *event;
     /* The device whose endpoints are served (borrowed; outlives the transport). */
     struct wifiprov_device *device;
+    /* The device's session policy (borrowed): one session per BLE connection, peer = the BlueZ device path. */
+    struct wifiprov_sessions *sessions;
     /* "hciN"; NULL = the first adapter BlueZ lists. It is powered on if it is off. */
     const char *adapter;
     /* Textual service UUID; NULL = WIFIPROV_BLE_DEFAULT_SERVICE_UUID. */
@@ -62,9 +65,6 @@ struct wifiprov_ble;
 int wifiprov_ble_new(const struct wifiprov_ble_config *cfg, struct wifiprov_ble **out);
 /* Unregisters, closes every connection's session and the bus. Accepts NULL. */
 void wifiprov_ble_free(struct wifiprov_ble *b);
-
-/* The device's wake_fn for sessions of this transport: @p ctx is the struct wifiprov_ble. */
-void wifiprov_ble_wake(void *ctx, uint32_t session_id);
 
 /* "hci0" and its address ("00:11:22:33:44:55"). */
 const char *wifiprov_ble_adapter_name(const struct wifiprov_ble *b);

@@ -5,7 +5,6 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "crypto/crypto.h"
 #include "transport/ble_gatt.h"
 #include "util.h"
 
@@ -38,11 +37,15 @@ struct conn {
 
 struct wifiprov_ble_gatt {
     struct wifiprov_device *dev;
+    struct wifiprov_sessions *sessions;
+    struct wifiprov_session_owner owner;
     struct wifiprov_ble_char *chars;
     size_t n_chars;
     struct conn *conns;
     unsigned max_conns;
     void (*disconnect_fn)(void *ctx, const char *peer);
+    void (*wake_fn)(void *ctx, const char *peer);
+    void (*dropped_fn)(void *ctx, const char *peer);
     void *ctx;
     uint8_t out[WIFIPROV_REPLY_CAP]; /* the core's reply, before it is checked against 512 bytes */
 };
@@ -123,8 +126,8 @@ static const struct {
     const char *name;
     uint16_t id;
 } builtin_ids[] = {
-    {WIFIPROV_EP_CTRL, 0xFF4F},    {WIFIPROV_EP_SCAN, 0xFF50},    {WIFIPROV_EP_SESSION, 0xFF51},
-    {WIFIPROV_EP_CONFIG, 0xFF52},  {WIFIPROV_EP_VERSION, 0xFF53},
+    {WIFIPROV_EP_CTRL, 0xFF4F},   {WIFIPROV_EP_SCAN, 0xFF50},    {WIFIPROV_EP_SESSION, 0xFF51},
+    {WIFIPROV_EP_CONFIG, 0xFF52}, {WIFIPROV_EP_VERSION, 0xFF53},
 };
 
 int wifiprov__ble_endpoint_ids(const char *const *names, size_t n, uint16_t *ids)
@@ -188,55 +191,81 @@ int wifiprov__ble_adv_contents(const char *service_name, const uint8_t *mfg, siz
     return 0;
 }
 
-/* ---- sessions ------------------------------------------------------------------------ */
+/* ---- sessions: the device's one policy (transport/sessions.h) ------------------------------- */
 
-/*
- * The session of a connection. These few calls are all the transport asks of the
- * session policy: open one for a peer, run a request, resume or cancel a held one,
- * close it.
- */
+static struct conn *conn_of_session(const struct wifiprov_ble_gatt *g, uint32_t id)
+{
+    for (unsigned i = 0; i < g->max_conns; i++) {
+        if (g->conns[i].used && g->conns[i].has_session && g->conns[i].sid == id)
+            return &g->conns[i];
+    }
+    return NULL;
+}
+
+static void clear_stage(struct conn *c);
+
+static void owner_wake(void *ctx, uint32_t id)
+{
+    struct wifiprov_ble_gatt *g = ctx;
+    struct conn *c = conn_of_session(g, id);
+
+    if (c && c->pending && g->wake_fn)
+        g->wake_fn(g->ctx, c->peer);
+}
+
+/* The policy closed one of our sessions (idle, evicted, its held reply never came, or we closed it). */
+static void owner_closed(void *ctx, uint32_t id, enum wifiprov_session_why why)
+{
+    struct wifiprov_ble_gatt *g = ctx;
+    struct conn *c = conn_of_session(g, id);
+    bool was_pending;
+
+    if (!c)
+        return; /* we closed it ourselves */
+    wifiprov__dbg("ble: session of %s closed (%s)", c->peer, wifiprov_session_why_to_string(why));
+    was_pending = c->pending;
+    c->has_session = false;
+    c->pending = false;
+    if (was_pending) {
+        clear_stage(c);
+        if (g->dropped_fn)
+            g->dropped_fn(g->ctx, c->peer);
+    }
+}
+
 static int sess_open(struct wifiprov_ble_gatt *g, struct conn *c)
 {
-    uint32_t id = 0;
+    int err = wifiprov_sessions_open(g->sessions, &g->owner, c->peer, &c->sid);
 
-    for (int tries = 0;; tries++) {
-        uint8_t b[4];
-        if (tries == 16 || wifiprov__crypto_random(b, sizeof(b)) != 0)
-            return WIFIPROV_ERR_CRYPTO;
-        id = (uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 | (uint32_t)b[2] << 8 | b[3];
-        if (id != 0 && !wifiprov_device_session_exists(g->dev, id))
-            break;
-    }
-    {
-        int err = wifiprov_device_session_open(g->dev, id);
-        if (err)
-            return err;
-    }
-    c->sid = id;
-    c->has_session = true;
-    return 0;
+    c->has_session = err == 0;
+    return err;
 }
 
 static void sess_close(struct wifiprov_ble_gatt *g, struct conn *c)
 {
+    uint32_t id = c->sid;
+    bool pending = c->pending;
+
     if (!c->has_session)
         return;
-    if (c->pending)
-        wifiprov_device_cancel_pending(g->dev, c->sid);
-    wifiprov_device_session_close(g->dev, c->sid);
+    /* Forget it first: the policy's closed callback then finds no connection. */
     c->has_session = false;
     c->pending = false;
+    if (pending)
+        wifiprov_sessions_cancel(g->sessions, id);
+    else
+        wifiprov_sessions_close(g->sessions, id, WIFIPROV_SESSION_WHY_OWNER);
 }
 
 static int sess_handle(struct wifiprov_ble_gatt *g, struct conn *c, const char *endpoint, const uint8_t *req,
                        size_t len, size_t *out_len)
 {
-    return wifiprov_device_handle(g->dev, c->sid, endpoint, req, len, g->out, sizeof(g->out), out_len);
+    return wifiprov_sessions_handle(g->sessions, c->sid, c->peer, endpoint, req, len, g->out, sizeof(g->out), out_len);
 }
 
 static int sess_resume(struct wifiprov_ble_gatt *g, struct conn *c, size_t *out_len)
 {
-    return wifiprov_device_resume(g->dev, c->sid, g->out, sizeof(g->out), out_len);
+    return wifiprov_sessions_resume(g->sessions, c->sid, g->out, sizeof(g->out), out_len);
 }
 
 /* ---- the server ------------------------------------------------------------------------ */
@@ -250,7 +279,7 @@ int wifiprov__ble_gatt_new(const struct wifiprov_ble_gatt_config *cfg, struct wi
     int err = WIFIPROV_ERR_INVAL;
 
     *out = NULL;
-    if (!cfg || !cfg->device)
+    if (!cfg || !cfg->device || !cfg->sessions)
         goto out;
     n = wifiprov_device_endpoint_count(cfg->device);
     err = WIFIPROV_ERR_NOMEM;
@@ -260,6 +289,13 @@ int wifiprov__ble_gatt_new(const struct wifiprov_ble_gatt_config *cfg, struct wi
     if (!g || !names || !ids)
         goto out;
     g->dev = cfg->device;
+    g->sessions = cfg->sessions;
+    g->owner.name = "ble";
+    g->owner.ctx = g;
+    g->owner.wake = owner_wake;
+    g->owner.closed = owner_closed;
+    g->wake_fn = cfg->wake_fn;
+    g->dropped_fn = cfg->dropped_fn;
     g->max_conns = cfg->max_conns ? cfg->max_conns : DEFAULT_MAX_CONNS;
     g->disconnect_fn = cfg->disconnect_fn;
     g->ctx = cfg->ctx;
@@ -328,8 +364,8 @@ static enum wifiprov_ble_status read_at(const uint8_t *value, size_t vlen, size_
     return WIFIPROV_BLE_STATUS_OK;
 }
 
-enum wifiprov_ble_status wifiprov__ble_gatt_read_descriptor(const struct wifiprov_ble_gatt *g, size_t ci,
-                                                            size_t offset, const uint8_t **data, size_t *len)
+enum wifiprov_ble_status wifiprov__ble_gatt_read_descriptor(const struct wifiprov_ble_gatt *g, size_t ci, size_t offset,
+                                                            const uint8_t **data, size_t *len)
 {
     *data = NULL;
     *len = 0;
@@ -466,8 +502,7 @@ static enum wifiprov_ble_status stage(struct conn *c, size_t ci, size_t offset, 
 }
 
 /* Checks common to every access of @p peer to @p ci. */
-static enum wifiprov_ble_status access_conn(struct wifiprov_ble_gatt *g, const char *peer, size_t ci,
-                                            struct conn **out)
+static enum wifiprov_ble_status access_conn(struct wifiprov_ble_gatt *g, const char *peer, size_t ci, struct conn **out)
 {
     *out = NULL;
     if (!peer || !*peer)
@@ -592,11 +627,9 @@ void wifiprov__ble_gatt_disconnect_all(struct wifiprov_ble_gatt *g)
 
 const char *wifiprov__ble_gatt_peer_of(const struct wifiprov_ble_gatt *g, uint32_t id)
 {
-    for (unsigned i = 0; i < g->max_conns; i++) {
-        if (g->conns[i].used && g->conns[i].has_session && g->conns[i].sid == id)
-            return g->conns[i].peer;
-    }
-    return NULL;
+    const struct conn *c = conn_of_session(g, id);
+
+    return c ? c->peer : NULL;
 }
 
 bool wifiprov__ble_gatt_pending(const struct wifiprov_ble_gatt *g, const char *peer)

@@ -29,6 +29,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "transport/sessions.h"
 #include "wifiprov/common.h"
 #include "wifiprov/device.h"
 
@@ -75,7 +76,7 @@ int wifiprov__ble_endpoint_ids(const char *const *names, size_t n, uint16_t *ids
 struct wifiprov_ble_adv {
     char local_name[WIFIPROV_BLE_NAME_MAX + 1]; /* the service name, cut to 29 bytes on a UTF-8 boundary */
     bool has_mfg;
-    uint16_t company_id;           /* first two bytes of the data, little-endian as on air */
+    uint16_t company_id; /* first two bytes of the data, little-endian as on air */
     uint8_t mfg_data[WIFIPROV_BLE_MFG_MAX - 2];
     size_t mfg_len;
     bool tx_power; /* room left for the TX power AD structure */
@@ -102,12 +103,19 @@ struct wifiprov_ble_char {
 struct wifiprov_ble_gatt_config {
     /* The device whose endpoints are served (borrowed; outlives the server). */
     struct wifiprov_device *device;
+    /* The session policy the connections' sessions belong to (borrowed; outlives the server). */
+    struct wifiprov_sessions *sessions;
     /* Little-endian service UUID. */
     uint8_t service_uuid[WIFIPROV_BLE_UUID_LEN];
     /* Connections tracked at once; 0 = 16. */
     unsigned max_conns;
     /* A protocol error on @p peer: close that link (may be NULL). */
     void (*disconnect_fn)(void *ctx, const char *peer);
+    /* The held request of @p peer may be answerable: call wifiprov__ble_gatt_resume() (may be NULL). */
+    void (*wake_fn)(void *ctx, const char *peer);
+    /* The policy closed the session of @p peer while its request was held (idle, eviction, timeout):
+     * that request failed (may be NULL). */
+    void (*dropped_fn)(void *ctx, const char *peer);
     void *ctx;
 };
 
@@ -115,15 +123,15 @@ struct wifiprov_ble_gatt;
 
 /* Takes the device's endpoints as they are now. @return 0, INVAL, NOMEM. */
 int wifiprov__ble_gatt_new(const struct wifiprov_ble_gatt_config *cfg, struct wifiprov_ble_gatt **out);
-/* Closes every session of the server. Accepts NULL. */
+/* Closes every session of the server (the policy tells nobody else). Accepts NULL. */
 void wifiprov__ble_gatt_free(struct wifiprov_ble_gatt *g);
 
 size_t wifiprov__ble_gatt_char_count(const struct wifiprov_ble_gatt *g);
 const struct wifiprov_ble_char *wifiprov__ble_gatt_char(const struct wifiprov_ble_gatt *g, size_t i);
 
 /* The 0x2901 descriptor of characteristic @p ci read from @p offset. */
-enum wifiprov_ble_status wifiprov__ble_gatt_read_descriptor(const struct wifiprov_ble_gatt *g, size_t ci,
-                                                            size_t offset, const uint8_t **data, size_t *len);
+enum wifiprov_ble_status wifiprov__ble_gatt_read_descriptor(const struct wifiprov_ble_gatt *g, size_t ci, size_t offset,
+                                                            const uint8_t **data, size_t *len);
 
 /* A complete write of characteristic @p ci by @p peer at @p offset (ATT Write Request, or BlueZ's WriteValue). */
 enum wifiprov_ble_status wifiprov__ble_gatt_write(struct wifiprov_ble_gatt *g, const char *peer, size_t ci,

@@ -6,7 +6,8 @@
  *
  * Input: a byte for the security scheme (0 plaintext, 1 without PoP), then records:
  *   op       bits 0-1 connection, bits 2-4 operation: 0 write, 1 prepare, 2 execute,
- *            3 execute (cancel), 4 read, 5 read descriptor, 6 disconnect, 7 wake + resume
+ *            3 execute (cancel), 4 read, 5 read descriptor, 6 disconnect, 7 wake + resume;
+ *            bit 5: the clock moves 2 s first and the policy's expiry runs (idle sessions, held replies)
  *   char     characteristic index (modulo count + 1, so one past the end is tried too)
  *   offset   2 bytes, big-endian
  *   len      2 bytes, big-endian (modulo 600), then that many bytes of value
@@ -83,6 +84,13 @@ static int grow(void *ctx, const struct wifiprov_request *req, uint8_t *out, siz
     return 0;
 }
 
+static uint64_t clock_ms(void *ctx)
+{
+    uint64_t *now = ctx;
+
+    return *now;
+}
+
 static void disconnected_cb(void *ctx, const char *peer)
 {
     unsigned *n = ctx;
@@ -106,7 +114,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     struct reader rd = {data, size};
     struct wifiprov_device_config dc;
     struct wifiprov_ble_gatt_config gc;
+    struct wifiprov_sessions_config sc;
     struct wifiprov_device *dev = NULL;
+    struct wifiprov_sessions *ss = NULL;
+    uint64_t now = 0;
     struct wifiprov_ble_gatt *g = NULL;
     unsigned disconnects = 0;
     uint8_t sec = 0;
@@ -116,15 +127,24 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         return 0;
     memset(&dc, 0, sizeof(dc));
     dc.security = (enum wifiprov_security)(sec % 2);
-    dc.max_sessions = 3; /* fewer than the connections: opening a session can fail */
+    dc.max_sessions = 3;
     dc.random = fixed_random;
     if (wifiprov_device_new(&dc, &dev) != 0)
         return 0;
     wifiprov_device_add_endpoint(dev, "echo", echo, NULL);
     wifiprov_device_add_endpoint(dev, "pend", pend, NULL);
     wifiprov_device_add_endpoint(dev, "grow", grow, NULL);
+    memset(&sc, 0, sizeof(sc));
+    sc.device = dev;
+    sc.max_sessions = 3; /* fewer than the connections: the least recently used one is evicted */
+    sc.idle_s = 5;
+    sc.clock_ms = clock_ms;
+    sc.clock_ctx = &now;
+    if (wifiprov_sessions_new(&sc, &ss) != 0)
+        goto out;
     memset(&gc, 0, sizeof(gc));
     gc.device = dev;
+    gc.sessions = ss;
     wifiprov__ble_uuid_parse(WIFIPROV_BLE_DEFAULT_SERVICE_UUID, gc.service_uuid);
     gc.max_conns = N_CONN;
     gc.disconnect_fn = disconnected_cb;
@@ -147,6 +167,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         take(&rd, value, vlen);
         peer = peers[op & 3u];
         ci = chr % (n_chars + 1);
+        if (op & 0x20u) {
+            now += 2000;
+            wifiprov_sessions_expire(ss);
+        }
         offset = (size_t)off[0] << 8 | off[1];
         switch ((op >> 2) & 7u) {
         case 0:
@@ -182,7 +206,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             break;
         }
         /* The rules every sequence keeps: sessions only for connections, at most the device's. */
-        if (wifiprov__ble_gatt_session_count(g) > wifiprov_device_session_count(dev) ||
+        if (wifiprov__ble_gatt_session_count(g) != wifiprov_sessions_count(ss, NULL) ||
+            wifiprov_sessions_count(ss, NULL) != wifiprov_device_session_count(dev) ||
             wifiprov__ble_gatt_conn_count(g) > N_CONN)
             abort();
     }
@@ -190,6 +215,7 @@ out:
     wifiprov__ble_gatt_free(g);
     if (wifiprov_device_session_count(dev) != 0)
         abort();
+    wifiprov_sessions_free(ss);
     wifiprov_device_free(dev);
     return 0;
 }

@@ -149,11 +149,13 @@ static void adv_contents(void **state)
 
 struct env {
     struct wifiprov_device *dev;
+    struct wifiprov_sessions *ss;
     struct wifiprov_ble_gatt *g;
+    uint64_t now_ms;
     char disconnected[4][WIFIPROV_BLE_PEER_MAX + 1];
     unsigned n_disconnected;
-    bool hold;           /* "slow" answers PENDING until released */
-    size_t big_len;      /* length of "big"'s reply */
+    bool hold;      /* "slow" answers PENDING until released */
+    size_t big_len; /* length of "big"'s reply */
 };
 
 static int echo(void *ctx, const struct wifiprov_request *req, uint8_t *out, size_t cap, size_t *out_len)
@@ -195,11 +197,19 @@ static void on_disconnect(void *ctx, const char *peer)
     snprintf(e->disconnected[e->n_disconnected++], WIFIPROV_BLE_PEER_MAX + 1, "%s", peer);
 }
 
+static uint64_t clock_ms(void *ctx)
+{
+    struct env *e = ctx;
+
+    return e->now_ms;
+}
+
 static int setup_sec(void **state, enum wifiprov_security sec)
 {
     struct env *e = calloc(1, sizeof(*e));
     struct wifiprov_device_config dc;
     struct wifiprov_ble_gatt_config gc;
+    struct wifiprov_sessions_config sc;
     struct tcreds cr;
     int err;
 
@@ -227,8 +237,16 @@ static int setup_sec(void **state, enum wifiprov_security sec)
         wifiprov_device_add_endpoint(e->dev, "custom-data", big, e) != 0 ||
         wifiprov_device_add_endpoint(e->dev, "echo", echo, e) != 0)
         return -1;
+    memset(&sc, 0, sizeof(sc));
+    sc.device = e->dev;
+    sc.max_sessions = 3;
+    sc.clock_ms = clock_ms;
+    sc.clock_ctx = e;
+    if (wifiprov_sessions_new(&sc, &e->ss) != 0)
+        return -1;
     memset(&gc, 0, sizeof(gc));
     gc.device = e->dev;
+    gc.sessions = e->ss;
     if (wifiprov__ble_uuid_parse(WIFIPROV_BLE_DEFAULT_SERVICE_UUID, gc.service_uuid) != 0)
         return -1;
     gc.max_conns = 3;
@@ -260,7 +278,9 @@ static int teardown(void **state)
     struct env *e = *state;
 
     wifiprov__ble_gatt_free(e->g);
+    assert_int_equal(wifiprov_sessions_count(e->ss, NULL), 0);
     assert_int_equal(wifiprov_device_session_count(e->dev), 0);
+    wifiprov_sessions_free(e->ss);
     wifiprov_device_free(e->dev);
     free(e);
     return 0;
@@ -280,8 +300,7 @@ static size_t ci_of(struct env *e, const char *name)
 static void chars_and_descriptors(void **state)
 {
     struct env *e = *state;
-    const char *want[] = {"proto-ver", "prov-session", "prov-config", "prov-scan",
-                          "prov-ctrl", "custom-data",  "echo"};
+    const char *want[] = {"proto-ver", "prov-session", "prov-config", "prov-scan", "prov-ctrl", "custom-data", "echo"};
     const uint16_t ids[] = {0xFF53, 0xFF51, 0xFF52, 0xFF50, 0xFF4F, 0xFF54, 0xFF55};
     const uint8_t *d;
     size_t len;
@@ -308,8 +327,7 @@ static void chars_and_descriptors(void **state)
     assert_memory_equal(d, "session", 7);
     assert_int_equal(wifiprov__ble_gatt_read_descriptor(e->g, 1, 12, &d, &len), WIFIPROV_BLE_STATUS_OK);
     assert_int_equal(len, 0);
-    assert_int_equal(wifiprov__ble_gatt_read_descriptor(e->g, 1, 13, &d, &len),
-                     WIFIPROV_BLE_STATUS_INVALID_OFFSET);
+    assert_int_equal(wifiprov__ble_gatt_read_descriptor(e->g, 1, 13, &d, &len), WIFIPROV_BLE_STATUS_INVALID_OFFSET);
     assert_int_equal(wifiprov__ble_gatt_read_descriptor(e->g, 7, 0, &d, &len), WIFIPROV_BLE_STATUS_NOT_FOUND);
 }
 
@@ -343,8 +361,7 @@ static void long_write_in_order(void **state)
     assert_memory_equal(d, v + 22, 384);
     assert_int_equal(wifiprov__ble_gatt_read(e->g, PEER_A, ci, 406, &d, &len), WIFIPROV_BLE_STATUS_OK);
     assert_int_equal(len, 0);
-    assert_int_equal(wifiprov__ble_gatt_read(e->g, PEER_A, ci, 407, &d, &len),
-                     WIFIPROV_BLE_STATUS_INVALID_OFFSET);
+    assert_int_equal(wifiprov__ble_gatt_read(e->g, PEER_A, ci, 407, &d, &len), WIFIPROV_BLE_STATUS_INVALID_OFFSET);
     /* The same value as BlueZ hands it over after assembling it: one write at offset 0. */
     v[0] ^= 0xff;
     assert_int_equal(wifiprov__ble_gatt_write(e->g, PEER_A, ci, 0, v, 406), WIFIPROV_BLE_STATUS_OK);
@@ -379,8 +396,7 @@ static void long_write_gap(void **state)
                      WIFIPROV_BLE_STATUS_INVALID_OFFSET);
     /* Overlap (a fragment sent twice). */
     assert_int_equal(wifiprov__ble_gatt_prepare(e->g, PEER_A, ci, 0, v, 100), WIFIPROV_BLE_STATUS_OK);
-    assert_int_equal(wifiprov__ble_gatt_prepare(e->g, PEER_A, ci, 50, v + 50, 100),
-                     WIFIPROV_BLE_STATUS_INVALID_OFFSET);
+    assert_int_equal(wifiprov__ble_gatt_prepare(e->g, PEER_A, ci, 50, v + 50, 100), WIFIPROV_BLE_STATUS_INVALID_OFFSET);
     /* A fragment of another characteristic does not continue this one's queue. */
     assert_int_equal(wifiprov__ble_gatt_prepare(e->g, PEER_A, ci, 0, v, 100), WIFIPROV_BLE_STATUS_OK);
     assert_int_equal(wifiprov__ble_gatt_prepare(e->g, PEER_A, ci2, 100, v + 100, 100),
@@ -401,8 +417,7 @@ static void long_write_overflow(void **state)
 
     fill(v, sizeof(v));
     assert_int_equal(wifiprov__ble_gatt_prepare(e->g, PEER_A, ci, 0, v, 300), WIFIPROV_BLE_STATUS_OK);
-    assert_int_equal(wifiprov__ble_gatt_prepare(e->g, PEER_A, ci, 300, v + 300, 213),
-                     WIFIPROV_BLE_STATUS_INVALID_LEN);
+    assert_int_equal(wifiprov__ble_gatt_prepare(e->g, PEER_A, ci, 300, v + 300, 213), WIFIPROV_BLE_STATUS_INVALID_LEN);
     assert_int_equal(wifiprov__ble_gatt_execute(e->g, PEER_A, true), WIFIPROV_BLE_STATUS_OK);
     assert_int_equal(wifiprov__ble_gatt_session_count(e->g), 0);
     assert_int_equal(wifiprov__ble_gatt_write(e->g, PEER_A, ci, 0, v, 513), WIFIPROV_BLE_STATUS_INVALID_LEN);
@@ -525,8 +540,7 @@ static void sessions_per_connection(void **state)
     assert_int_not_equal(a2, a1);
     assert_true(wifiprov_device_session_exists(e->dev, b));
     /* A third peer fits (max 3), a fourth is refused without harm. */
-    assert_int_equal(wifiprov__ble_gatt_write(e->g, "/org/bluez/hci0/dev_C", ses, 0, cmd0, 5),
-                     WIFIPROV_BLE_STATUS_OK);
+    assert_int_equal(wifiprov__ble_gatt_write(e->g, "/org/bluez/hci0/dev_C", ses, 0, cmd0, 5), WIFIPROV_BLE_STATUS_OK);
     assert_int_equal(wifiprov__ble_gatt_write(e->g, "/org/bluez/hci0/dev_D", ses, 0, cmd0, 5),
                      WIFIPROV_BLE_STATUS_FAILED);
     assert_int_equal(wifiprov_device_session_count(e->dev), 3);
@@ -602,8 +616,7 @@ static void sec1_bad_handshake(void **state)
     const uint8_t *d;
 
     /* proto-ver works on any connection (the session is opened at the first write anyway). */
-    assert_int_equal(wifiprov__ble_gatt_write(e->g, PEER_B, ver, 0, (const uint8_t *)"---", 3),
-                     WIFIPROV_BLE_STATUS_OK);
+    assert_int_equal(wifiprov__ble_gatt_write(e->g, PEER_B, ver, 0, (const uint8_t *)"---", 3), WIFIPROV_BLE_STATUS_OK);
     assert_int_equal(wifiprov__ble_gatt_read(e->g, PEER_B, ver, 0, &d, &len), WIFIPROV_BLE_STATUS_OK);
     assert_true(len > 10);
     assert_int_equal(d[0], '{');
