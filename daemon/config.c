@@ -15,7 +15,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "transport/ble_gatt.h"
 #include "transport/http.h"
+#include "util.h"
 #include "wifiprov/common.h"
 #include "wifiprovd.h"
 
@@ -112,6 +114,18 @@ static const struct opt opts[] = {
      "Default: 120."},
     {"session-timeout", 0, OPT_TYPE_UINT, OFF(session_timeout_s), 86400, false, "SECONDS",
      "Close a session unused for this long. Default: 300."},
+    {"ble-service-uuid", 0, OPT_TYPE_STR, OFF(ble_service_uuid), 0, false, "UUID",
+     "BLE: 128-bit UUID of the provisioning service; each endpoint's characteristic UUID is derived from it "
+     "(PROTOCOL §7.2). Default: " WIFIPROV_BLE_DEFAULT_SERVICE_UUID " (ESP-IDF's example, esp_prov's fallback)."},
+    {"ble-mfg-data", 0, OPT_TYPE_STR, OFF(ble_mfg_data), 0, false, "HEX",
+     "BLE: manufacturer-specific data for the advertisement, as on air: 2-byte company id (little-endian, e.g. "
+     "e502 for 0x02E5) then up to 6 bytes. Default: none."},
+    {"ble-adapter", 0, OPT_TYPE_STR, OFF(ble_adapter), 0, false, "hciN",
+     "BLE: Bluetooth adapter to serve on; it is powered on if it is off. Default: the first one "
+     "(`bluetoothctl list`)."},
+    {"ble-require-encryption", 0, OPT_TYPE_BOOL, OFF(ble_require_encryption), 0, false, NULL,
+     "BLE: characteristic values can only be read and written over an encrypted (paired) link; the "
+     "endpoint-name descriptors stay readable. Default: off, as in ESP-IDF."},
     {"verbose", 'v', OPT_TYPE_BOOL, OFF(verbose), 0, false, NULL, "Debug logging."},
 };
 
@@ -398,6 +412,39 @@ out:
     return ret;
 }
 
+/* The --ble-* options. @return 0 or -1 (printed). */
+static int check_ble(const struct wifiprovd_config *cfg)
+{
+    uint8_t uuid[WIFIPROV_BLE_UUID_LEN], mfg[WIFIPROV_BLE_MFG_MAX];
+    size_t mfg_len = 0;
+    int ret = 0;
+
+    if (cfg->ble_service_uuid && wifiprov__ble_uuid_parse(cfg->ble_service_uuid, uuid) != 0) {
+        fprintf(stderr, "wifiprovd: --ble-service-uuid wants a 128-bit UUID like %s, not '%s'\n",
+                WIFIPROV_BLE_DEFAULT_SERVICE_UUID, cfg->ble_service_uuid);
+        ret = -1;
+    }
+    if (cfg->ble_mfg_data &&
+        (wifiprov__hex_decode(cfg->ble_mfg_data, mfg, sizeof(mfg), &mfg_len) != 0 || mfg_len < 2)) {
+        fprintf(stderr,
+                "wifiprovd: --ble-mfg-data wants 2 to %d bytes in hex (a 2-byte company id, then data): more does "
+                "not fit in the advertisement beside the service UUID\n",
+                WIFIPROV_BLE_MFG_MAX);
+        ret = -1;
+    }
+    if (cfg->ble_adapter) {
+        const char *a = cfg->ble_adapter;
+        bool ok = strncmp(a, "hci", 3) == 0 && a[3] && strlen(a) <= 8;
+        for (const char *q = a + 3; ok && *q; q++)
+            ok = *q >= '0' && *q <= '9';
+        if (!ok) {
+            fprintf(stderr, "wifiprovd: --ble-adapter wants an adapter name like hci0, not '%s'\n", a);
+            ret = -1;
+        }
+    }
+    return ret;
+}
+
 /* Splits --transport into cfg->transports: known names, each once, order as given. @return 0 or -1. */
 static int parse_transports(struct wifiprovd_config *cfg)
 {
@@ -571,6 +618,8 @@ int wifiprovd_config_load(int argc, char **argv, struct wifiprovd_config *cfg)
 
     /* Consistency checks that need no I/O. */
     if (parse_transports(cfg) < 0)
+        ret = -1;
+    if (check_ble(cfg) < 0)
         ret = -1;
     {
         struct sockaddr_storage ss;

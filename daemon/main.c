@@ -44,11 +44,13 @@ struct daemon {
     struct wifiprovd_transport {
         const struct wifiprovd_transport_ops *ops;
         void *ctx;
-        bool up; /* started and serving */
+        bool up;     /* started and serving */
+        bool failed; /* said it is down after start: stopped from the loop */
     } transports[WIFIPROVD_TRANSPORTS_MAX];
     size_t n_transports;
     struct wifiprovd_custom *custom;
     sd_event_source *session_timer;
+    sd_event_source *down_defer;
     sd_event_source *prov_timer;
     sd_event_source *end_defer;
     char service_name[40];
@@ -625,6 +627,45 @@ static uint64_t sessions_clock(void *ctx)
     return now_ms();
 }
 
+/* Stops the transports that went down after start; with none left serving, wifiprovd fails. */
+static int on_down_defer(sd_event_source *s, void *ud)
+{
+    struct daemon *d = ud;
+    size_t up = 0;
+
+    (void)s;
+    d->down_defer = sd_event_source_disable_unref(d->down_defer);
+    for (size_t i = 0; i < d->n_transports; i++) {
+        struct wifiprovd_transport *t = &d->transports[i];
+        if (t->up && t->failed) {
+            t->ops->stop(t->ctx);
+            t->up = false;
+        }
+        t->failed = false;
+        up += t->up;
+    }
+    if (up == 0 && d->prov) {
+        wd_err("No transport serves any more; exiting");
+        sd_event_exit(d->ev, WIFIPROVD_EXIT_FAILURE);
+    }
+    return 0;
+}
+
+static void transport_down(void *ctx, void *transport_ctx, const char *why)
+{
+    struct daemon *d = ctx;
+
+    for (size_t i = 0; i < d->n_transports; i++) {
+        struct wifiprovd_transport *t = &d->transports[i];
+        if (t->ctx != transport_ctx || !t->up)
+            continue;
+        wd_err("The %s transport is down: %s", t->ops->name, why);
+        t->failed = true;
+        if (!d->down_defer && sd_event_add_defer(d->ev, &d->down_defer, on_down_defer, d) < 0)
+            sd_event_exit(d->ev, WIFIPROVD_EXIT_FAILURE);
+    }
+}
+
 /* Starts every configured transport; those that fail are logged as down. @return 0 when one serves, or -1. */
 static int start_transports(struct daemon *d)
 {
@@ -637,6 +678,8 @@ static int start_transports(struct daemon *d)
     env.device = d->dev;
     env.sessions = d->sessions;
     env.service_name = d->service_name;
+    env.down = transport_down;
+    env.down_ctx = d;
     for (size_t i = 0; i < d->n_transports; i++) {
         struct wifiprovd_transport *t = &d->transports[i];
         int err = t->ops->start(t->ctx, &env);
@@ -904,6 +947,7 @@ int main(int argc, char **argv)
     stop_provisioning(&d);
     free_transports(&d);
     d.end_defer = sd_event_source_disable_unref(d.end_defer);
+    d.down_defer = sd_event_source_disable_unref(d.down_defer);
     d.prov_timer = sd_event_source_disable_unref(d.prov_timer);
     d.session_timer = sd_event_source_disable_unref(d.session_timer);
     wifiprov_backend_free(d.backend);

@@ -1,13 +1,15 @@
-/* The transports built into wifiprovd (see transport.h), and the HTTP one. */
+/* The transports built into wifiprovd (see transport.h): HTTP and BLE. */
 #include <stdlib.h>
 #include <string.h>
 
 #include "transport.h"
+#include "transport/ble.h"
 #include "transport/http.h"
 #include "util.h"
 
 static const struct wifiprovd_transport_ops *const builtin[] = {
     &wifiprovd_transport_http,
+    &wifiprovd_transport_ble,
 };
 
 const struct wifiprovd_transport_ops *wifiprovd_transport_find(const char *name)
@@ -74,4 +76,89 @@ const struct wifiprovd_transport_ops wifiprovd_transport_http = {
     .start = http_start,
     .stop = http_stop,
     .free = http_free,
+};
+
+/* --- BLE (PROTOCOL.md §7.2), src/transport/ble.c on BlueZ --------------------------------- */
+
+struct ble_transport {
+    struct wifiprov_ble *b;
+    uint8_t mfg[WIFIPROV_BLE_MFG_MAX];
+    size_t mfg_len;
+    void (*down)(void *ctx, void *transport_ctx, const char *why);
+    void *down_ctx;
+};
+
+static int ble_new(const struct wifiprovd_config *cfg, void **ctx)
+{
+    struct ble_transport *t = calloc(1, sizeof(*t));
+
+    if (!t)
+        return WIFIPROV_ERR_NOMEM;
+    /* Checked with the options already. */
+    if (cfg->ble_mfg_data && wifiprov__hex_decode(cfg->ble_mfg_data, t->mfg, sizeof(t->mfg), &t->mfg_len) != 0) {
+        free(t);
+        return WIFIPROV_ERR_INVAL;
+    }
+    *ctx = t;
+    return 0;
+}
+
+static void ble_failed(void *ctx, const char *why)
+{
+    struct ble_transport *t = ctx;
+
+    if (t->down)
+        t->down(t->down_ctx, t, why);
+}
+
+static int ble_start(void *ctx, const struct wifiprovd_transport_env *env)
+{
+    struct ble_transport *t = ctx;
+    struct wifiprov_ble_config bc;
+    int err;
+
+    memset(&bc, 0, sizeof(bc));
+    bc.event = env->event;
+    bc.device = env->device;
+    bc.sessions = env->sessions;
+    bc.adapter = env->cfg->ble_adapter;
+    bc.service_uuid = env->cfg->ble_service_uuid;
+    bc.service_name = env->service_name;
+    bc.mfg_data = t->mfg_len ? t->mfg : NULL;
+    bc.mfg_len = t->mfg_len;
+    bc.require_encryption = env->cfg->ble_require_encryption;
+    bc.max_conns = env->cfg->max_sessions * 2u;
+    bc.failed_fn = ble_failed;
+    bc.ctx = t;
+    t->down = env->down;
+    t->down_ctx = env->down_ctx;
+    err = wifiprov_ble_new(&bc, &t->b);
+    if (err)
+        wd_err("Cannot start the BLE transport: %s", wifiprov_strerror(err));
+    return err;
+}
+
+static void ble_stop(void *ctx)
+{
+    struct ble_transport *t = ctx;
+
+    wifiprov_ble_free(t->b);
+    t->b = NULL;
+}
+
+static void ble_free(void *ctx)
+{
+    if (ctx)
+        ble_stop(ctx);
+    free(ctx);
+}
+
+const struct wifiprovd_transport_ops wifiprovd_transport_ble = {
+    .name = "ble",
+    .qr_transport = "ble",
+    .qr_rank = 1,
+    .new = ble_new,
+    .start = ble_start,
+    .stop = ble_stop,
+    .free = ble_free,
 };

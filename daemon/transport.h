@@ -36,6 +36,10 @@ struct wifiprovd_transport_env {
     struct wifiprov_device *device;
     struct wifiprov_sessions *sessions;
     const char *service_name; /* PROV_XXXXXX */
+    /* The transport stopped serving after a successful start (e.g. bluetoothd went away):
+     * @p why says what happened. The daemon stops it (from the loop, not inside the call). */
+    void (*down)(void *ctx, void *transport_ctx, const char *why);
+    void *down_ctx;
 };
 
 struct wifiprovd_transport_ops {
@@ -54,6 +58,7 @@ struct wifiprovd_transport_ops {
 
 /* The transports built into this wifiprovd. */
 extern const struct wifiprovd_transport_ops wifiprovd_transport_http;
+extern const struct wifiprovd_transport_ops wifiprovd_transport_ble;
 
 /* The transport called @p name, or NULL when this build has none of that name. */
 const struct wifiprovd_transport_ops *wifiprovd_transport_find(const char *name);

@@ -66,6 +66,10 @@ struct wifiprovd_config {
     unsigned max_connections;
     unsigned session_timeout_s;
     unsigned connection_timeout_s;
+    char *ble_service_uuid; /* NULL = the ESP-IDF example's 021a9004-... */
+    char *ble_mfg_data;     /* hex: 2-byte company id (as on air, LE) + data; NULL = none */
+    char *ble_adapter;      /* "hciN"; NULL = the first adapter */
+    bool ble_require_encryption;
     bool verbose;
 };
 

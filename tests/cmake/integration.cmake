@@ -6,7 +6,7 @@ if(TARGET wifiprovd)
     custom_data_failure wrong_pop wrong_sec2_password wrong_passphrase_reset network_not_found
     reprov_after_success auto_stop restart_stored corrupt_state two_clients two_clients_staging no_cookie_connection
     bad_input captive_probes qr_outputs usage_errors ipv6_listen
-    session_limits help_version connection_limits transport_list)
+    session_limits help_version connection_limits ble_unavailable transport_list)
   wifiprov_unit_test(test_integration
     SOURCES ${CMAKE_SOURCE_DIR}/tests/integration/test_daemon.c ${CMAKE_SOURCE_DIR}/tests/integration/itest.c
     LABEL integration

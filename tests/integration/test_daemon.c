@@ -1046,7 +1046,10 @@ static void usage_errors(void **state)
         {"--security", "5"},
         {"--security", "2"}, /* no credentials */
         {"--wifi", "bogus"},
-        {"--transport", "ble"},
+        {"--transport", "ble", "--ble-adapter", "wlan0"},
+        {"--transport", "ble", "--ble-mfg-data", "e5"},
+        {"--transport", "ble", "--ble-mfg-data", "e502010203040506ff"},
+        {"--transport", "ble", "--ble-service-uuid", "021a9004-0382-4aea-bff4"},
         {"--listen", "nonsense", "--security", "0"},
         {"--no-such-option"},
         {"--security", "1", "--sec2-password", "x"},
@@ -1083,9 +1086,6 @@ static void transport_list(void **state)
         {"http,", "unknown transport '' in --transport 'http,'"},
         {"http;ble", "unknown transport 'http;ble'"},
         {"", "unknown transport ''"},
-        /* Known but not in this build: said so, nothing started. */
-        {"ble", "The BLE transport is not part of this build of wifiprovd"},
-        {" ble , http ", "The BLE transport is not part of this build of wifiprovd"},
     };
     char err[PATH_MAX + 32], listen_arg[64];
     struct sockaddr_in sa;
@@ -1128,10 +1128,73 @@ static void transport_list(void **state)
     close(fd);
 }
 
+/*
+ * BLE where it cannot work: no system bus, then a bus without bluetoothd. Alone it is
+ * a failure (exit 1) that says what to do; beside HTTP, HTTP serves and the log says
+ * BLE is down. (BLE itself is tested against the real bluetoothd in the radio lab.)
+ */
+static void ble_unavailable(void **state)
+{
+    struct fixture *f = *state;
+    char err[PATH_MAX + 32], cmd[3 * PATH_MAX], addr[PATH_MAX + 32], pidfile[PATH_MAX + 32];
+    const char *ble_only[] = {"--transport", "ble", "--security", "0", NULL};
+    char *text = NULL;
+    size_t len;
+    FILE *pf;
+    int st, dbus_pid = 0;
+
+    snprintf(err, sizeof(err), "%s/stderr.txt", f->d.dir);
+    setenv("DBUS_SYSTEM_BUS_ADDRESS", "unix:path=/nonexistent/wifiprov-test-bus", 1);
+    st = run_daemon(f, ble_only, err);
+    text = test_read_file(err, &len);
+    if (st != 1 || !strstr(text, "cannot connect to the D-Bus system bus"))
+        fail_msg("no system bus: exit status %d, stderr:\n%s", st, text);
+    free(text);
+
+    /* A bus of our own where nobody owns org.bluez. */
+    snprintf(addr, sizeof(addr), "unix:path=%s/bus", f->d.dir);
+    snprintf(pidfile, sizeof(pidfile), "%s/dbus.pid", f->d.dir);
+    snprintf(cmd, sizeof(cmd), "dbus-daemon --session --address=%s --fork --print-pid > %s", addr, pidfile);
+    if (system(cmd) != 0)
+        fail_msg("cannot start dbus-daemon (%s)", cmd);
+    pf = fopen(pidfile, "r");
+    assert_non_null(pf);
+    assert_int_equal(fscanf(pf, "%d", &dbus_pid), 1);
+    fclose(pf);
+    setenv("DBUS_SYSTEM_BUS_ADDRESS", addr, 1);
+    st = run_daemon(f, ble_only, err);
+    text = test_read_file(err, &len);
+    if (st != 1 || !strstr(text, "bluetoothd is not running") || !strstr(text, "start it"))
+        fail_msg("no bluetoothd: exit status %d, stderr:\n%s", st, text);
+    free(text);
+
+    /* Beside HTTP: HTTP serves, the log says BLE is down, the QR code names the transport that serves. */
+    {
+        const char *both[] = {"--transport", "http,ble", "--security", "0", "--no-qr", "--qr-svg", NULL, NULL};
+        char svg[PATH_MAX + 32];
+        struct itest_client c;
+        struct wifiprov_version_info vi;
+
+        snprintf(svg, sizeof(svg), "%s/qr.svg", f->d.dir);
+        both[6] = svg;
+        itest_daemon_start(&f->d, both, NULL);
+        assert_true(itest_log_contains(&f->d, "The ble transport is down"));
+        assert_true(itest_log_contains(&f->d, "bluetoothd is not running"));
+        itest_client_open(&c, &f->d);
+        itest_client_session(&c, WIFIPROV_SECURITY_0, NULL, NULL, NULL);
+        assert_int_equal(wifiprov_client_get_version(c.wc, "---", &vi, NULL, 0), 0);
+        itest_client_close(&c);
+        itest_daemon_stop(&f->d);
+    }
+    unsetenv("DBUS_SYSTEM_BUS_ADDRESS");
+    kill(dbus_pid, SIGTERM);
+}
+
 int main(int argc, char **argv)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(sec0_success, setup, teardown),
+        cmocka_unit_test_setup_teardown(ble_unavailable, setup, teardown),
         cmocka_unit_test_setup_teardown(sec1_success, setup, teardown),
         cmocka_unit_test_setup_teardown(sec2_success, setup, teardown),
         cmocka_unit_test_setup_teardown(sec2_verifier_file, setup, teardown),
