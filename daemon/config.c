@@ -134,6 +134,7 @@ static const struct opt opts[] = {
 #define OPT_VERSION 1001
 #define OPT_BASE 2000
 #define OPT_NEG_BASE 3000
+#define OPT_NO_CONFIG 1002
 
 const char *wifiprovd_wifi_to_string(enum wifiprovd_wifi w)
 {
@@ -152,16 +153,43 @@ const char *wifiprovd_wifi_to_string(enum wifiprovd_wifi w)
 
 static bool bool_default_on(const struct opt *o);
 
+/* Prints @p text indented by 6 columns, wrapped at spaces to lines of at most 79. */
+static void print_wrapped(FILE *f, const char *text)
+{
+    const size_t width = 79 - 6;
+
+    while (*text) {
+        size_t n = strlen(text), cut = n;
+        if (n > width) {
+            cut = width;
+            while (cut > 0 && text[cut] != ' ')
+                cut--;
+            if (cut == 0) /* one word longer than the line */
+                cut = strcspn(text, " ");
+        }
+        fprintf(f, "      %.*s\n", (int)cut, text);
+        text += cut;
+        while (*text == ' ')
+            text++;
+    }
+}
+
 static void usage(FILE *f, const char *prog)
 {
     fprintf(f,
             "Usage: %s [OPTION]...\n"
-            "Wi-Fi provisioning daemon: serves ESP-IDF's unified provisioning protocol (protocomm\n"
-            "security 0/1/2) so a phone app or 'wifiprov' can give this device Wi-Fi credentials.\n\n"
-            "Options (each also works as 'key = value' in the configuration file, without the dashes):\n",
+            "Wi-Fi provisioning daemon: serves ESP-IDF's unified provisioning protocol\n"
+            "(protocomm security 0/1/2) so a phone app or 'wifiprov' can give this device\n"
+            "Wi-Fi credentials.\n\n"
+            "Options (each also works as 'key = value' in the configuration file, without\n"
+            "the dashes):\n",
             prog);
-    fprintf(f, "  -c, --config FILE\n      Read options from FILE (INI). Default: %s when it exists.\n"
-               "      Options given on the command line win over the file.\n",
+    fprintf(f, "  -c, --config FILE\n      Read options from FILE (INI). Default, when it exists:\n      %s\n"
+               "      An option on the command line wins over the file's, and over the file's\n"
+               "      related ones: --security N drops the file's settings of the other\n"
+               "      schemes, --sec2-password/--sec2-username drop its sec2-verifier-file\n"
+               "      and the reverse.\n"
+               "      --no-config\n      Read no configuration file (the same as -c /dev/null).\n",
             WIFIPROVD_DEFAULT_CONFIG);
     for (size_t i = 0; i < N_OPTS; i++) {
         char head[80];
@@ -173,16 +201,44 @@ static void usage(FILE *f, const char *prog)
                      opts[i].arg ? opts[i].arg : "");
         if (opts[i].type == OPT_TYPE_BOOL && bool_default_on(&opts[i]))
             snprintf(head, sizeof(head), "      --[no-]%s", opts[i].name);
-        fprintf(f, "%s\n      %s\n", head, opts[i].help);
+        fprintf(f, "%s\n", head);
+        print_wrapped(f, opts[i].help);
     }
     fprintf(f, "      --version\n      Print the version and exit.\n"
                "  -h, --help\n      Print this help and exit.\n\n"
-               "Signals: SIGTERM/SIGINT stop cleanly; SIGUSR1 starts provisioning again.\n"
-               "Exit status: 0 stopped (provisioning finished or signal), 1 runtime failure, 2 usage or\n"
-               "configuration error. See wifiprovd(8) and wifiprovd.conf(5).\n");
+               "Signals: SIGTERM/SIGINT stop cleanly; SIGUSR1 starts provisioning again;\n"
+               "SIGHUP is logged and ignored (the configuration is read at start only).\n"
+               "Exit status: 0 stopped (provisioning finished or signal), 1 runtime failure,\n"
+               "2 usage or configuration error. See wifiprovd(8) and wifiprovd.conf(5).\n");
 }
 
 static bool quiet;
+/* Where each option's value came from, for messages: the command line, a line of the file, or the default. */
+static bool from_cmdline[N_OPTS];
+static unsigned from_line[N_OPTS];
+static const char *from_file;
+
+static size_t opt_index(const char *name)
+{
+    for (size_t i = 0; i < N_OPTS; i++) {
+        if (!strcmp(opts[i].name, name))
+            return i;
+    }
+    return N_OPTS;
+}
+
+/* "the command line", "FILE:LINE" or "the default" for option @p name. */
+static const char *origin(const char *name, char *buf, size_t cap)
+{
+    size_t i = opt_index(name);
+
+    if (i == N_OPTS || (!from_cmdline[i] && !from_line[i]))
+        return "the default";
+    if (from_cmdline[i])
+        return "the command line";
+    snprintf(buf, cap, "%s:%u", from_file ? from_file : "?", from_line[i]);
+    return buf;
+}
 
 void wifiprovd_config_quiet(bool q)
 {
@@ -361,10 +417,14 @@ static int parse_text(struct wifiprovd_config *cfg, const char *text, size_t len
         }
         if (opts[i].secret && *val)
             *has_secret = true;
-        if (given && given[i])
+        if (given && given[i]) {
+            if (!from_cmdline[i] && *val)
+                cfg_err("note: %s: '%s' not used: the command line sets it or a related option", where, key);
             continue;
+        }
         if (set_opt(cfg, &opts[i], val, where) < 0)
             return -1;
+        from_line[i] = lineno;
     }
     return 0;
 }
@@ -522,20 +582,58 @@ static bool bool_default_on(const struct opt *o)
     return *(const bool *)(const void *)((const char *)&d + o->offset);
 }
 
+static void skip_opt(bool *skip, const char *name)
+{
+    size_t i = opt_index(name);
+
+    if (i < N_OPTS)
+        skip[i] = true;
+}
+
+/*
+ * Marks the file keys the command line overrides besides its own: security options of the
+ * other schemes when it sets --security, and the other kind of security-2 credentials when it
+ * gives one kind (so the README's command lines work beside the sample configuration).
+ */
+static void skip_related(const struct wifiprovd_config *cfg, bool *skip)
+{
+    bool sec = skip[opt_index("security")];
+    bool dev = skip[opt_index("sec2-password")] || skip[opt_index("sec2-username")];
+    bool file = skip[opt_index("sec2-verifier-file")];
+
+    if (sec && cfg->security != 1)
+        skip_opt(skip, "pop");
+    if (sec && cfg->security != 2) {
+        skip_opt(skip, "sec2-username");
+        skip_opt(skip, "sec2-password");
+        skip_opt(skip, "sec2-verifier-file");
+    }
+    if (dev)
+        skip_opt(skip, "sec2-verifier-file");
+    if (file) {
+        skip_opt(skip, "sec2-username");
+        skip_opt(skip, "sec2-password");
+    }
+}
+
 int wifiprovd_config_load(int argc, char **argv, struct wifiprovd_config *cfg)
 {
     /* Each option, --no-NAME for the boolean ones that are on by default, and three more. */
-    struct option lopts[2 * N_OPTS + 4];
+    struct option lopts[2 * N_OPTS + 5];
     char neg_names[N_OPTS][64];
     size_t nl = N_OPTS;
     char shorts[3 * N_OPTS + 8];
-    bool given[N_OPTS];
+    bool given[N_OPTS], no_config = false;
     const char *config = NULL;
+    char o1[320], o2[320];
     size_t ns = 0;
     int c, ret = 0;
 
     set_defaults(cfg);
     memset(given, 0, sizeof(given));
+    memset(from_cmdline, 0, sizeof(from_cmdline));
+    memset(from_line, 0, sizeof(from_line));
+    from_file = NULL;
     memset(lopts, 0, sizeof(lopts));
     shorts[ns++] = 'h';
     shorts[ns++] = 'c';
@@ -558,6 +656,7 @@ int wifiprovd_config_load(int argc, char **argv, struct wifiprovd_config *cfg)
         lopts[nl++] = (struct option){neg_names[i], no_argument, NULL, (int)(OPT_NEG_BASE + i)};
     }
     lopts[nl++] = (struct option){"config", required_argument, NULL, 'c'};
+    lopts[nl++] = (struct option){"no-config", no_argument, NULL, OPT_NO_CONFIG};
     lopts[nl++] = (struct option){"version", no_argument, NULL, OPT_VERSION};
     lopts[nl++] = (struct option){"help", no_argument, NULL, 'h'};
 
@@ -575,6 +674,10 @@ int wifiprovd_config_load(int argc, char **argv, struct wifiprovd_config *cfg)
         }
         if (c == 'c') {
             config = optarg;
+            continue;
+        }
+        if (c == OPT_NO_CONFIG) {
+            no_config = true;
             continue;
         }
         if (c >= OPT_NEG_BASE && c < (int)(OPT_NEG_BASE + N_OPTS)) {
@@ -604,9 +707,16 @@ int wifiprovd_config_load(int argc, char **argv, struct wifiprovd_config *cfg)
         fprintf(stderr, "wifiprovd: unexpected argument '%s'. Try '%s --help'.\n", argv[optind], argv[0]);
         return -1;
     }
-    if (!config && access(WIFIPROVD_DEFAULT_CONFIG, F_OK) == 0)
+    if (no_config && config) {
+        fprintf(stderr, "wifiprovd: give either --config FILE or --no-config, not both\n");
+        return -1;
+    }
+    memcpy(from_cmdline, given, sizeof(given));
+    if (!config && !no_config && access(WIFIPROVD_DEFAULT_CONFIG, F_OK) == 0)
         config = WIFIPROVD_DEFAULT_CONFIG;
     if (config) {
+        skip_related(cfg, given);
+        from_file = config;
         if (read_file(cfg, config, given) < 0)
             return -1;
         cfg->config_file = strdup(config);
@@ -633,22 +743,34 @@ int wifiprovd_config_load(int argc, char **argv, struct wifiprovd_config *cfg)
     if (cfg->security == 2) {
         bool dev = cfg->sec2_password != NULL;
         if (dev && cfg->sec2_verifier_file) {
-            fprintf(stderr, "wifiprovd: give either --sec2-verifier-file or --sec2-password, not both\n");
+            fprintf(stderr,
+                    "wifiprovd: give either --sec2-verifier-file or --sec2-password, not both "
+                    "(sec2-verifier-file from %s, sec2-password from %s)\n",
+                    origin("sec2-verifier-file", o1, sizeof(o1)), origin("sec2-password", o2, sizeof(o2)));
             ret = -1;
         } else if (!dev && !cfg->sec2_verifier_file) {
-            fprintf(stderr, "wifiprovd: security 2 needs --sec2-verifier-file FILE (production) or "
-                            "--sec2-username and --sec2-password (development)\n");
+            fprintf(stderr,
+                    "wifiprovd: security 2 (from %s) needs --sec2-verifier-file FILE (production) or "
+                    "--sec2-username and --sec2-password (development)\n",
+                    origin("security", o1, sizeof(o1)));
             ret = -1;
         } else if (dev && (!cfg->sec2_username || !*cfg->sec2_username)) {
-            fprintf(stderr, "wifiprovd: --sec2-password needs --sec2-username\n");
+            fprintf(stderr, "wifiprovd: --sec2-password needs --sec2-username (sec2-password from %s)\n",
+                    origin("sec2-password", o1, sizeof(o1)));
             ret = -1;
         }
     } else if (cfg->sec2_password || cfg->sec2_verifier_file) {
-        fprintf(stderr, "wifiprovd: --sec2-* options need --security 2\n");
+        fprintf(stderr, "wifiprovd: --sec2-* options need --security 2 (security %d from %s, %s from %s)\n",
+                cfg->security, origin("security", o1, sizeof(o1)),
+                cfg->sec2_password ? "sec2-password" : "sec2-verifier-file",
+                origin(cfg->sec2_password ? "sec2-password" : "sec2-verifier-file", o2, sizeof(o2)));
         ret = -1;
     }
     if (cfg->security != 1 && cfg->pop) {
-        fprintf(stderr, "wifiprovd: --pop is for security 1 (security 2 uses --sec2-*)\n");
+        fprintf(stderr,
+                "wifiprovd: --pop is for security 1, but security is %d (from %s; pop from %s); security 2 "
+                "uses --sec2-*\n",
+                cfg->security, origin("security", o1, sizeof(o1)), origin("pop", o2, sizeof(o2)));
         ret = -1;
     }
     if (cfg->max_sessions == 0 || cfg->max_connections == 0 || cfg->session_timeout_s == 0 ||

@@ -79,7 +79,8 @@ static void log_line(char level, const char *tag, const char *msg)
 {
     if (level == 'D' && !log_verbose)
         return;
-    fprintf(stderr, "%c (%llu) %s: %s\n", level, (unsigned long long)(now_ms() - log_start_ms), tag, msg);
+    fprintf(stderr, "%s%c (%llu) %s: %s\n", wifiprovd_service_log_prefix(level), level,
+            (unsigned long long)(now_ms() - log_start_ms), tag, msg);
     fflush(stderr);
 }
 
@@ -149,6 +150,9 @@ static int load_verifier_file(struct daemon *d, const char *path)
     f = fopen(path, "r");
     if (!f || fstat(fileno(f), &sb) < 0) {
         wd_err("Cannot read the security-2 verifier file %s: %s", path, strerror(errno));
+        if (errno == ENOENT)
+            wd_err("Create it with: wifiprov gen-cred --username wifiprov --out %s (or run with --security 1 "
+                   "--pop ... for a first try)", path);
         goto out;
     }
     if (!S_ISREG(sb.st_mode)) {
@@ -435,6 +439,7 @@ static int on_end_defer(sd_event_source *s, void *ud)
     stop_provisioning(d);
     if (d->idle_mode) {
         wd_info("Provisioning service stopped; send SIGUSR1 to provision again");
+        wifiprovd_service_status("Provisioned; idle (SIGUSR1 provisions again)");
         return 0;
     }
     sd_event_exit(d->ev, WIFIPROVD_EXIT_OK);
@@ -487,12 +492,14 @@ static void on_prov_event(void *ctx, enum wifiprov_prov_event ev, const struct w
     switch (ev) {
     case WIFIPROV_PROV_EVENT_STARTED:
         wd_info("Provisioning started with service name : %s", d->service_name);
+        wifiprovd_service_status("Waiting for credentials as %s", d->service_name);
         break;
     case WIFIPROV_PROV_EVENT_CRED_RECV:
         if (data && data->creds) {
             wifiprovd_escape(data->creds->ssid, data->creds->ssid_len, ssid, sizeof(ssid));
             wd_info("Received Wi-Fi credentials\n\tSSID : %s\n\tPassword : %s", ssid,
                     data->creds->passphrase_len ? "********" : "(none)");
+            wifiprovd_service_status("Connecting to %s", ssid);
         }
         break;
     case WIFIPROV_PROV_EVENT_CONNECTING:
@@ -500,6 +507,7 @@ static void on_prov_event(void *ctx, enum wifiprov_prov_event ev, const struct w
         break;
     case WIFIPROV_PROV_EVENT_CRED_SUCCESS:
         wd_info("Provisioning successful");
+        wifiprovd_service_status("Provisioned: connected");
         break;
     case WIFIPROV_PROV_EVENT_CRED_FAIL:
         wd_err("Provisioning failed!\n\tReason : %s\n\t%s",
@@ -511,9 +519,13 @@ static void on_prov_event(void *ctx, enum wifiprov_prov_event ev, const struct w
                      "is kept)"
                    : "Still provisioning: a client must send prov-ctrl Reset ('wifiprov reset'), then new "
                      "credentials (the previous network is kept)");
+        wifiprovd_service_status("Provisioning failed (%s); waiting for new credentials",
+                                 data && data->status ? wifiprov_fail_reason_to_string(data->status->fail_reason)
+                                                      : "?");
         break;
     case WIFIPROV_PROV_EVENT_RESET:
         wd_info("Provisioning reset by the client; waiting for new credentials");
+        wifiprovd_service_status("Waiting for credentials as %s", d->service_name);
         break;
     case WIFIPROV_PROV_EVENT_END:
         wd_info("Provisioning end");
@@ -801,6 +813,18 @@ static int on_stop_signal(sd_event_source *s, const struct signalfd_siginfo *si,
     return 0;
 }
 
+/* SIGHUP does not reload the configuration (most of it shapes what a client already saw, such as
+ * the security scheme and the service name): it is logged, so that it does not end the daemon. */
+static int on_hup(sd_event_source *s, const struct signalfd_siginfo *si, void *ud)
+{
+    (void)s;
+    (void)si;
+    (void)ud;
+    wd_warn("SIGHUP ignored: the configuration is read only at start; restart wifiprovd to apply changes "
+            "(systemctl restart wifiprovd)");
+    return 0;
+}
+
 static int on_usr1(sd_event_source *s, const struct signalfd_siginfo *si, void *ud)
 {
     struct daemon *d = ud;
@@ -862,6 +886,7 @@ static int run(struct daemon *d)
     sigaddset(&mask, SIGTERM);
     sigaddset(&mask, SIGINT);
     sigaddset(&mask, SIGUSR1);
+    sigaddset(&mask, SIGHUP);
     sigaddset(&mask, SIGCHLD);
     sigprocmask(SIG_BLOCK, &mask, NULL);
     signal(SIGPIPE, SIG_IGN);
@@ -873,6 +898,8 @@ static int run(struct daemon *d)
         r = sd_event_add_signal(d->ev, NULL, SIGINT, on_stop_signal, d);
     if (r >= 0)
         r = sd_event_add_signal(d->ev, NULL, SIGUSR1, on_usr1, d);
+    if (r >= 0)
+        r = sd_event_add_signal(d->ev, NULL, SIGHUP, on_hup, d);
     if (r >= 0)
         r = sd_event_add_time(d->ev, &d->prov_timer, CLOCK_MONOTONIC, 0, 1000, on_prov_timer, d);
     if (r >= 0)
@@ -916,6 +943,7 @@ static int run(struct daemon *d)
         }
         wifiprov_memzero(&st, sizeof(st));
         wd_info("Idle; send SIGUSR1 to start provisioning again");
+        wifiprovd_service_status("Provisioned; idle (SIGUSR1 provisions again)");
     } else {
         wifiprov_memzero(&st, sizeof(st));
         if (r == 1)
@@ -923,7 +951,9 @@ static int run(struct daemon *d)
         if (start_provisioning(d) < 0)
             return WIFIPROVD_EXIT_FAILURE;
     }
+    wifiprovd_service_ready();
     r = sd_event_loop(d->ev);
+    wifiprovd_service_stopping();
     return r < 0 ? WIFIPROVD_EXIT_FAILURE : r;
 }
 
@@ -939,6 +969,7 @@ int main(int argc, char **argv)
         wifiprovd_config_free(&cfg);
         return r > 0 ? WIFIPROVD_EXIT_OK : WIFIPROVD_EXIT_USAGE;
     }
+    wifiprovd_service_init();
     wifiprovd_log_init(cfg.verbose);
     memset(&d, 0, sizeof(d));
     d.cfg = &cfg;

@@ -17,7 +17,11 @@
 #define WIFIPROVD_EXIT_FAILURE 1
 #define WIFIPROVD_EXIT_USAGE 2
 
-#define WIFIPROVD_DEFAULT_CONFIG "/etc/wifiprov/wifiprovd.conf"
+/* The configuration directory: CMake's SYSCONFDIR/wifiprov (/etc/wifiprov for the package). */
+#ifndef WIFIPROVD_CONFIG_DIR
+#define WIFIPROVD_CONFIG_DIR "/etc/wifiprov"
+#endif
+#define WIFIPROVD_DEFAULT_CONFIG WIFIPROVD_CONFIG_DIR "/wifiprovd.conf"
 #define WIFIPROVD_DEFAULT_STATE_DIR "/var/lib/wifiprov"
 
 /* Transports a device can serve at once (--transport http,ble). */
@@ -93,6 +97,14 @@ void wifiprovd_log(char level, const char *fmt, ...) __attribute__((format(print
 #define wd_warn(...) wifiprovd_log('W', __VA_ARGS__)
 #define wd_info(...) wifiprovd_log('I', __VA_ARGS__)
 #define wd_dbg(...) wifiprovd_log('D', __VA_ARGS__)
+
+/* systemd (service.c): sd_notify readiness/status, journald priorities on log lines. */
+void wifiprovd_service_init(void);
+/* "<3>", "<4>", "<6>" or "<7>" for levels E W I D when stderr is the journal, else "". */
+const char *wifiprovd_service_log_prefix(char level);
+void wifiprovd_service_ready(void);
+void wifiprovd_service_status(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void wifiprovd_service_stopping(void);
 
 /* The provisioned network, as the store keeps it. */
 struct wifiprovd_state {

@@ -1,0 +1,288 @@
+#!/usr/bin/env python3
+"""wifiprovd as an operator meets it: the sample configuration beside the README's command
+lines, configuration errors that name file:line, --no-config, --help within 79 columns, the
+systemd notifications (READY/STATUS/STOPPING over $NOTIFY_SOCKET), journald priorities when
+stderr is the journal ($JOURNAL_STREAM), and SIGHUP. The real daemon with simulated Wi-Fi on
+loopback; every wait is bounded.
+
+Usage: ops_test.py --wifiprovd PATH --source DIR CASE
+"""
+
+import argparse
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+
+WIFIPROVD = None
+SOURCE = None
+CASES = {}
+
+
+def case(fn):
+    CASES[fn.__name__] = fn
+    return fn
+
+
+class Fail(Exception):
+    pass
+
+
+def check(cond, msg):
+    if not cond:
+        raise Fail(msg)
+
+
+class Daemon:
+    """wifiprovd on a free loopback port with the sim backend, stderr in a file."""
+
+    def __init__(self, tmp, args, env=None, base=True):
+        self.log = os.path.join(tmp, "wifiprovd.%d.log" % len(os.listdir(tmp)))
+        state = tempfile.mkdtemp(dir=tmp)
+        argv = [WIFIPROVD] + args
+        if base:
+            argv += ["--listen", "127.0.0.1:0", "--wifi", "sim", "--state-dir", state, "--no-qr"]
+        e = dict(os.environ)
+        e.pop("NOTIFY_SOCKET", None)
+        e.pop("JOURNAL_STREAM", None)
+        e.update(env or {})
+        self.err = open(self.log, "wb")
+        self.p = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=self.err, env=e)
+
+    def text(self):
+        with open(self.log, "rb") as f:
+            return f.read().decode("utf-8", "replace")
+
+    def wait_for(self, pattern, timeout=15):
+        end = time.monotonic() + timeout
+        while time.monotonic() < end:
+            if re.search(pattern, self.text()):
+                return True
+            if self.p.poll() is not None:
+                return bool(re.search(pattern, self.text()))
+            time.sleep(0.05)
+        return False
+
+    def started(self):
+        return self.wait_for(r"Provisioning started")
+
+    def stop(self):
+        if self.p.poll() is None:
+            self.p.send_signal(signal.SIGTERM)
+        try:
+            rc = self.p.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.p.kill()
+            rc = self.p.wait()
+        self.err.close()
+        return rc
+
+    def exit_code(self, timeout=10):
+        try:
+            return self.p.wait(timeout=timeout)
+        finally:
+            self.err.close()
+
+
+def sample():
+    return os.path.join(SOURCE, "packaging", "wifiprovd.conf")
+
+
+@case
+def sample_config_readme_sec1(tmp):
+    """The README's security-1 line works with the sample configuration in place."""
+    d = Daemon(tmp, ["-c", sample(), "--transport", "http", "--security", "1", "--pop", "abcd1234"])
+    ok = d.started()
+    rc = d.stop()
+    check(ok, "did not start:\n" + d.text())
+    check(rc == 0, "exit %d" % rc)
+    check("sec2-verifier-file' not used" in d.text(), "no note about the file's verifier file:\n" + d.text())
+
+
+@case
+def sample_config_demo_sec2(tmp):
+    """Development security 2 on the command line drops the file's verifier file."""
+    d = Daemon(tmp, ["-c", sample(), "--security", "2", "--sec2-username", "wifiprov",
+                     "--sec2-password", "abcd1234"])
+    ok = d.started()
+    rc = d.stop()
+    check(ok, "did not start:\n" + d.text())
+    check(rc == 0, "exit %d" % rc)
+
+
+@case
+def sample_config_alone(tmp):
+    """The sample alone wants the verifier file it names: exit 2, and the message says which file."""
+    d = Daemon(tmp, ["-c", sample()])
+    rc = d.exit_code()
+    check(rc == 2, "exit %d, want 2:\n%s" % (rc, d.text()))
+    check("/etc/wifiprov/sec2.json" in d.text(), "message does not name the verifier file:\n" + d.text())
+
+
+@case
+def sample_secrets_commented(tmp):
+    """The sample ships no secret: pop and sec2-password lines are commented out."""
+    with open(sample()) as f:
+        lines = f.read().splitlines()
+    live = [l for l in lines if re.match(r"\s*(pop|sec2-password)\s*=", l)]
+    check(not live, "secret lines not commented: %r" % live)
+    check(any(re.match(r"#\s*sec2-password\s*=", l) for l in lines), "no commented sec2-password example")
+
+
+@case
+def config_errors_name_line(tmp):
+    """Conflicts name where each value came from: FILE:LINE or the command line."""
+    conf = os.path.join(tmp, "c.conf")
+    with open(conf, "w") as f:
+        f.write("[wifiprovd]\n# comment\nsecurity = 2\nsec2-verifier-file = /nonexistent.json\n")
+    d = Daemon(tmp, ["-c", conf, "--sec2-username", "u", "--sec2-password", "p", "--security", "0"])
+    rc = d.exit_code()
+    check(rc == 2, "exit %d, want 2:\n%s" % (rc, d.text()))
+    check("need --security 2 (security 0 from the command line, sec2-password from the command line)" in d.text(),
+          "unclear message:\n" + d.text())
+    with open(conf, "w") as f:
+        f.write("security = 1\n\npop = abc\nsecurity = 0\n")
+    os.chmod(conf, 0o600)
+    d = Daemon(tmp, ["-c", conf])
+    rc = d.exit_code()
+    check(rc == 2, "exit %d, want 2:\n%s" % (rc, d.text()))
+    check("security is 0 (from %s:4; pop from %s:3)" % (conf, conf) in d.text(), "no file:line:\n" + d.text())
+    with open(conf, "w") as f:
+        f.write("security = 0\nauto-stop = soon\n")
+    d = Daemon(tmp, ["-c", conf])
+    rc = d.exit_code()
+    check(rc == 2 and "%s:2: --auto-stop wants a number" % conf in d.text(), "bad value:\n" + d.text())
+
+
+@case
+def no_config(tmp):
+    """--no-config and -c /dev/null read nothing; --no-config with --config is a usage error."""
+    for args in (["--no-config"], ["-c", "/dev/null"]):
+        d = Daemon(tmp, args + ["--security", "0"])
+        ok = d.started()
+        rc = d.stop()
+        check(ok and rc == 0, "%r did not start (exit %d):\n%s" % (args, rc, d.text()))
+    d = Daemon(tmp, ["--no-config", "-c", sample(), "--security", "0"])
+    rc = d.exit_code()
+    check(rc == 2 and "not both" in d.text(), "exit %d:\n%s" % (rc, d.text()))
+
+
+@case
+def help_wrapped(tmp):
+    """--help fits 79 columns and names --no-config."""
+    out = subprocess.run([WIFIPROVD, "--help"], stdout=subprocess.PIPE, timeout=10, check=True).stdout.decode()
+    long_lines = [l for l in out.splitlines() if len(l) > 79]
+    check(not long_lines, "lines over 79 columns:\n" + "\n".join(long_lines))
+    check("--no-config" in out and "SIGHUP" in out, "help misses --no-config or SIGHUP")
+
+
+@case
+def sd_notify(tmp):
+    """READY=1 once serving, STATUS= with what it does, STOPPING=1 on SIGTERM."""
+    path = os.path.join(tmp, "notify")
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    s.bind(path)
+    s.settimeout(0.2)
+    d = Daemon(tmp, ["--no-config", "--security", "0"], env={"NOTIFY_SOCKET": path})
+    msgs = []
+
+    def drain(want, timeout=15):
+        end = time.monotonic() + timeout
+        while time.monotonic() < end:
+            if any(want in m for m in msgs):
+                return True
+            try:
+                msgs.append(s.recv(4096).decode())
+            except socket.timeout:
+                pass
+        return False
+
+    try:
+        check(drain("READY=1"), "no READY=1: %r\n%s" % (msgs, d.text()))
+        check(any(re.search(r"STATUS=Waiting for credentials as PROV_", m) for m in msgs), "no STATUS: %r" % msgs)
+        d.p.send_signal(signal.SIGTERM)
+        check(drain("STOPPING=1"), "no STOPPING=1: %r" % msgs)
+    finally:
+        rc = d.stop()
+        s.close()
+    check(rc == 0, "exit %d" % rc)
+
+
+@case
+def journal_priorities(tmp):
+    """With stderr the journal, lines carry <N> priorities; on anything else they do not."""
+    log = os.path.join(tmp, "journal.log")
+    open(log, "w").close()
+    st = os.stat(log)
+    d = Daemon(tmp, ["--no-config", "--security", "0"])
+    d.err.close()
+    d.p.kill()
+    d.p.wait()
+    # A daemon whose stderr is the file JOURNAL_STREAM names.
+    d.log = log
+    d.err = open(log, "ab")
+    e = dict(os.environ, JOURNAL_STREAM="%d:%d" % (st.st_dev, st.st_ino))
+    state = tempfile.mkdtemp(dir=tmp)
+    d.p = subprocess.Popen([WIFIPROVD, "--no-config", "--security", "0", "--listen", "127.0.0.1:0", "--wifi", "sim",
+                            "--state-dir", state, "--no-qr"], stdout=subprocess.DEVNULL, stderr=d.err, env=e)
+    ok = d.started()
+    d.p.send_signal(signal.SIGHUP)
+    warned = d.wait_for(r"SIGHUP ignored")
+    rc = d.stop()
+    text = d.text()
+    check(ok and warned and rc == 0, "exit %d:\n%s" % (rc, text))
+    check(re.search(r"^<6>I \(\d+\) wifiprovd: Provisioning started", text, re.M), "no <6> info line:\n" + text)
+    check(re.search(r"^<4>W \(\d+\) wifiprovd: SIGHUP ignored", text, re.M), "no <4> warning line:\n" + text)
+    check(all(l.startswith("<") for l in text.splitlines() if re.match(r"^<?\d?>?[EWID] \(", l)), text)
+    # Not the journal (JOURNAL_STREAM names another file): plain ESP-IDF-style lines.
+    d = Daemon(tmp, ["--no-config", "--security", "0"], env={"JOURNAL_STREAM": "%d:%d" % (st.st_dev, st.st_ino)})
+    ok = d.started()
+    d.stop()
+    check(ok and re.search(r"^I \(\d+\) wifiprovd: Provisioning started", d.text(), re.M), d.text())
+
+
+@case
+def sighup_keeps_running(tmp):
+    """SIGHUP is logged and ignored; the daemon keeps serving and stops cleanly afterwards."""
+    d = Daemon(tmp, ["--no-config", "--security", "0"])
+    ok = d.started()
+    d.p.send_signal(signal.SIGHUP)
+    warned = d.wait_for(r"SIGHUP ignored")
+    time.sleep(0.2)
+    alive = d.p.poll() is None
+    port = re.search(r"listening on 127\.0\.0\.1:(\d+)", d.text())
+    served = False
+    if port:
+        with socket.create_connection(("127.0.0.1", int(port.group(1))), timeout=5) as c:
+            c.sendall(b"POST /proto-ver HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n"
+                      b"Content-Type: application/x-www-form-urlencoded\r\nConnection: close\r\n\r\n---")
+            served = b"200" in c.recv(4096)
+    rc = d.stop()
+    check(ok and warned and alive and served and rc == 0,
+          "ok=%s warned=%s alive=%s served=%s rc=%d:\n%s" % (ok, warned, alive, served, rc, d.text()))
+
+
+def main():
+    global WIFIPROVD, SOURCE
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--wifiprovd", required=True)
+    ap.add_argument("--source", required=True)
+    ap.add_argument("case", choices=sorted(CASES))
+    a = ap.parse_args()
+    WIFIPROVD, SOURCE = a.wifiprovd, a.source
+    with tempfile.TemporaryDirectory() as tmp:
+        try:
+            CASES[a.case](tmp)
+        except Fail as e:
+            print("FAIL: %s: %s" % (a.case, e))
+            return 1
+    print("PASS: %s" % a.case)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
