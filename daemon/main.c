@@ -149,8 +149,9 @@ static int load_verifier_file(struct daemon *d, const char *path)
 
     f = fopen(path, "r");
     if (!f || fstat(fileno(f), &sb) < 0) {
-        wd_err("Cannot read the security-2 verifier file %s: %s", path, strerror(errno));
-        if (errno == ENOENT)
+        int e = errno;
+        wd_err("Cannot read the security-2 verifier file %s: %s", path, strerror(e));
+        if (e == ENOENT)
             wd_err("Create it with: wifiprov gen-cred --username wifiprov --out %s (or run with --security 1 "
                    "--pop ... for a first try)", path);
         goto out;
