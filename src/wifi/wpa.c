@@ -1001,10 +1001,15 @@ static void close_sockets(struct wpa *w)
 
 static int open_sockets(struct wpa *w, bool probe)
 {
+    /* Our end of each control socket: libwpa_client binds it in /tmp, which wpa_supplicant cannot
+     * reach from a service with PrivateTmp=yes; under systemd with RuntimeDirectory= it goes there. */
+    const char *cli = getenv("RUNTIME_DIRECTORY");
     int r = 0;
 
-    w->ctrl = wpa_ctrl_open(w->path);
-    w->mon = w->ctrl ? wpa_ctrl_open(w->path) : NULL;
+    if (cli && (!*cli || strchr(cli, ':')))
+        cli = NULL;
+    w->ctrl = cli ? wpa_ctrl_open2(w->path, cli) : wpa_ctrl_open(w->path);
+    w->mon = w->ctrl ? (cli ? wpa_ctrl_open2(w->path, cli) : wpa_ctrl_open(w->path)) : NULL;
     if (!w->ctrl || !w->mon) {
         if (probe)
             wifiprov__dbg("wpa_supplicant: cannot open the control socket %s", w->path);

@@ -45,3 +45,11 @@ set_tests_properties(wifi_nm_fake PROPERTIES LABELS integration TIMEOUT 120 SKIP
 add_test(NAME wifi_wpa_fake COMMAND ${CMAKE_SOURCE_DIR}/tests/radiolab/test_wpa_fake.sh
                                     $<TARGET_FILE:wifiprov_lab_driver>)
 set_tests_properties(wifi_wpa_fake PROPERTIES LABELS integration TIMEOUT 120)
+
+# The same with the client sockets in $RUNTIME_DIRECTORY, as under the unit's RuntimeDirectory=
+# (so the service can use PrivateTmp=yes).
+file(MAKE_DIRECTORY ${CMAKE_BINARY_DIR}/wpa-runtime-dir)
+add_test(NAME wifi_wpa_fake_runtime_dir COMMAND ${CMAKE_SOURCE_DIR}/tests/radiolab/test_wpa_fake.sh
+                                                $<TARGET_FILE:wifiprov_lab_driver>)
+set_tests_properties(wifi_wpa_fake_runtime_dir PROPERTIES LABELS integration TIMEOUT 120
+                     ENVIRONMENT RUNTIME_DIRECTORY=${CMAKE_BINARY_DIR}/wpa-runtime-dir)
