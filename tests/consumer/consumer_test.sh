@@ -4,7 +4,8 @@
 # (--prefix /usr).
 #
 #   consumer_test.sh [--build-dir BUILD] --prefix DIR CASE
-#   CASE: install (cmake --install BUILD --prefix DIR), cmake_shared, cmake_static,
+#   CASE: install (cmake --install BUILD --prefix DIR), layout (BUILD's install layout),
+#         cmake_shared, cmake_static,
 #         pkgconfig_shared, pkgconfig_static, exports, all (install unless DIR is /usr, then the rest)
 set -euo pipefail
 src=$(cd "$(dirname "$0")/../.." && pwd)
@@ -98,7 +99,32 @@ exports_case() { # the shared library exports exactly the functions the public h
   echo "libwifiprov.so.0 exports the $(wc -l <"$work/api") public functions and nothing else"
 }
 
+layout_case() { # the install layout: unit, built-in default and installed file agree
+  [ -n "$build_dir" ] || fail "layout needs --build-dir"
+  local root=$work/root unit cfg default
+  # DESTDIR keeps the configure-time prefix, as a package build does.
+  DESTDIR=$root cmake --install "$build_dir" >"$work/install.log" 2>&1 || { cat "$work/install.log"; fail "install"; }
+  unit=$(find "$root" -name wifiprovd.service | head -n1)
+  [ -n "$unit" ] || fail "no unit installed"
+  cfg=$(sed -n 's/^ExecStart=.* --config \([^ ]*\).*/\1/p' "$unit")
+  default=$("$build_dir/daemon/wifiprovd" --help | sed -n '/--config FILE/,/^  -/p' | grep -o '/[^ ]*wifiprovd\.conf' | head -n1)
+  echo "unit: $(grep ^ExecStart= "$unit"); built-in default: $default"
+  [ -n "$cfg" ] && [ "$cfg" = "$default" ] || fail "the unit reads '$cfg', the built-in default is '$default'"
+  [ -f "$root$cfg" ] || fail "the sample configuration is not at $cfg"
+  # Installed elsewhere, the unit follows the prefix.
+  cmake --install "$build_dir" --prefix "$work/elsewhere" >"$work/install.log" 2>&1 || fail "install --prefix"
+  grep -q "^ExecStart=$work/elsewhere/bin/wifiprovd --config $work/elsewhere/" "$work/elsewhere/lib/systemd/system/wifiprovd.service" \
+    || fail "the unit does not follow --prefix: $(grep ^ExecStart= "$work/elsewhere/lib/systemd/system/wifiprovd.service")"
+  # A reinstall keeps an edited configuration and puts the new sample beside it.
+  echo "listen = 127.0.0.1:8080" >>"$root$cfg"
+  DESTDIR=$root cmake --install "$build_dir" >"$work/install.log" 2>&1 || fail "reinstall"
+  grep -q "^listen = 127.0.0.1:8080" "$root$cfg" || fail "a reinstall overwrote the edited $cfg"
+  cmp -s "$root$cfg.new" "$src/packaging/wifiprovd.conf" || fail "no $cfg.new beside the edited file"
+  echo "unit, built-in default and installed configuration agree; an edited configuration survives a reinstall"
+}
+
 case "$case_name" in
+  layout) layout_case ;;
   cmake_shared) cmake_case shared ;;
   cmake_static) cmake_case static ;;
   pkgconfig_shared) pkgconfig_case shared ;;
