@@ -44,7 +44,8 @@ done
 step "building from a clean clone of $(git rev-parse --short HEAD)"
 git clone -q "$root" "$work/src"
 (cd "$work/src" && dpkg-checkbuilddeps) || fail "build dependencies missing (scripts/install-deps.sh --package)"
-(cd "$work/src" && dpkg-buildpackage -b -us -uc -j"${JOBS:-2}" >"$work/build.log" 2>&1) \
+(cd "$work/src" && DEB_BUILD_OPTIONS="noautodbgsym ${DEB_BUILD_OPTIONS:-}" \
+   dpkg-buildpackage -b -us -uc -j"${JOBS:-2}" >"$work/build.log" 2>&1) \
   || { tail -40 "$work/build.log"; fail "dpkg-buildpackage"; }
 grep -E '^dh_missing|warning: .* not installed' "$work/build.log" || true
 mkdir -p build/packages
@@ -61,7 +62,9 @@ echo "  errors: 0, warnings: $(grep -c '^W: ' "$work/lintian.log" || true)"
 
 step "apt-get install ./*.deb"
 we_installed=1
-(cd "$work" && apt_get install ./*.deb >"$work/apt.log" 2>&1) || { cat "$work/apt.log"; fail "apt-get install"; }
+debs=()
+for p in "${pkgs[@]}"; do debs+=("./${p}_"*.deb); done
+(cd "$work" && apt_get install "${debs[@]}" >"$work/apt.log" 2>&1) || { cat "$work/apt.log"; fail "apt-get install"; }
 for p in "${pkgs[@]}"; do installed "$p" || fail "$p is not installed"; done
 dpkg -L "${pkgs[@]}" | sort -u >"$work/files"
 
