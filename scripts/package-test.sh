@@ -63,8 +63,8 @@ echo "  errors: 0, warnings: $(grep -c '^W: ' "$work/lintian.log" || true)"
 step "apt-get install ./*.deb"
 we_installed=1
 debs=()
-for p in "${pkgs[@]}"; do debs+=("./${p}_"*.deb); done
-(cd "$work" && apt_get install "${debs[@]}" >"$work/apt.log" 2>&1) || { cat "$work/apt.log"; fail "apt-get install"; }
+for p in "${pkgs[@]}"; do debs+=("$work/${p}_"*.deb); done
+(apt_get install "${debs[@]}" >"$work/apt.log" 2>&1) || { cat "$work/apt.log"; fail "apt-get install"; }
 for p in "${pkgs[@]}"; do installed "$p" || fail "$p is not installed"; done
 dpkg -L "${pkgs[@]}" | sort -u >"$work/files"
 
