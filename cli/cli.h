@@ -69,6 +69,7 @@ struct cli_opts {
     char host[256];
     unsigned port;
     int sec; /* -1 = detect */
+    bool sec_from_qr; /* sec came from the --qr payload's "security" */
     struct cli_secret pop;
     struct cli_secret password;
     struct cli_secret passphrase;
@@ -138,6 +139,8 @@ void cli_ctx_free(struct cli_ctx *ctx);
 void cli_print(struct cli_ctx *ctx, const char *fmt, ...) CLI_PRINTF(2, 3);
 /* Notes on stderr (suppressed with --json unless verbose). */
 void cli_note(struct cli_ctx *ctx, const char *fmt, ...) CLI_PRINTF(2, 3);
+/* A warning on stderr, also with --json (security warnings must not be lost in scripts). */
+void cli_warn(struct cli_ctx *ctx, const char *fmt, ...) CLI_PRINTF(2, 3);
 /* Verbose (-v) notes on stderr; esp_prov-style command lines get them on stdout. */
 void cli_verbose(struct cli_ctx *ctx, const char *fmt, ...) CLI_PRINTF(2, 3);
 /* A transient progress line on a terminal ("\r...\033[K"); cleared by the next print. */

@@ -290,6 +290,7 @@ static int apply_qr(struct cli_opts *o, const char *payload)
             goto out;
         }
         o->sec = v->valueint;
+        o->sec_from_qr = true;
     }
     v = cJSON_GetObjectItemCaseSensitive(j, "transport");
     if (cJSON_IsString(v) && !o->transport_given) {

@@ -98,6 +98,17 @@ void cli_note(struct cli_ctx *ctx, const char *fmt, ...)
     va_end(ap);
 }
 
+void cli_warn(struct cli_ctx *ctx, const char *fmt, ...)
+{
+    va_list ap;
+
+    cli_progress_clear(ctx);
+    fputs("wifiprov: warning: ", stderr);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+}
+
 void cli_verbose(struct cli_ctx *ctx, const char *fmt, ...)
 {
     FILE *f = stderr;

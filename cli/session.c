@@ -1,7 +1,8 @@
 /*
  * Session setup shared by the commands: transport, proto-ver, choice of the security
- * scheme (prov.sec_ver when the device says it, else esp_prov's no_sec rule), the
- * secrets the scheme needs, and the handshake.
+ * scheme (prov.sec_ver when the device says it, else esp_prov's no_sec rule, never weaker
+ * than the secrets given imply, security 0 only when asked for), the secrets the scheme
+ * needs, and the handshake.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -101,15 +102,55 @@ out:
     return ret;
 }
 
+/* A secret the user gave (option, file, environment or QR code), not one asked for at a prompt. */
+static bool given(const struct cli_secret *sec)
+{
+    return sec->value && !(sec->source && !strcmp(sec->source, "prompt"));
+}
+
+/*
+ * The weakest scheme the secrets the user gave allow: a username or an SRP password means
+ * security 2, a proof of possession at least security 1. The QR code puts its secret in both
+ * the PoP and the password, so there only a username counts for security 2. @p what names them.
+ */
+static int implied_security(const struct cli_opts *o, const char **what)
+{
+    bool password = given(&o->password) && strcmp(o->password.source, "QR code") != 0;
+
+    if (o->username || password) {
+        *what = o->username ? "a security-2 username" : "a security-2 password";
+        return 2;
+    }
+    if (given(&o->pop)) {
+        *what = "a proof of possession";
+        return 1;
+    }
+    *what = "no secret";
+    return 0;
+}
+
+/*
+ * The scheme to use. The device's proto-ver reply is not authenticated, so a rogue access point could
+ * claim a weaker scheme than the real device's to be sent the Wi-Fi passphrase in clear: never go below
+ * what the user's secrets imply, and use security 0 only when the user asked for it (--sec 0, or a QR
+ * code that says so).
+ */
 static int pick_security(struct cli_ctx *ctx, struct cli_session *s)
 {
     struct cli_opts *o = ctx->opts;
+    const char *what;
+    int min = implied_security(o, &what), dev;
 
     if (o->sec >= 0) {
+        if (o->sec < min)
+            return cli_fail(ctx, CLI_EXIT_USAGE, "WeakerThanSecrets",
+                            "%s %d is weaker than the secrets given: %s needs security %d or higher. Drop the "
+                            "secret or choose the scheme it belongs to",
+                            o->sec_from_qr ? "the QR code's security" : "--sec", o->sec, what, min);
         s->sec = (enum wifiprov_security)o->sec;
         if (s->ver.is_json && s->ver.has_sec_ver && s->ver.sec_ver != o->sec)
-            cli_note(ctx, "wifiprov: warning: the device announces security %d, using --sec %d\n", s->ver.sec_ver,
-                     o->sec);
+            cli_note(ctx, "wifiprov: warning: the device announces security %d, using %s %d\n", s->ver.sec_ver,
+                     o->sec_from_qr ? "the QR code's security" : "--sec", o->sec);
         return 0;
     }
     if (!s->ver.is_json)
@@ -118,12 +159,40 @@ static int pick_security(struct cli_ctx *ctx, struct cli_session *s)
                         "not JSON): pass --sec 0, 1 or 2",
                         s->ver_raw);
     if (s->ver.has_sec_ver && s->ver.sec_ver >= 0 && s->ver.sec_ver <= 2)
-        s->sec = (enum wifiprov_security)s->ver.sec_ver;
+        dev = s->ver.sec_ver;
     else if (wifiprov_version_has_cap(&s->ver, "no_sec"))
-        s->sec = WIFIPROV_SECURITY_0;
+        dev = 0;
     else
-        s->sec = WIFIPROV_SECURITY_1; /* esp_prov's rule for firmware older than v5.0 */
+        dev = 1; /* esp_prov's rule for firmware older than v5.0 */
+    if (dev == 0 && min == 0)
+        return cli_fail(ctx, CLI_EXIT_AUTH, "Downgrade",
+                        "the device claims security 0: no encryption, so the Wi-Fi passphrase would travel in "
+                        "clear to whoever answers at this address. If this is your device and it really has no "
+                        "security, pass --sec 0");
+    if (dev < min)
+        return cli_fail(ctx, CLI_EXIT_AUTH, "Downgrade",
+                        "the device claims security %d, but %s was given, which needs security %d or higher: "
+                        "refusing, as an impostor would claim a weaker scheme to be sent the Wi-Fi passphrase. "
+                        "Check that this is your device; if it really uses security %d, pass --sec %d and the "
+                        "secrets it needs",
+                        dev, what, min, dev, dev);
+    s->sec = (enum wifiprov_security)dev;
     return 0;
+}
+
+/* After a failed handshake: when the device announced another scheme than the one used, say so. */
+static int handshake_fail(struct cli_ctx *ctx, struct cli_session *s, int err)
+{
+    if (s->ver.is_json && s->ver.has_sec_ver && s->ver.sec_ver != (int)s->sec && s->ver.sec_ver >= 0 &&
+        s->ver.sec_ver <= 2)
+        return cli_fail(ctx, CLI_EXIT_USAGE, "WrongSecurity",
+                        "Failed to establish session with security %d: the device uses security %d. Pass --sec %d "
+                        "(or leave --sec out) with the secrets that scheme needs",
+                        (int)s->sec, s->ver.sec_ver, s->ver.sec_ver);
+    if (err == WIFIPROV_ERR_AUTH)
+        return cli_fail(ctx, CLI_EXIT_AUTH, "AuthFailed", "Failed to establish session: the device rejected the %s",
+                        s->sec == WIFIPROV_SECURITY_2 ? "username or password" : "proof of possession");
+    return cli_session_fail(ctx, s, err, "Failed to establish session");
 }
 
 int cli_session_open(struct cli_ctx *ctx, struct cli_session *s, bool handshake)
@@ -173,8 +242,15 @@ int cli_session_open(struct cli_ctx *ctx, struct cli_session *s, bool handshake)
         break;
     case WIFIPROV_SECURITY_1:
         if (s->ver.is_json && wifiprov_version_has_cap(&s->ver, "no_pop")) {
-            if (o->pop.value && o->pop.source && !strcmp(o->pop.source, "option"))
-                cli_note(ctx, "wifiprov: the device needs no proof of possession; --pop is ignored\n");
+            /* Ignoring a PoP the user gave (as esp_prov does) would let an impostor skip the proof. */
+            if (given(&o->pop)) {
+                ret = cli_fail(ctx, CLI_EXIT_AUTH, "Downgrade",
+                               "the device claims it needs no proof of possession (no_pop), but one was given: a "
+                               "device without your PoP cannot prove it is yours, so nothing is sent. If this "
+                               "device really has none, run without --pop");
+                goto out;
+            }
+            cli_warn(ctx, "the device uses no proof of possession: any device nearby could pose as it\n");
             break;
         }
         ret = need_secret(ctx, &o->pop, "Proof of Possession required: ",
@@ -193,6 +269,9 @@ int cli_session_open(struct cli_ctx *ctx, struct cli_session *s, bool handshake)
         cfg.username = o->username;
         cfg.password = o->password.value;
         cfg.sec_patch_ver = s->ver.is_json ? s->ver.sec_patch_ver : 0;
+        if (cfg.sec_patch_ver == 0)
+            cli_warn(ctx, "the device uses security 2 with sec_patch_ver 0 (older ESP-IDF): every message is "
+                          "encrypted with the same nonce, which weakens the encryption. Update its firmware\n");
         break;
     }
     cfg.pop = pop;
@@ -203,14 +282,8 @@ int cli_session_open(struct cli_ctx *ctx, struct cli_session *s, bool handshake)
     }
     cli_verbose(ctx, "\n==== Starting Session ====\n");
     err = wifiprov_client_handshake(s->client);
-    if (err == WIFIPROV_ERR_AUTH) {
-        ret = cli_fail(ctx, CLI_EXIT_AUTH, "AuthFailed",
-                       "Failed to establish session: the device rejected the %s",
-                       s->sec == WIFIPROV_SECURITY_2 ? "username or password" : "proof of possession");
-        goto out;
-    }
     if (err < 0) {
-        ret = cli_session_fail(ctx, s, err, "Failed to establish session");
+        ret = handshake_fail(ctx, s, err);
         goto out;
     }
     cli_verbose(ctx, "==== Session Established ====\n");

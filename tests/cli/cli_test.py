@@ -95,8 +95,9 @@ def free_port():
     return port
 
 
-def addr(dev):
-    return ["--address", "127.0.0.1:%d" % dev.port]
+def addr(dev, sec0=True):
+    """The fake device's address; it is a security-0 device, which wifiprov uses only when told (--sec 0)."""
+    return ["--address", "127.0.0.1:%d" % dev.port] + (["--sec", "0"] if sec0 else [])
 
 
 # ---------------------------------------------------------------------------
@@ -302,7 +303,7 @@ def fake_http_cookie_keepalive():
         obj, _, err = run_json(["status"] + addr(dev), 0)
         check(obj["state"] == "connected" and obj["ip"] == "192.168.1.42", obj)
         check(obj["ssid"] == "myssid" and obj["bssid"] == "78:8a:20:84:19:96" and obj["channel"] == 6, obj)
-        check(obj["security"] == 0, "security %r: should come from sec_ver" % obj.get("security"))
+        check(obj["security"] == 0, "security %r" % obj.get("security"))
         reqs = dev.requests
         check([r["ep"] for r in reqs] == ["proto-ver", "prov-session", "prov-config"], [r["ep"] for r in reqs])
         check(all(r["conn"] == reqs[0]["conn"] for r in reqs), "requests used %d connections" % dev.conns)
@@ -322,27 +323,68 @@ def fake_http_cookie_keepalive():
 @case
 def fake_sec_autodetect_nonjson():
     with fakedev.FakeDevice(version=b"v1.1", status_before_apply=fakedev.STATUS_CONNECTED) as dev:
-        obj, _, _ = run_json(["status"] + addr(dev), 2)
+        obj, _, _ = run_json(["status"] + addr(dev, sec0=False), 2)
         check("--sec" in obj["message"], obj["message"])
         check([r["ep"] for r in dev.requests] == ["proto-ver"], "went on after a non-JSON version")
-        obj, _, _ = run_json(["status", "--sec", "0"] + addr(dev), 0)
+        obj, _, _ = run_json(["status"] + addr(dev), 0)
         check(obj["state"] == "connected", obj)
 
 
 @case
 def fake_sec_autodetect_legacy():
-    """A JSON reply without sec_ver (ESP-IDF v4.x): 0 with no_sec, else 1, as esp_prov."""
+    """A JSON reply without sec_ver (ESP-IDF v4.x): 0 with no_sec, else 1, as esp_prov; 0 only when asked."""
     with fakedev.FakeDevice(version=b'{"prov":{"ver":"v1.1","cap":["no_sec","wifi_scan"]}}',
                             status_before_apply=fakedev.STATUS_CONNECTED) as dev:
+        obj, _, _ = run_json(["status"] + addr(dev, sec0=False), 4)
+        check(obj["reason"] == "Downgrade" and "--sec 0" in obj["message"], obj)
+        check([r["ep"] for r in dev.requests] == ["proto-ver"], "went on with security 0")
         obj, _, _ = run_json(["status"] + addr(dev), 0)
         check(obj["security"] == 0, obj)
     with fakedev.FakeDevice(version=b'{"prov":{"ver":"v1.1","cap":["wifi_scan"]}}') as dev:
         # The scripted device only speaks security 0: it drops the security-1 Cmd0.
-        obj, _, _ = run_json(["status", "--pop", "abcd1234"] + addr(dev), 3)
+        obj, _, _ = run_json(["status", "--pop", "abcd1234"] + addr(dev, sec0=False), 3)
         check(obj["security"] == 1, obj)
         body = dev.requests[1]["body"]
         check(dev.requests[1]["ep"] == "prov-session" and body[:3] == bytes.fromhex("10015a"),
               "not a security-1 Cmd0: %s" % body.hex())
+
+
+@case
+def fake_no_downgrade():
+    """A device (or an impostor) claiming a weaker scheme than the user's secrets imply gets nothing."""
+    sec1_version = b'{"prov":{"ver":"v1.1","sec_ver":1,"cap":["wifi_scan"]}}'
+    with fakedev.FakeDevice(status_before_apply=fakedev.STATUS_CONNECTED) as dev:
+        for secrets, needs in ((["--pop", "abcd1234"], "security 1"), (SEC2, "security 2"),
+                               (["--password", "abcd1234"], "security 2"), ([], "--sec 0")):
+            del dev.requests[:]
+            obj, _, _ = run_json(["provision", "--ssid", "myssid", "--passphrase", "home-pass"] + secrets
+                                 + addr(dev, sec0=False), 4)
+            check(obj["error"] == "auth" and obj["reason"] == "Downgrade", obj)
+            check("security 0" in obj["message"] and needs in obj["message"], obj["message"])
+            check([r["ep"] for r in dev.requests] == ["proto-ver"], "sent more than proto-ver: %s" % dev.requests)
+            check(dev.set_config is None, "credentials sent: %r" % (dev.set_config,))
+        # An explicit --sec below the secrets is a usage error; --sec 0 or a QR code saying sec0 are fine.
+        obj, _, _ = run_json(["status", "--pop", "abcd1234"] + addr(dev), 2)
+        check(obj["reason"] == "WeakerThanSecrets" and "--sec 0" in obj["message"], obj)
+        obj, _, _ = run_json(["status"] + addr(dev), 0)
+        qr = '{"ver":"v1","name":"PROV_123456","transport":"softap","security":0}'
+        obj, _, _ = run_json(["status", "--qr", qr] + addr(dev, sec0=False), 0)
+        check(obj["security"] == 0, obj)
+        qr = '{"ver":"v1","name":"PROV_123456","pop":"abcd1234","transport":"softap"}'
+        obj, _, _ = run_json(["status", "--qr", qr] + addr(dev, sec0=False), 4)
+        check(obj["reason"] == "Downgrade", obj)
+    with fakedev.FakeDevice(version=sec1_version) as dev:
+        obj, _, _ = run_json(["status"] + SEC2 + addr(dev, sec0=False), 4)
+        check(obj["reason"] == "Downgrade" and "security 1" in obj["message"], obj)
+        check([r["ep"] for r in dev.requests] == ["proto-ver"], dev.requests)
+
+
+@case
+def fake_wrong_sec_names_scheme():
+    """--sec 1 against a device announcing security 0: say which scheme it uses, not a transport error."""
+    with fakedev.FakeDevice() as dev:
+        obj, _, _ = run_json(["status", "--sec", "1", "--pop", "abcd1234"] + addr(dev, sec0=False), 2)
+        check(obj["reason"] == "WrongSecurity" and "uses security 0" in obj["message"], obj)
 
 
 @case
@@ -582,12 +624,18 @@ class Pty:
 @case
 def fake_interactive_select():
     with fakedev.FakeDevice(outcome="auth", connect_ms=20) as dev:
-        p = Pty(["provision", "--address", "127.0.0.1:%d" % dev.port, "--pop", "SecretPop42"])
+        p = Pty(["provision", "--address", "127.0.0.1:%d" % dev.port, "--sec", "0", "--passphrase", "SecretPass42"])
         try:
             p.expect(rb"S\.N\.\s+SSID")
             with open("/proc/%d/cmdline" % p.pid, "rb") as f:
                 cmdline = f.read()
-            check(b"--pop" in cmdline and b"SecretPop42" not in cmdline, "secret left in argv: %r" % cmdline)
+            check(b"--passphrase" in cmdline and b"SecretPass42" not in cmdline, "secret left in argv: %r" % cmdline)
+        finally:
+            p.close()
+        del dev.requests[:]
+        p = Pty(["provision", "--address", "127.0.0.1:%d" % dev.port, "--sec", "0"])
+        try:
+            p.expect(rb"S\.N\.\s+SSID")
             p.expect(rb"MyHomeWiFiAP")
             p.expect(rb"InsecureWiFiAP")
             p.expect(rb"Select AP by number \(0 to rescan\) : ")
@@ -620,7 +668,7 @@ def fake_interactive_select():
 @case
 def fake_interactive_open_network():
     with fakedev.FakeDevice() as dev:
-        p = Pty(["provision", "--timeout", "1", "--address", "127.0.0.1:%d" % dev.port])
+        p = Pty(["provision", "--timeout", "1", "--address", "127.0.0.1:%d" % dev.port, "--sec", "0"])
         try:
             p.expect(rb"Select AP by number")
             time.sleep(1.5)  # time at a prompt does not count against --timeout
@@ -725,7 +773,7 @@ def run_console(args, port, timeout=30, relay=None):
 def fake_console_transport():
     with fakedev.FakeDevice() as dev:
         rc, out, err, relay = run_console(["provision", "--ssid", "myssid", "--passphrase", "mypassword", "--json",
-                                           "--timeout", "20"], dev.port)
+                                           "--timeout", "20", "--sec", "0"], dev.port)
         check(rc == 0, "exit %d: %s" % (rc, err))
         check(relay.seen[:3] == ["proto-ver", "prov-session", "prov-config"], relay.seen)
         last = out[-1].replace("Enter device->client msg : ", "")
@@ -761,6 +809,7 @@ class Daemon:
     def __init__(self, security, extra=(), auto_stop=0, attempts=2, qr=False):
         if not WIFIPROVD:
             raise Fail("wifiprovd was not given (--wifiprovd)")
+        self.security = security
         self.dir = tempfile.mkdtemp(prefix="wifiprov-cli-")
         net = os.path.join(self.dir, "sim.json")
         with open(net, "w") as f:
@@ -787,7 +836,7 @@ class Daemon:
             raise Fail("wifiprovd did not start:\n" + open(self.log_path).read())
 
     def addr(self):
-        return ["--address", "127.0.0.1:%d" % self.port]
+        return ["--address", "127.0.0.1:%d" % self.port] + (["--sec", "0"] if self.security == 0 else [])
 
     def close(self):
         if self.proc.poll() is None:
@@ -933,8 +982,12 @@ def daemon_scan():
 @case
 def daemon_status():
     with Daemon(1) as d:  # security 1 without PoP: no_pop
-        obj, _, err = run_json(["status", "--pop", "ignored"] + d.addr(), 0)
+        # A PoP the device claims not to need is not silently dropped (an impostor would claim no_pop).
+        obj, _, err = run_json(["status", "--pop", "not-needed"] + d.addr(), 4)
+        check(obj["reason"] == "Downgrade" and "no_pop" in obj["message"], obj)
+        obj, _, err = run_json(["status"] + d.addr(), 0)
         check(obj["state"] in ("disconnected", "connecting"), obj)
+        check("no proof of possession" in err, err)
         provision_ok(d, [], ssid="OpenNet", passphrase="")
         t0 = time.monotonic()
         obj, _, _ = run_json(["status"] + d.addr(), 0)
@@ -1075,6 +1128,7 @@ def console_device_sec2_patches():
             obj = json.loads(out[-1].replace("Enter device->client msg : ", ""))
             check(obj["reply"] == "echo:hello" and obj["security"] == 2, obj)
             check(relay.seen == ["proto-ver", "prov-session", "prov-session", "echo"], relay.seen)
+            check(("sec_patch_ver 0" in err) == bool(patch), "patch-0 warning: %s" % err)
         finally:
             relay.close()
     relay = DeviceRelay(["--security", "2", "--username", "wifiprov", "--password", "abcd1234", "--patch0"])
