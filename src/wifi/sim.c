@@ -27,6 +27,7 @@ struct sim_net {
     char passphrase[WIFIPROV_PASSPHRASE_MAX + 1];
     uint32_t connect_ms;
     char ip[WIFIPROV_IP4_MAX];
+    bool hidden; /* scans report it with an empty SSID; connecting by name works */
 };
 
 enum sim_phase {
@@ -199,7 +200,8 @@ out:
     return r;
 }
 
-static const char *const known_fields[] = {"ssid", "bssid", "channel", "rssi", "auth", "passphrase", "connect_ms", "ip"};
+static const char *const known_fields[] = {"ssid",       "bssid", "channel", "rssi", "auth",
+                                           "passphrase", "connect_ms", "ip", "hidden"};
 
 /* A string member: absent = NULL; present but not a string = error. */
 static int get_string(const cJSON *o, const char *name, const char **out)
@@ -273,9 +275,17 @@ static int parse_entry(const cJSON *o, size_t index, const char *what, struct si
         wifiprov__err("sim: %s: entry %zu: field \"%s\" must be a number", what, index, bad);
         return WIFIPROV_ERR_INVAL;
     }
+    m = cJSON_GetObjectItemCaseSensitive(o, "hidden");
+    if (m && !cJSON_IsBool(m)) {
+        wifiprov__err("sim: %s: entry %zu: field \"hidden\" must be true or false", what, index);
+        return WIFIPROV_ERR_INVAL;
+    }
     if (!auth)
         auth = pass ? "wpa2_psk" : "open";
-    return net_set(net, index, what, ssid, bssid, channel, rssi, auth, pass, connect_ms, ip);
+    if (net_set(net, index, what, ssid, bssid, channel, rssi, auth, pass, connect_ms, ip) < 0)
+        return WIFIPROV_ERR_INVAL;
+    net->hidden = m && cJSON_IsTrue(m);
+    return 0;
 }
 
 static int read_file(const char *path, char **out)
@@ -665,8 +675,13 @@ int wifiprov_backend_sim_new(const struct wifiprov_backend_config *cfg, struct w
     s->aps = wifiprov__calloc(s->n ? s->n : 1, sizeof(*s->aps));
     if (!s->aps)
         goto out;
-    for (i = 0; i < s->n; i++)
+    for (i = 0; i < s->n; i++) {
         s->aps[i] = s->nets[i].ap;
+        if (s->nets[i].hidden) {
+            memset(s->aps[i].ssid, 0, sizeof(s->aps[i].ssid));
+            s->aps[i].ssid_len = 0;
+        }
+    }
 
     r = WIFIPROV_ERR_WIFI;
     if (sd_event_add_time_relative(s->event, &s->scan_src, CLOCK_MONOTONIC, 0, 0, on_scan_timer, s) < 0 ||

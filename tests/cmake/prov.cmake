@@ -18,7 +18,7 @@ if(TARGET wifiprov_linux)
     SOURCES ${CMAKE_SOURCE_DIR}/tests/unit/test_sim.c
     LIBS wifiprov_linux
     CASES
-      file_errors file_scan connect_right_passphrase connect_wrong_passphrase connect_unknown_ssid
+      file_errors file_scan hidden_network connect_right_passphrase connect_wrong_passphrase connect_unknown_ssid
       connect_open_and_enterprise disconnect_cancels connect_saved demo_set example_file with_manager)
 endif()
 

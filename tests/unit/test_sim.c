@@ -278,6 +278,31 @@ static void file_scan(void **state)
     assert_memory_not_equal(f->rec.aps[1].bssid, f->rec.aps[2].bssid, 6);
 }
 
+/* A hidden network: scanned with an empty SSID, joined by its name. */
+static void hidden_network(void **state)
+{
+    struct fx *f = *state;
+    struct wifiprov_wifi_creds c = creds("Attic", "up-the-ladder");
+    static const char nets[] = "[{\"ssid\": \"Home\", \"passphrase\": \"correct-horse\"},"
+                               " {\"ssid\": \"Attic\", \"passphrase\": \"up-the-ladder\", \"hidden\": true,"
+                               " \"connect_ms\": 20, \"ip\": \"10.9.8.7\"}]";
+
+    expect_file_error(f, "[{\"ssid\": \"A\", \"hidden\": 1}]", WIFIPROV_ERR_INVAL,
+                      (const char *const[]){"entry 0", "\"hidden\"", NULL});
+    assert_int_equal(new_sim(f, write_file(f, nets), 10), 0);
+    assert_int_equal(f->b->ops->scan_start(f->b->ctx, &(struct wifiprov_scan_opts){.blocking = true}), 0);
+    run_until(f, 0, 1, 2000);
+    assert_int_equal(f->rec.n_aps, 2);
+    assert_int_equal(f->rec.aps[0].ssid_len, 4);
+    assert_int_equal(f->rec.aps[1].ssid_len, 0);
+    assert_int_equal(f->rec.aps[1].auth, WIFIPROV_AUTH_MODE_WPA2_PSK);
+    assert_int_equal(f->b->ops->connect(f->b->ctx, &c), 0);
+    run_until(f, 2, 0, 2000);
+    assert_int_equal(f->rec.ev[1].type, WIFIPROV_WIFI_EVENT_CONNECTED);
+    assert_string_equal(f->rec.ip[1], "10.9.8.7");
+    assert_memory_equal(f->rec.ssid[1], "Attic", 5);
+}
+
 static void connect_right_passphrase(void **state)
 {
     struct fx *f = *state;
@@ -550,6 +575,7 @@ int main(int argc, char **argv)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(file_errors, setup, teardown),
         cmocka_unit_test_setup_teardown(file_scan, setup, teardown),
+        cmocka_unit_test_setup_teardown(hidden_network, setup, teardown),
         cmocka_unit_test_setup_teardown(connect_right_passphrase, setup, teardown),
         cmocka_unit_test_setup_teardown(connect_wrong_passphrase, setup, teardown),
         cmocka_unit_test_setup_teardown(connect_unknown_ssid, setup, teardown),
