@@ -200,8 +200,8 @@ out:
     return r;
 }
 
-static const char *const known_fields[] = {"ssid",       "bssid", "channel", "rssi", "auth",
-                                           "passphrase", "connect_ms", "ip", "hidden"};
+static const char *const known_fields[] = {"ssid",       "bssid",      "channel", "rssi",  "auth",
+                                           "passphrase", "connect_ms", "ip",      "hidden"};
 
 /* A string member: absent = NULL; present but not a string = error. */
 static int get_string(const cJSON *o, const char *name, const char **out)
