@@ -23,6 +23,7 @@
 #include <microhttpd.h>
 
 #include "transport/http.h"
+#include "transport/http_page.h"
 #include "util.h"
 
 #define DEFAULT_MAX_CONNECTIONS 16u
@@ -36,6 +37,7 @@ struct wifiprov_httpd_conn {
     bool has_sid;
     uint32_t sid;
     char peer[WIFIPROV_SESSIONS_PEER_MAX + 1];
+    char page_url[80]; /* the page on the address this connection reached, for probe redirects */
     struct MHD_Connection *mhd;
 };
 
@@ -75,6 +77,7 @@ struct wifiprov_httpd {
     sd_event_source *mhd_timer;
     struct wifiprov_httpd_conn *conns;
     struct wifiprov_httpd_req *pending;
+    const struct wifiprov_httpd_page *page;
     char address[64];
     bool stopping;
     bool kick; /* run libmicrohttpd at once (a connection was resumed) */
@@ -258,6 +261,8 @@ enum wifiprov_httpd_verdict wifiprov__httpd_begin(struct wifiprov_httpd *h, stru
     is_get = strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0;
     r->state = REQ_STATE_DONE;
 
+    if (is_get && h->page && wifiprov__httpd_page_answer(h->page, path, r->conn->page_url, reply))
+        return WIFIPROV_HTTPD_VERDICT_REPLY;
     pr = wifiprov__httpd_probe_find(path);
     if (pr && is_get) {
         reply->status = pr->status;
@@ -489,6 +494,10 @@ static enum MHD_Result send_reply(struct MHD_Connection *mc, const struct wifipr
     }
     if (reply->allow_post)
         MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, "POST");
+    if (reply->location)
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_LOCATION, reply->location);
+    for (const char *const *hd = reply->headers; hd && hd[0] && hd[1]; hd += 2)
+        MHD_add_response_header(resp, hd[0], hd[1]);
     ret = MHD_queue_response(mc, reply->status, resp);
     MHD_destroy_response(resp);
     return ret;
@@ -550,6 +559,23 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *mc, const ch
 }
 
 static void format_peer(const struct sockaddr *sa, char *buf, size_t cap);
+static void format_address(const struct sockaddr_storage *ss, char *buf, size_t cap);
+
+/* "http://ADDR:PORT/": the page on the local address of connection @p mc. */
+static void page_url(struct MHD_Connection *mc, char *buf, size_t cap)
+{
+    const union MHD_ConnectionInfo *ci = MHD_get_connection_info(mc, MHD_CONNECTION_INFO_CONNECTION_FD);
+    struct sockaddr_storage ss;
+    socklen_t sl = sizeof(ss);
+    char addr[64];
+
+    buf[0] = '\0';
+    if (!ci || getsockname(ci->connect_fd, (struct sockaddr *)&ss, &sl) != 0 ||
+        (ss.ss_family != AF_INET && ss.ss_family != AF_INET6))
+        return;
+    format_address(&ss, addr, sizeof(addr));
+    snprintf(buf, cap, "http://%s/", addr);
+}
 
 static void on_connection(void *cls, struct MHD_Connection *mc, void **socket_context,
                           enum MHD_ConnectionNotificationCode toe)
@@ -565,8 +591,11 @@ static void on_connection(void *cls, struct MHD_Connection *mc, void **socket_co
         if (ci && ci->client_addr)
             format_peer(ci->client_addr, peer, sizeof(peer));
         c = wifiprov__httpd_conn_new(h, peer);
-        if (c)
+        if (c) {
             c->mhd = mc;
+            if (h->page)
+                page_url(mc, c->page_url, sizeof(c->page_url));
+        }
         *socket_context = c;
         wifiprov__dbg("http: connection opened");
         break;
@@ -732,6 +761,7 @@ int wifiprov_httpd_new(const struct wifiprov_httpd_config *cfg, struct wifiprov_
     h->dev = cfg->device;
     h->event = cfg->event ? sd_event_ref(cfg->event) : NULL;
     h->ss = cfg->sessions;
+    h->page = cfg->page;
     h->owner.name = "http";
     h->owner.ctx = h;
     h->owner.wake = on_session_wake;

@@ -13,7 +13,8 @@
  *
  * Errors are reported the ESP-IDF way: the connection is closed without a response
  * (bad body, failed handshake, decryption error, ...). Unknown paths get 404, other
- * methods on an endpoint 405, and the usual captive-portal probes harmless answers.
+ * methods on an endpoint 405, and the usual captive-portal probes harmless answers;
+ * with a provisioning page, GET / is the page and the probes lead to it (http_page.h).
  */
 #ifndef WIFIPROV_TRANSPORT_HTTP_H
 #define WIFIPROV_TRANSPORT_HTTP_H
@@ -41,6 +42,8 @@ struct wifiprov_httpd_config {
     unsigned max_connections;
     /* A connection idle this long is closed; 0 = 30 s. */
     unsigned connection_timeout_s;
+    /* The provisioning page (borrowed; outlives the transport); NULL = none (http_page.h). */
+    const struct wifiprov_httpd_page *page;
 };
 
 struct wifiprov_httpd;
@@ -78,13 +81,15 @@ enum wifiprov_httpd_verdict {
 };
 
 struct wifiprov_httpd_reply {
-    unsigned status;          /* 200, 204, 404, 405 */
+    unsigned status;          /* 200, 204, 302, 404, 405 */
     const char *content_type; /* NULL = none */
     const uint8_t *body;      /* valid until the request is freed */
     size_t len;
     bool set_cookie; /* add Set-Cookie: session=<session_id> */
     uint32_t session_id;
-    bool allow_post; /* add Allow: POST (405) */
+    bool allow_post;            /* add Allow: POST (405) */
+    const char *location;       /* add Location (302); NULL = none */
+    const char *const *headers; /* more headers: name, value, ..., NULL; NULL = none */
 };
 
 /* @p peer: the client's address without the port (the session policy's peer). */
