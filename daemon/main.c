@@ -619,7 +619,11 @@ static void show_qr(struct daemon *d)
         pop = cfg->pop;
     else if (cfg->security == 2)
         pop = cfg->sec2_password; /* development mode only; NULL with a verifier file */
-    payload = wifiprovd_qr_payload(d->service_name, cfg->security == 2 ? d->sec2_username : NULL, pop, qr_transport(d));
+    if (cfg->qr_url)
+        payload = wifiprovd_qr_url(cfg->qr_url, cfg->security == 2 ? d->sec2_username : NULL, pop);
+    else
+        payload =
+            wifiprovd_qr_payload(d->service_name, cfg->security == 2 ? d->sec2_username : NULL, pop, qr_transport(d));
     if (!payload) {
         wd_err("Cannot build the QR payload");
         return;

@@ -42,6 +42,49 @@ out:
     return out;
 }
 
+/* Appends @p s percent-encoded (RFC 3986 unreserved characters kept). */
+static void url_encode(char *out, size_t cap, size_t *o, const char *s)
+{
+    static const char hex[] = "0123456789ABCDEF";
+
+    for (; *s; s++) {
+        unsigned char c = (unsigned char)*s;
+        bool plain = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
+                     c == '.' || c == '_' || c == '~';
+        if (*o + 4 > cap)
+            return;
+        if (plain) {
+            out[(*o)++] = (char)c;
+        } else {
+            out[(*o)++] = '%';
+            out[(*o)++] = hex[c >> 4];
+            out[(*o)++] = hex[c & 15];
+        }
+    }
+}
+
+char *wifiprovd_qr_url(const char *base, const char *username, const char *pop)
+{
+    size_t cap = strlen(base) + 3 * ((username ? strlen(username) : 0) + (pop ? strlen(pop) : 0)) + 32;
+    char *out = malloc(cap);
+    size_t o = 0;
+
+    if (!out)
+        return NULL;
+    o = (size_t)snprintf(out, cap, "%s", base);
+    /* The page reads these from the fragment, which browsers never send to a server. */
+    if (username) {
+        o += (size_t)snprintf(out + o, cap - o, "#username=");
+        url_encode(out, cap, &o, username);
+    }
+    if (pop) {
+        o += (size_t)snprintf(out + o, cap - o, "%s", username ? "&password=" : "#pop=");
+        url_encode(out, cap, &o, pop);
+    }
+    out[o] = '\0';
+    return out;
+}
+
 static QRcode *encode(const char *payload)
 {
     QRcode *q = QRcode_encodeString8bit(payload, 0, QR_ECLEVEL_L);
@@ -72,7 +115,12 @@ int wifiprovd_qr_print(FILE *f, const char *payload)
      */
     lo = -TERM_QUIET;
     hi = q->width + TERM_QUIET;
-    fprintf(f, "Scan this QR code from the provisioning application for Provisioning.\n");
+    bool url = strncmp(payload, "http://", 7) == 0 || strncmp(payload, "https://", 8) == 0;
+
+    if (url)
+        fprintf(f, "Scan this QR code with a phone's camera: it opens the provisioning page.\n");
+    else
+        fprintf(f, "Scan this QR code from the provisioning application for Provisioning.\n");
     for (int y = lo; y < hi; y += 2) {
         for (int x = lo; x < hi; x++) {
             int top = !dark(q, x, y);
@@ -82,9 +130,12 @@ int wifiprovd_qr_print(FILE *f, const char *payload)
         fputc('\n', f);
     }
     fprintf(f, "%s\n", payload);
+    if (url)
+        goto done;
     fprintf(f, "If QR code is not visible, copy paste the below URL in a browser.\n"
                "https://espressif.github.io/esp-jumpstart/qrcode.html?data=%s\n",
             payload);
+done:
     fflush(f);
     QRcode_free(q);
     return 0;

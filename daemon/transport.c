@@ -1,10 +1,12 @@
 /* The transports built into wifiprovd (see transport.h): HTTP and BLE. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "transport.h"
 #include "transport/ble.h"
 #include "transport/http.h"
+#include "transport/http_page.h"
 #include "util.h"
 
 static const struct wifiprovd_transport_ops *const builtin[] = {
@@ -25,13 +27,50 @@ const struct wifiprovd_transport_ops *wifiprovd_transport_find(const char *name)
 
 struct http_transport {
     struct wifiprov_httpd *h;
+    struct wifiprov_httpd_page *page; /* the provisioning page, NULL = none */
 };
+
+/* The provisioning page: a missing default page only costs the page; a named one must load. */
+static int load_page(const struct wifiprovd_config *cfg, struct http_transport *t)
+{
+    const char *dir = cfg->web_ui_dir ? cfg->web_ui_dir : WIFIPROVD_WEB_UI_DIR;
+    char path[4096];
+    int err;
+
+    if (!cfg->web_ui)
+        return 0;
+    if ((size_t)snprintf(path, sizeof(path), "%s/index.html", dir) >= sizeof(path)) {
+        wd_err("--web-ui-dir is too long");
+        return WIFIPROV_ERR_INVAL;
+    }
+    err = wifiprov_httpd_page_load(path, &t->page);
+    if (err && !cfg->web_ui_dir) {
+        wd_warn("Serving no provisioning page (install it to %s, or give --web-ui-dir DIR or --no-web-ui)", dir);
+        return 0;
+    }
+    if (err) {
+        wd_err("Cannot serve the provisioning page from %s (give another --web-ui-dir, or --no-web-ui)", dir);
+        return err;
+    }
+    wd_info("Provisioning page %s (%zu bytes) served at /", path, wifiprov_httpd_page_size(t->page));
+    return 0;
+}
 
 static int http_new(const struct wifiprovd_config *cfg, void **ctx)
 {
-    (void)cfg;
-    *ctx = calloc(1, sizeof(struct http_transport));
-    return *ctx ? 0 : WIFIPROV_ERR_NOMEM;
+    struct http_transport *t = calloc(1, sizeof(*t));
+    int err;
+
+    *ctx = NULL;
+    if (!t)
+        return WIFIPROV_ERR_NOMEM;
+    err = load_page(cfg, t);
+    if (err) {
+        free(t);
+        return err;
+    }
+    *ctx = t;
+    return 0;
 }
 
 static int http_start(void *ctx, const struct wifiprovd_transport_env *env)
@@ -47,6 +86,7 @@ static int http_start(void *ctx, const struct wifiprovd_transport_env *env)
     hc.listen = env->cfg->listen;
     hc.max_connections = env->cfg->max_connections;
     hc.connection_timeout_s = env->cfg->connection_timeout_s;
+    hc.page = t->page;
     err = wifiprov_httpd_new(&hc, &t->h);
     if (err)
         wd_err("Cannot start the HTTP transport on %s: %s", env->cfg->listen, wifiprov_strerror(err));
@@ -63,9 +103,13 @@ static void http_stop(void *ctx)
 
 static void http_free(void *ctx)
 {
-    if (ctx)
-        http_stop(ctx);
-    free(ctx);
+    struct http_transport *t = ctx;
+
+    if (!t)
+        return;
+    http_stop(t);
+    wifiprov_httpd_page_free(t->page);
+    free(t);
 }
 
 const struct wifiprovd_transport_ops wifiprovd_transport_http = {

@@ -23,6 +23,10 @@
 #endif
 #define WIFIPROVD_DEFAULT_CONFIG WIFIPROVD_CONFIG_DIR "/wifiprovd.conf"
 #define WIFIPROVD_DEFAULT_STATE_DIR "/var/lib/wifiprov"
+/* Where the provisioning page is installed (set by the build). */
+#ifndef WIFIPROVD_WEB_UI_DIR
+#define WIFIPROVD_WEB_UI_DIR "/usr/share/wifiprov/web"
+#endif
 
 /* Transports a device can serve at once (--transport http,ble). */
 #define WIFIPROVD_TRANSPORTS_MAX 2
@@ -66,6 +70,9 @@ struct wifiprovd_config {
     char *qr_png;
     char *qr_svg;
     bool no_qr;
+    char *qr_url;     /* page URL the QR code carries instead of the JSON payload; NULL = JSON */
+    bool web_ui;      /* serve the provisioning page on the HTTP transport */
+    char *web_ui_dir; /* NULL = WIFIPROVD_WEB_UI_DIR */
     unsigned max_sessions;
     unsigned max_connections;
     unsigned session_timeout_s;
@@ -121,6 +128,8 @@ int wifiprovd_store_prepare(const char *dir);
 
 /* The QR payload of PROTOCOL.md §10 (compact JSON). NULL members are left out. Caller frees. */
 char *wifiprovd_qr_payload(const char *name, const char *username, const char *pop, const char *transport);
+/* @p base (the page's URL) with the PoP, or the user name and password, in its fragment. Caller frees. */
+char *wifiprovd_qr_url(const char *base, const char *username, const char *pop);
 /* Prints the code with half blocks, the payload and the helper URL. @return 0 or -1. */
 int wifiprovd_qr_print(FILE *f, const char *payload);
 int wifiprovd_qr_write_png(const char *path, const char *payload);
