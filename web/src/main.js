@@ -84,7 +84,6 @@ async function boot() {
         1: 'security 1 (X25519, AES-CTR)',
         2: 'security 2 (SRP-6a, AES-GCM)',
     };
-    $('device').textContent = 'Connected to the device. Choose the Wi-Fi network it should use.';
     $('sec').textContent = `Protocol ${names[st.secVer] || 'security ' + st.secVer}; every message after the unlock step is encrypted.`;
     if (st.secVer === 0) {
         $('sec').textContent = 'This device uses security 0: what you send, including the Wi-Fi password, is not encrypted.';
