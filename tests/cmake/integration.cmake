@@ -5,7 +5,7 @@ if(TARGET wifiprovd)
     sec0_success sec1_success sec2_success sec2_verifier_file scan_paging scan_from_background custom_data_command
     custom_data_failure wrong_pop wrong_sec2_password wrong_passphrase_reset network_not_found
     reprov_after_success auto_stop restart_stored corrupt_state two_clients two_clients_staging no_cookie_connection
-    bad_input captive_probes qr_outputs usage_errors ipv6_listen
+    bad_input captive_probes web_ui_page qr_outputs usage_errors ipv6_listen
     session_limits help_version connection_limits ble_unavailable transport_list)
   wifiprov_unit_test(test_integration
     SOURCES ${CMAKE_SOURCE_DIR}/tests/integration/test_daemon.c ${CMAKE_SOURCE_DIR}/tests/integration/itest.c

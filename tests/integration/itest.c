@@ -90,6 +90,7 @@ void itest_daemon_init(struct itest_daemon *d)
              "scan-interval = 0\n"
              "state-dir = \"%s\"\n"
              "session-timeout = 120\n"
+             "web-ui = false\n"
              "listen = 127.0.0.1:1\n",
              d->dir, d->state);
     snprintf(path, sizeof(path), "%s/wifiprovd.conf", d->dir);

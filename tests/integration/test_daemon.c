@@ -799,6 +799,91 @@ static void captive_probes(void **state)
     itest_daemon_stop(&f->d);
 }
 
+static int run_daemon(struct fixture *f, const char *const *args, const char *err_path);
+
+/* The provisioning page: GET / with its security headers, the probes lead to it, HEAD works;
+ * --no-web-ui (the fixture's file says web-ui = false) keeps the probes' success answers (above). */
+static void web_ui_page(void **state)
+{
+    struct fixture *f = *state;
+    char dir[PATH_MAX], file[PATH_MAX + 16], req[256], want[128], log[PATH_MAX + 32];
+    static char resp[256 * 1024];
+    const char *args[] = {"--security", "0", "--web-ui", "--web-ui-dir", dir, NULL};
+    const char *missing_args[] = {"--security", "0", "--web-ui", "--web-ui-dir", "/nonexistent-wifiprov-web", NULL};
+    char *page, *body;
+    size_t page_len, n;
+
+    snprintf(dir, sizeof(dir), "%s/web/dist", WIFIPROV_SOURCE_DIR);
+    snprintf(file, sizeof(file), "%s/index.html", dir);
+    page = test_read_file(file, &page_len);
+    assert_non_null(page);
+    itest_daemon_start(&f->d, args, NULL);
+    assert_true(itest_log_contains(&f->d, "Provisioning page"));
+
+    n = (size_t)snprintf(req, sizeof(req), "GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+    n = itest_raw(&f->d, req, n, false, resp, sizeof(resp), 5000);
+    assert_non_null(strstr(resp, "HTTP/1.1 200"));
+    assert_non_null(strstr(resp, "Content-Type: text/html; charset=utf-8\r\n"));
+    assert_non_null(strstr(resp, "Cache-Control: no-store\r\n"));
+    assert_non_null(strstr(resp, "X-Content-Type-Options: nosniff\r\n"));
+    assert_non_null(strstr(resp, "Content-Security-Policy: default-src 'none'; script-src 'sha256-"));
+    assert_non_null(strstr(resp, "connect-src 'self'"));
+    assert_null(strstr(resp, "unsafe-inline"));
+    body = strstr(resp, "\r\n\r\n");
+    assert_non_null(body);
+    body += 4;
+    assert_int_equal(n - (size_t)(body - resp), page_len);
+    assert_memory_equal(body, page, page_len);
+
+    n = (size_t)snprintf(req, sizeof(req), "GET /index.html HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+    itest_raw(&f->d, req, n, false, resp, sizeof(resp), 5000);
+    assert_non_null(strstr(resp, "HTTP/1.1 200"));
+
+    /* Every probe of a portal check is sent to the page on the address the client reached. */
+    snprintf(want, sizeof(want), "Location: http://127.0.0.1:%u/\r\n", f->d.port);
+    for (size_t i = 0; i < 3; i++) {
+        static const char *const paths[] = {"/generate_204", "/hotspot-detect.html", "/connecttest.txt"};
+        n = (size_t)snprintf(req, sizeof(req), "GET %s HTTP/1.1\r\nHost: probe.example\r\nConnection: close\r\n\r\n",
+                             paths[i]);
+        itest_raw(&f->d, req, n, false, resp, sizeof(resp), 5000);
+        assert_non_null(strstr(resp, "HTTP/1.1 302"));
+        assert_non_null(strstr(resp, want));
+    }
+    /* Unknown paths and the endpoints keep their ESP-IDF answers. */
+    n = (size_t)snprintf(req, sizeof(req), "GET /favicon.ico HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+    itest_raw(&f->d, req, n, false, resp, sizeof(resp), 5000);
+    assert_non_null(strstr(resp, "HTTP/1.1 404"));
+    n = (size_t)snprintf(req, sizeof(req), "GET /proto-ver HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+    itest_raw(&f->d, req, n, false, resp, sizeof(resp), 5000);
+    assert_non_null(strstr(resp, "HTTP/1.1 405"));
+    itest_daemon_stop(&f->d);
+    free(page);
+
+    /* A named page that cannot be read stops the start, saying why. */
+    snprintf(log, sizeof(log), "%s/missing.log", f->d.dir);
+    assert_int_equal(run_daemon(f, missing_args, log), 1);
+    page = test_read_file(log, &page_len);
+    assert_non_null(page);
+    assert_non_null(strstr(page, "/nonexistent-wifiprov-web/index.html"));
+    assert_non_null(strstr(page, "--no-web-ui"));
+    free(page);
+
+    /* --qr-url: the QR code opens the page with the PoP in the fragment (percent-encoded). */
+    {
+        const char *qr_args[] = {"--security", "1", "--pop", "ab cd&1", "--qr-url", "http://192.168.4.1/", NULL};
+        const char *bad_args[] = {"--security", "0", "--qr-url", "192.168.4.1", NULL};
+
+        itest_daemon_start(&f->d, qr_args, NULL);
+        page = test_read_file(f->d.out, &page_len);
+        assert_non_null(page);
+        assert_non_null(strstr(page, "http://192.168.4.1/#pop=ab%20cd%261\n"));
+        assert_non_null(strstr(page, "phone's camera"));
+        free(page);
+        itest_daemon_stop(&f->d);
+        assert_int_equal(run_daemon(f, bad_args, NULL), 2);
+    }
+}
+
 /* QR code: terminal, PNG and SVG; security-2 development mode puts user and password in it. */
 static void qr_outputs(void **state)
 {
@@ -1215,6 +1300,7 @@ int main(int argc, char **argv)
         cmocka_unit_test_setup_teardown(no_cookie_connection, setup, teardown),
         cmocka_unit_test_setup_teardown(bad_input, setup, teardown),
         cmocka_unit_test_setup_teardown(captive_probes, setup, teardown),
+        cmocka_unit_test_setup_teardown(web_ui_page, setup, teardown),
         cmocka_unit_test_setup_teardown(qr_outputs, setup, teardown),
         cmocka_unit_test_setup_teardown(usage_errors, setup, teardown),
         cmocka_unit_test_setup_teardown(transport_list, setup, teardown),
