@@ -27,7 +27,6 @@ enum opt_type {
     OPT_TYPE_BOOL = 2,
     OPT_TYPE_SECURITY = 3,
     OPT_TYPE_WIFI = 4,
-    OPT_TYPE_NOT = 5, /* a command-line flag that sets the bool of another option to false */
 };
 
 struct opt {
@@ -111,10 +110,9 @@ static const struct opt opts[] = {
      "security-2 user name and password) in its fragment, e.g. 'http://192.168.4.1/': a phone's camera then "
      "opens the page ready to go. Phone apps that expect the JSON payload cannot read such a code."},
     {"web-ui", 0, OPT_TYPE_BOOL, OFF(web_ui), 0, false, NULL,
-     "Serve the provisioning page (GET /) on the HTTP transport, and lead the captive-portal probes of "
-     "phones to it (in the file: web-ui = true|false). Default: on."},
-    {"no-web-ui", 0, OPT_TYPE_NOT, OFF(web_ui), 0, false, NULL,
-     "Serve no page: GET / is 404 and the captive-portal probes get their 'success' answers."},
+     "Serve the provisioning page (GET /) on the HTTP transport and lead the captive-portal probes of "
+     "phones to it. On by default; --no-web-ui (or 'web-ui = no') serves no page: GET / is 404 and the "
+     "probes get their 'success' answers."},
     {"web-ui-dir", 0, OPT_TYPE_STR, OFF(web_ui_dir), 0, false, "DIR",
      "Directory of the page (index.html). Default: " WIFIPROVD_WEB_UI_DIR "."},
     {"max-sessions", 0, OPT_TYPE_UINT, OFF(max_sessions), 1024, false, "N",
@@ -321,13 +319,6 @@ static int set_opt(struct wifiprovd_config *cfg, const struct opt *o, const char
         *(bool *)(void *)base = b;
         return 0;
     }
-    case OPT_TYPE_NOT:
-        if (val) {
-            cfg_err("%s: '%s' is a command-line flag; write '%s = false' in the file", where, o->name, o->name + 3);
-            return -1;
-        }
-        *(bool *)(void *)base = false;
-        return 0;
     case OPT_TYPE_SECURITY:
         if (strcmp(val, "0") && strcmp(val, "1") && strcmp(val, "2")) {
             cfg_err("%s: --security wants 0, 1 or 2, not '%s'", where, val);
@@ -660,8 +651,7 @@ int wifiprovd_config_load(int argc, char **argv, struct wifiprovd_config *cfg)
     shorts[ns++] = ':';
     for (size_t i = 0; i < N_OPTS; i++) {
         lopts[i].name = opts[i].name;
-        lopts[i].has_arg =
-            opts[i].type == OPT_TYPE_BOOL || opts[i].type == OPT_TYPE_NOT ? no_argument : required_argument;
+        lopts[i].has_arg = opts[i].type == OPT_TYPE_BOOL ? no_argument : required_argument;
         lopts[i].val = (int)(OPT_BASE + i);
         if (opts[i].short_opt) {
             shorts[ns++] = (char)opts[i].short_opt;
@@ -720,14 +710,9 @@ int wifiprovd_config_load(int argc, char **argv, struct wifiprovd_config *cfg)
             fprintf(stderr, "Try '%s --help'.\n", argv[0]);
             return -1;
         }
-        if (set_opt(cfg, &opts[i], opts[i].type == OPT_TYPE_BOOL || opts[i].type == OPT_TYPE_NOT ? NULL : optarg,
-                    "command line") < 0)
+        if (set_opt(cfg, &opts[i], opts[i].type == OPT_TYPE_BOOL ? NULL : optarg, "command line") < 0)
             return -1;
-        /* --no-web-ui also overrides the file's web-ui key (same setting). */
-        for (size_t k = 0; k < N_OPTS; k++) {
-            if (opts[k].offset == opts[i].offset)
-                given[k] = true;
-        }
+        given[i] = true;
     }
     if (optind < argc) {
         fprintf(stderr, "wifiprovd: unexpected argument '%s'. Try '%s --help'.\n", argv[optind], argv[0]);

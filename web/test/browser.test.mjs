@@ -41,8 +41,10 @@ const SEC2 = ['--security', '2', '--sec2-username', 'wifiprov', '--sec2-password
 async function startDaemon(args) {
     const dir = mkdtempSync(path.join(tmpdir(), 'wifiprov-web-'));
     writeFileSync(path.join(dir, 'networks.json'), JSON.stringify(NETWORKS));
+    // An empty configuration file of its own: the machine's /etc/wifiprov/wifiprovd.conf is not read.
+    writeFileSync(path.join(dir, 'wifiprovd.conf'), '');
     const argv = [
-        '--transport', 'http', '--listen', '127.0.0.1:0', '--wifi', 'sim', '--sim-config', path.join(dir, 'networks.json'),
+        '--config', path.join(dir, 'wifiprovd.conf'), '--transport', 'http', '--listen', '127.0.0.1:0', '--wifi', 'sim', '--sim-config', path.join(dir, 'networks.json'),
         '--sim-scan-ms', '200', '--scan-interval', '0', '--state-dir', path.join(dir, 'state'), '--no-qr',
         '--web-ui-dir', PAGE_DIR, '-v', ...args,
     ];
@@ -101,10 +103,12 @@ async function withPage(device, fn) {
     }
 }
 
-async function shot(page, name) {
+// The page's content (the whole window with @p window).
+async function shot(page, name, window = false) {
     if (!SHOTS) return;
     mkdirSync(SHOTS, { recursive: true });
-    await page.screenshot({ path: path.join(SHOTS, name), fullPage: true });
+    const file = path.join(SHOTS, name);
+    await (window ? page.screenshot({ path: file }) : page.locator('main').screenshot({ path: file }));
 }
 
 const visible = (page, sel) => page.locator(sel).first().waitFor({ state: 'visible' });
@@ -180,7 +184,7 @@ test('sec2_desktop_qr: security 2 on a desktop from a QR link, plain-HTTP origin
             assert.equal(await page.evaluate(() => document.body.dataset.crypto), 'js');
             assert.equal(await page.evaluate(() => window.isSecureContext), false);
             assert.equal(await page.evaluate(() => location.hash), '', 'the secret left the address bar');
-            await shot(page, 'page-desktop.png');
+            await shot(page, 'page-desktop.png', true);
             await choose(page, 'Office-WPA3');
             await page.locator('#wpass').fill('battery-staple');
             await page.locator('#pass-go').click();
