@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
 # Installs the Debian 12 packages wifiprov needs to build, test and run.
-# Usage: scripts/install-deps.sh [--lab] [--arm]
+# Usage: scripts/install-deps.sh [--lab] [--arm] [--web]
 #   --lab  also the virtual radio lab (qemu, hostapd, wpa_supplicant, NetworkManager, ...)
 #   --arm  also the Cortex-M cross compiler used for the portable-core size check
+#   --web  also what the provisioning page's build and tests need: Node.js with npm (when
+#          no node is installed yet; the tests want Node.js 20) and Chromium; the page's
+#          npm packages come from web/package-lock.json with 'npm ci' (scripts/test.sh)
 set -euo pipefail
 
 pkgs=(
@@ -17,16 +20,22 @@ pkgs=(
   python3 util-linux
   dbus python3-dbus python3-gi
 )
-want_lab=0 want_arm=0
+want_lab=0 want_arm=0 want_web=0
 for a in "$@"; do
   case "$a" in
     --lab) want_lab=1 ;;
     --arm) want_arm=1 ;;
-    *) echo "install-deps: unknown option '$a' (use --lab and/or --arm)" >&2; exit 2 ;;
+    --web) want_web=1 ;;
+    *) echo "install-deps: unknown option '$a' (use --lab, --arm and/or --web)" >&2; exit 2 ;;
   esac
 done
 if [ "$want_arm" = 1 ]; then
   pkgs+=(gcc-arm-none-eabi libnewlib-arm-none-eabi)
+fi
+if [ "$want_web" = 1 ]; then
+  pkgs+=(chromium)
+  # An installed Node.js (e.g. version 20 from another source) is kept as it is.
+  if ! command -v node >/dev/null 2>&1; then pkgs+=(nodejs npm); fi
 fi
 if [ "$want_lab" = 1 ]; then
   pkgs+=(qemu-system-x86 busybox-static kmod cpio hostapd wpasupplicant iw wireless-regdb

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Sets up a Debian 12 machine and runs every test of wifiprov:
-#   1. OpenSSL backend, warnings as errors: all tests (unit, vectors, integration)
+#   1. OpenSSL backend, warnings as errors: all tests (unit, vectors, integration, and the
+#      provisioning page's: its JavaScript under Node.js, its build, Chromium against wifiprovd)
 #   2. Mbed TLS backend: all tests
 #   3. ASan + UBSan build: all tests
 #   4. libFuzzer targets, briefly (WIFIPROV_FUZZ_SECONDS, default 20 per target)
@@ -17,10 +18,13 @@ step() { printf '\n=== %s ===\n' "$*"; }
 
 step "installing dependencies"
 if [ "${WIFIPROV_SKIP_LAB:-0}" = 1 ]; then
-  scripts/install-deps.sh --arm
+  scripts/install-deps.sh --arm --web
 else
-  scripts/install-deps.sh --arm --lab
+  scripts/install-deps.sh --arm --lab --web
 fi
+
+step "provisioning page: npm packages (web/package-lock.json)"
+(cd web && npm ci --no-audit --no-fund --loglevel=error)
 
 build() { # build DIR cmake-args...
   local dir=$1; shift
@@ -34,12 +38,12 @@ build build/ci-openssl -DWIFIPROV_CRYPTO=openssl
 
 step "Mbed TLS backend: build and test"
 build build/ci-mbedtls -DWIFIPROV_CRYPTO=mbedtls
-(cd build/ci-mbedtls && ctest --output-on-failure -j"$jobs" -LE lab)
+(cd build/ci-mbedtls && ctest --output-on-failure -j"$jobs" -LE 'lab|web')
 
 step "ASan + UBSan: build and test"
 build build/ci-asan -DWIFIPROV_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug -DWIFIPROV_BUILD_BENCH=OFF
 (cd build/ci-asan && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
-   ctest --output-on-failure -j"$jobs" -LE lab)
+   ctest --output-on-failure -j"$jobs" -LE 'lab|web')
 
 if [ -x scripts/fuzz.sh ]; then
   step "fuzzing (${fuzz_seconds}s per target)"
