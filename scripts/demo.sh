@@ -11,7 +11,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
 
-scripts/install-deps.sh
+scripts/install-deps.sh --build-only
 cmake -S "$root" -B build/demo -DWIFIPROV_BUILD_TESTS=OFF -DWIFIPROV_BUILD_BENCH=OFF >/dev/null
 cmake --build build/demo -j"$(nproc)" >/dev/null
 wifiprovd=$root/build/demo/daemon/wifiprovd

@@ -7,7 +7,10 @@
 #   4. libFuzzer targets, briefly (WIFIPROV_FUZZ_SECONDS, default 20 per target)
 #   5. Cortex-M4 compile of the portable core, with its .text size
 #   6. the virtual radio lab (real hostapd, wpa_supplicant, NetworkManager in a qemu guest)
-# Environment: WIFIPROV_SKIP_LAB=1 skips step 6 (said so loudly); JOBS=n for parallel builds.
+#   7. the Debian packages: built from a clean clone, lintian, installed with apt-get, checked,
+#      purged (scripts/package-test.sh, about 2 minutes; needs root or sudo)
+# Environment: WIFIPROV_SKIP_LAB=1 skips step 6, WIFIPROV_SKIP_PACKAGE=1 step 7 (both said so
+# at the end); JOBS=n for parallel builds.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
@@ -16,11 +19,14 @@ fuzz_seconds=${WIFIPROV_FUZZ_SECONDS:-20}
 
 step() { printf '\n=== %s ===\n' "$*"; }
 
+skipped=()
 step "installing dependencies"
+deps_extra=()
+if [ "${WIFIPROV_SKIP_PACKAGE:-0}" != 1 ]; then deps_extra+=(--package); fi
 if [ "${WIFIPROV_SKIP_LAB:-0}" = 1 ]; then
-  scripts/install-deps.sh --arm --web
+  scripts/install-deps.sh --arm --web "${deps_extra[@]}"
 else
-  scripts/install-deps.sh --arm --lab --web
+  scripts/install-deps.sh --arm --lab --web "${deps_extra[@]}"
 fi
 
 step "provisioning page: npm packages (web/package-lock.json)"
@@ -57,8 +63,22 @@ fi
 
 if [ "${WIFIPROV_SKIP_LAB:-0}" = 1 ]; then
   step "radio lab SKIPPED (WIFIPROV_SKIP_LAB=1): real hostapd/wpa_supplicant/NetworkManager tests did not run"
+  skipped+=("the radio lab (WIFIPROV_SKIP_LAB=1)")
 elif [ -x tests/radiolab/run.sh ]; then
   step "virtual radio lab"
   tests/radiolab/run.sh
 fi
-step "all tests passed"
+
+if [ "${WIFIPROV_SKIP_PACKAGE:-0}" = 1 ]; then
+  step "Debian packages SKIPPED (WIFIPROV_SKIP_PACKAGE=1)"
+  skipped+=("the Debian packages (WIFIPROV_SKIP_PACKAGE=1)")
+elif [ -x scripts/package-test.sh ]; then
+  step "Debian packages: build, lintian, install, check, purge"
+  scripts/package-test.sh
+fi
+
+if [ "${#skipped[@]}" -eq 0 ]; then
+  step "all tests passed"
+else
+  step "all tests that ran passed; NOT run: $(IFS=';'; echo "${skipped[*]}" | sed 's/;/, /g')"
+fi

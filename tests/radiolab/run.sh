@@ -10,6 +10,8 @@
 #        WIFIPROV_LAB_NO_APT=1        don't call scripts/install-deps.sh
 # Exit: 0 all checks passed; 1 a check failed; 2 setup problem; 3 the guest gave no result.
 set -uo pipefail
+# depmod, modprobe and the daemons live in /usr/sbin, which is not on a user's PATH.
+export PATH="$PATH:/usr/sbin:/sbin"
 if [ "${WIFIPROV_SKIP_LAB:-0}" = 1 ]; then
   echo "radio lab skipped (WIFIPROV_SKIP_LAB=1)"
   exit 0

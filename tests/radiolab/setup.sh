@@ -5,6 +5,8 @@
 # reuses what is there. Packages come from scripts/install-deps.sh --lab.
 # Usage: tests/radiolab/setup.sh        (env: WIFIPROV_LAB_NO_APT=1 skips the package step)
 set -euo pipefail
+# depmod, modprobe and the daemons live in /usr/sbin, which is not on a user's PATH.
+export PATH="$PATH:/usr/sbin:/sbin"
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/../.." && pwd)
 work=$here/work
