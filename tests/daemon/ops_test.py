@@ -266,6 +266,33 @@ def sighup_keeps_running(tmp):
           "ok=%s warned=%s alive=%s served=%s rc=%d:\n%s" % (ok, warned, alive, served, rc, d.text()))
 
 
+@case
+def bash_completion(tmp):
+    """completions/wifiprovd.bash offers the options --help lists, and values for the enumerated ones."""
+    script = os.path.join(SOURCE, "completions", "wifiprovd.bash")
+
+    def complete(*words):
+        line = " ".join(words)
+        prog = ('source %s; COMP_WORDS=(%s); COMP_CWORD=%d; COMP_LINE=%s; COMP_POINT=${#COMP_LINE}; '
+                '_wifiprovd; printf "%%s\\n" "${COMPREPLY[@]}"' %
+                (shq(script), " ".join(shq(w) for w in words), len(words) - 1, shq(line)))
+        out = subprocess.run(["bash", "--norc", "--noprofile", "-c", prog], stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, timeout=20)
+        return out.stdout.decode().split()
+
+    got = complete(WIFIPROVD, "--")
+    for want in ("--no-config", "--sec2-verifier-file", "--security", "--help", "--version", "--state-dir"):
+        check(want in got, "%s not offered for '--': %r" % (want, got))
+    check(complete(WIFIPROVD, "--security", "") == ["0", "1", "2"], "values of --security")
+    check("networkmanager" in complete(WIFIPROVD, "--wifi", "n"), "values of --wifi")
+    check(complete(WIFIPROVD, "--no-c") == ["--no-config"], "prefix completion: %r" % complete(WIFIPROVD, "--no-c"))
+    check(complete(WIFIPROVD, "--service-name", "") == [], "a free-text value offers nothing")
+
+
+def shq(s):
+    return "'" + s.replace("'", "'\\''") + "'"
+
+
 def main():
     global WIFIPROVD, SOURCE
     ap = argparse.ArgumentParser()
