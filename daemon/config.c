@@ -473,8 +473,10 @@ static int read_file(struct wifiprovd_config *cfg, const char *path, const bool 
         goto out;
     }
     ret = parse_text(cfg, buf, n, path, given, &has_secret);
-    if (ret == 0 && has_secret && fstat(fileno(f), &sb) == 0 && (sb.st_mode & 077))
-        cfg_err("warning: %s holds a secret (pop or sec2-password) but is readable by others; chmod 600 it", path);
+    if (ret == 0 && has_secret && fstat(fileno(f), &sb) == 0 && wifiprovd_file_too_open(&sb))
+        cfg_err("warning: %s holds a secret (pop or sec2-password) but is readable by others; chmod 600 it "
+                "(or 640 with the daemon's group)",
+                path);
     wifiprov_memzero(buf, n);
 out:
     free(buf);

@@ -160,8 +160,10 @@ static int load_verifier_file(struct daemon *d, const char *path)
         wd_err("%s is not a regular file", path);
         goto out;
     }
-    if (sb.st_mode & 077)
-        wd_warn("%s is accessible by group or others (mode %03o); it should be 0600", path,
+    if (wifiprovd_file_too_open(&sb))
+        wd_warn("%s is accessible by group or others (mode %03o); it should be 0600 (or 0640 with the daemon's "
+                "group)",
+                path,
                 (unsigned)(sb.st_mode & 0777));
     buf = malloc(SEC2_FILE_MAX + 1);
     if (!buf)

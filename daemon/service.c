@@ -42,6 +42,12 @@ const char *wifiprovd_service_log_prefix(char level)
     }
 }
 
+bool wifiprovd_file_too_open(const struct stat *sb)
+{
+    /* Group-readable is fine when the group is the daemon's own (the unit's Group=wifiprov). */
+    return (sb->st_mode & 007) || ((sb->st_mode & 070) && sb->st_gid != getegid());
+}
+
 void wifiprovd_service_ready(void)
 {
     sd_notify(0, "READY=1");

@@ -112,6 +112,9 @@ const char *wifiprovd_service_log_prefix(char level);
 void wifiprovd_service_ready(void);
 void wifiprovd_service_status(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void wifiprovd_service_stopping(void);
+struct stat;
+/* true when a file holding a secret is readable by others than the daemon (its user and own group). */
+bool wifiprovd_file_too_open(const struct stat *sb);
 
 /* The provisioned network, as the store keeps it. */
 struct wifiprovd_state {

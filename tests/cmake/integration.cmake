@@ -43,7 +43,8 @@ endif()
 
 # libFuzzer target for wifiprovd's configuration file parser.
 if(WIFIPROV_FUZZ AND TARGET wifiprov_linux)
-  add_executable(fuzz_config ${CMAKE_SOURCE_DIR}/tests/fuzz/fuzz_config.c ${CMAKE_SOURCE_DIR}/daemon/config.c)
+  add_executable(fuzz_config ${CMAKE_SOURCE_DIR}/tests/fuzz/fuzz_config.c ${CMAKE_SOURCE_DIR}/daemon/config.c
+                ${CMAKE_SOURCE_DIR}/daemon/service.c)
   target_include_directories(fuzz_config PRIVATE ${CMAKE_SOURCE_DIR}/daemon)
   target_compile_definitions(fuzz_config PRIVATE _GNU_SOURCE)
   target_link_libraries(fuzz_config PRIVATE wifiprov_linux wifiprov_internal)

@@ -159,6 +159,23 @@ def config_errors_name_line(tmp):
 
 
 @case
+def secret_file_modes(tmp):
+    """A file with a secret may be readable by the daemon's own group (the unit's Group=), not by others."""
+    conf = os.path.join(tmp, "s.conf")
+    with open(conf, "w") as f:
+        f.write("security = 1\npop = abcd1234\n")
+    os.chown(conf, -1, os.getegid())
+    for mode, warned in ((0o600, False), (0o640, False), (0o644, True)):
+        os.chmod(conf, mode)
+        d = Daemon(tmp, ["-c", conf])
+        ok = d.started()
+        d.stop()
+        check(ok, d.text())
+        check(("readable by others" in d.text()) == warned, "mode %o: warning %s expected:\n%s" %
+              (mode, warned, d.text()))
+
+
+@case
 def no_config(tmp):
     """--no-config and -c /dev/null read nothing; --no-config with --config is a usage error."""
     for args in (["--no-config"], ["-c", "/dev/null"]):
