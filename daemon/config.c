@@ -779,6 +779,11 @@ int wifiprovd_config_load(int argc, char **argv, struct wifiprovd_config *cfg)
                 origin(cfg->sec2_password ? "sec2-password" : "sec2-verifier-file", o2, sizeof(o2)));
         ret = -1;
     }
+    if (cfg->security == 1 && cfg->pop && !cfg->pop[0]) {
+        fprintf(stderr, "wifiprovd: the proof of possession (pop) is empty: give one, or leave the option out for "
+                        "a device without a PoP (advertised as 'no_pop', which clients can see)\n");
+        ret = -1;
+    }
     if (cfg->security != 1 && cfg->pop) {
         fprintf(stderr,
                 "wifiprovd: --pop is for security 1, but security is %d (from %s; pop from %s); security 2 "

@@ -42,7 +42,8 @@ const char *wifiprov_device_event_to_string(enum wifiprov_device_event ev);
 
 struct wifiprov_device_config {
     enum wifiprov_security security;
-    /* Security 1: proof of possession. NULL = none, advertised as "no_pop". */
+    /* Security 1: proof of possession. NULL or "" = none, advertised as "no_pop" (ESP-IDF does not
+     * advertise an empty one). */
     const char *pop;
     /* Security 2: salt and verifier (big-endian), copied. */
     const uint8_t *sec2_salt;

@@ -197,7 +197,9 @@ int wifiprov_device_new(const struct wifiprov_device_config *cfg, struct wifipro
     dev->max_sessions = cfg->max_sessions ? cfg->max_sessions : DEFAULT_MAX_SESSIONS;
 
     if (cfg->security == WIFIPROV_SECURITY_1) {
-        dev->no_pop = cfg->pop == NULL;
+        /* An empty PoP proves nothing and works exactly like none (PROTOCOL.md P4), so it is advertised as
+         * no_pop too: ESP-IDF does not, and leaves clients asking for a PoP that does not exist. */
+        dev->no_pop = cfg->pop == NULL || cfg->pop[0] == '\0';
         if (cfg->pop && cfg->pop[0]) {
             dev->pop_len = strlen(cfg->pop);
             dev->pop = dup_bytes(cfg->pop, dev->pop_len);

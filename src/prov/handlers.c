@@ -282,9 +282,10 @@ int wifiprov__prov_scan_handler(void *ctx, const struct wifiprov_request *req, u
         goto out;
     }
     r = WIFIPROV_ERR_PROTO;
-    resp.msg = (WiFiScanMsgType)(in->msg + 1);
+    /* in->msg is whatever number the wire carried (any int32): never compute with it, name each reply. */
     switch ((int)in->msg) {
     case WI_FI_SCAN_MSG_TYPE__TypeCmdScanStart:
+        resp.msg = WI_FI_SCAN_MSG_TYPE__TypeRespScanStart;
         if (in->payload_case != WI_FI_SCAN_PAYLOAD__PAYLOAD_CMD_SCAN_START || !in->cmd_scan_start)
             goto out;
         r = scan_start(p, req, in->cmd_scan_start, &status);
@@ -296,6 +297,7 @@ int wifiprov__prov_scan_handler(void *ctx, const struct wifiprov_request *req, u
         r = pack_reply(&resp.base, out, out_cap, out_len);
         break;
     case WI_FI_SCAN_MSG_TYPE__TypeCmdScanStatus:
+        resp.msg = WI_FI_SCAN_MSG_TYPE__TypeRespScanStatus;
         rstatus.scan_finished = !p->scan_running;
         rstatus.result_count = (uint32_t)p->n_aps;
         resp.payload_case = WI_FI_SCAN_PAYLOAD__PAYLOAD_RESP_SCAN_STATUS;
@@ -303,6 +305,7 @@ int wifiprov__prov_scan_handler(void *ctx, const struct wifiprov_request *req, u
         r = pack_reply(&resp.base, out, out_cap, out_len);
         break;
     case WI_FI_SCAN_MSG_TYPE__TypeCmdScanResult:
+        resp.msg = WI_FI_SCAN_MSG_TYPE__TypeRespScanResult;
         if (in->payload_case != WI_FI_SCAN_PAYLOAD__PAYLOAD_CMD_SCAN_RESULT || !in->cmd_scan_result)
             goto out;
         r = scan_result(p, in->cmd_scan_result, &resp, out, out_cap, out_len);

@@ -1138,6 +1138,8 @@ static void usage_errors(void **state)
         {"--listen", "nonsense", "--security", "0"},
         {"--no-such-option"},
         {"--security", "1", "--sec2-password", "x"},
+        /* An empty PoP is refused: leave it out for a device without one. */
+        {"--security", "1", "--pop", ""},
         /* SHA-512("wifiprov:pw69") starts with 0x00: refused, never run with an empty verifier. */
         {"--security", "2", "--sec2-username", "wifiprov", "--sec2-password", "pw69"},
         {"--security", "2", "--sec2-verifier-file", missing},

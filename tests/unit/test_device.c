@@ -175,12 +175,13 @@ static void version_sec1(void **state)
                    "{\n\t\"prov\":\t{\n\t\t\"ver\":\t\"v1.1\",\n\t\t\"sec_ver\":\t1,\n\t\t\"sec_patch_ver\":\t0,\n\t\t"
                    "\"cap\":\t[\"wifi_scan\"]\n\t}\n}",
                    95);
-    /* An empty PoP is not advertised as no_pop (as in ESP-IDF). */
+    /* An empty PoP is none, and advertised so (ESP-IDF does not, P4, leaving clients to ask for a PoP that
+     * does not exist). */
     cfg.pop = "";
     version_expect(&cfg, NULL, 0,
                    "{\n\t\"prov\":\t{\n\t\t\"ver\":\t\"v1.1\",\n\t\t\"sec_ver\":\t1,\n\t\t\"sec_patch_ver\":\t0,\n\t\t"
-                   "\"cap\":\t[]\n\t}\n}",
-                   84);
+                   "\"cap\":\t[\"no_pop\"]\n\t}\n}",
+                   92);
 }
 
 static void version_sec0(void **state)

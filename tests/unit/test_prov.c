@@ -482,6 +482,11 @@ static void config_bad_requests(void **state)
     expect_err(f, WIFIPROV_EP_CTRL, "", WIFIPROV_ERR_PROTO);               /* msg 0 */
     expect_err(f, WIFIPROV_EP_CTRL, "0802", WIFIPROV_ERR_PROTO);
     expect_err(f, WIFIPROV_EP_CTRL, "0805", WIFIPROV_ERR_PROTO);
+    /* Message types at the ends of int32 are refused without arithmetic on them (UBSan catches an overflow). */
+    expect_err(f, WIFIPROV_EP_SCAN, "08ffffffff07", WIFIPROV_ERR_PROTO);
+    expect_err(f, WIFIPROV_EP_SCAN, "0880808080f8ffffffff01", WIFIPROV_ERR_PROTO);
+    expect_err(f, WIFIPROV_EP_CONFIG, "08ffffffff07", WIFIPROV_ERR_PROTO);
+    expect_err(f, WIFIPROV_EP_CTRL, "08ffffffff07", WIFIPROV_ERR_PROTO);
     /* The session survives: a good request still works. */
     expect(f, WIFIPROV_EP_CONFIG, GET_STATUS, R_CONNECTING);
     /* Requests that need no parameters may carry their empty sub-message or not. */
