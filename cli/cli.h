@@ -33,6 +33,7 @@ enum cli_exit {
     CLI_EXIT_WIFI = 5,
     CLI_EXIT_TIMEOUT = 6,
     CLI_EXIT_DEVICE = 7,
+    CLI_EXIT_NOT_CONNECTED = 8, /* status: the device is not connected (yet) */
 };
 
 enum cli_command {
@@ -88,6 +89,7 @@ struct cli_opts {
     /* gen-cred */
     size_t salt_len;
     char *out_file;
+    bool force; /* --force: gen-cred --out may replace a file */
     /* qr */
     char *qr_payload; /* positional of "qr" */
     char *name;
@@ -103,6 +105,8 @@ struct cli_opts {
 /* Parses argv (and wipes secret option values in it). @return CLI_EXIT_OK, or an exit code after reporting. */
 int cli_opts_parse(struct cli_opts *o, int argc, char **argv);
 void cli_opts_free(struct cli_opts *o);
+/* The message of the last usage error cli_opts_parse() reported (printed on stderr unless --json). */
+const char *cli_opts_error(void);
 void cli_usage(FILE *f);
 /* Fills a missing secret from its file option / environment variable; does not prompt. */
 bool cli_secret_set(struct cli_secret *s, const char *value, const char *source);
@@ -185,6 +189,15 @@ int cli_session_open(struct cli_ctx *ctx, struct cli_session *s, bool handshake)
 void cli_session_close(struct cli_session *s);
 /* Reports a failed exchange, with the transport's explanation when it has one. @return an exit code. */
 int cli_session_fail(struct cli_ctx *ctx, struct cli_session *s, int err, const char *what);
+
+/* What the device refused with a non-Success status. */
+enum cli_refused {
+    CLI_REFUSED_APPLY = 0,
+    CLI_REFUSED_RESET = 1,
+    CLI_REFUSED_REPROV = 2,
+};
+/* Reports a refusal with what the device is doing (read with GetStatus) and what to do. @return CLI_EXIT_DEVICE. */
+int cli_session_refused(struct cli_ctx *ctx, struct cli_session *s, enum cli_refused what, int status);
 /* Sends @p data to @p endpoint in the session; reply into a malloc'd buffer. */
 int cli_session_request(struct cli_ctx *ctx, struct cli_session *s, const char *endpoint, const uint8_t *data,
                         size_t len, uint8_t **reply, size_t *reply_len);

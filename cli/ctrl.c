@@ -14,10 +14,7 @@ static int run_ctrl(struct cli_ctx *ctx, bool reprov)
     cli_verbose(ctx, reprov ? "==== Reprovisioning WiFi====\n" : "==== Resetting WiFi====\n");
     err = reprov ? wifiprov_client_ctrl_reprov(s.client, &status) : wifiprov_client_ctrl_reset(s.client, &status);
     if (err == WIFIPROV_ERR_DEVICE) {
-        ret = cli_fail(ctx, CLI_EXIT_DEVICE, "InternalError", "%s",
-                       reprov ? "the device refused Reprov: it allows it only when its provisioning service "
-                                "does not stop by itself (auto-stop disabled)"
-                              : "the device refused Reset: it allows it only after a failed connection attempt");
+        ret = cli_session_refused(ctx, &s, reprov ? CLI_REFUSED_REPROV : CLI_REFUSED_RESET, status);
         goto out;
     }
     if (err < 0) {

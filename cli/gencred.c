@@ -33,8 +33,8 @@ static void print_array(const char *name, const uint8_t *d, size_t n)
 }
 
 /* Writes the JSON verifier file through a 0600 temporary file renamed into place. */
-static int write_verifier_file(struct cli_ctx *ctx, const char *path, const char *username, const char *salt_hex,
-                               const char *verifier_hex)
+static int write_verifier_file(struct cli_ctx *ctx, const char *path, bool force, const char *username,
+                               const char *salt_hex, const char *verifier_hex)
 {
     cJSON *o = cJSON_CreateObject();
     char *text = NULL, *tmp = NULL;
@@ -69,10 +69,17 @@ static int write_verifier_file(struct cli_ctx *ctx, const char *path, const char
         goto out;
     }
     fd = -1;
-    if (rename(tmp, path) < 0) {
-        ret = cli_fail(ctx, CLI_EXIT_ERROR, NULL, "cannot rename %s to %s: %s", tmp, path, strerror(errno));
+    /* Without --force, link() puts the file in place only if nothing is there (no check-then-write race). */
+    if (force ? rename(tmp, path) < 0 : link(tmp, path) < 0) {
+        if (errno == EEXIST)
+            ret = cli_fail(ctx, CLI_EXIT_USAGE, NULL, "%s exists: pass --force to replace it", path);
+        else
+            ret = cli_fail(ctx, CLI_EXIT_ERROR, NULL, "cannot create %s: %s", path, strerror(errno));
+        unlink(tmp);
         goto out;
     }
+    if (!force)
+        unlink(tmp);
     free(tmp);
     tmp = NULL;
     ret = 0;
@@ -96,6 +103,9 @@ int cli_cmd_gen_cred(struct cli_ctx *ctx)
     size_t skip = 0;
     int err, ret;
 
+    /* Before asking for anything: a verifier file is not replaced by accident. */
+    if (o->out_file && !o->force && access(o->out_file, F_OK) == 0)
+        return cli_fail(ctx, CLI_EXIT_USAGE, NULL, "%s exists: pass --force to replace it", o->out_file);
     if (!o->username) {
         char *v = o->interactive ? cli_prompt("SRP username: ", false) : NULL;
 
@@ -133,7 +143,7 @@ int cli_cmd_gen_cred(struct cli_ctx *ctx)
     wifiprov__hex_encode(salt, o->salt_len, salt_hex);
     wifiprov__hex_encode(verifier, sizeof(verifier), verifier_hex);
     if (o->out_file) {
-        ret = write_verifier_file(ctx, o->out_file, o->username, salt_hex, verifier_hex);
+        ret = write_verifier_file(ctx, o->out_file, o->force, o->username, salt_hex, verifier_hex);
         if (ret)
             goto out;
         cJSON_AddStringToObject(ctx->result, "out", o->out_file);

@@ -70,8 +70,15 @@ int main(int argc, char **argv)
         ret = CLI_EXIT_OK; /* --version */
         goto out;
     }
-    if (ret)
+    if (ret) {
+        if (opts.json) {
+            /* --json promises one JSON object on stdout, usage errors included. */
+            cli_ctx_init(&ctx, &opts);
+            cli_fail(&ctx, ret, "Usage", "%s", cli_opts_error());
+            cli_ctx_free(&ctx);
+        }
         goto out;
+    }
     if (opts.verbose)
         wifiprov_set_log_handler(log_to_stderr, NULL,
                                  opts.debug ? WIFIPROV_LOG_LEVEL_DEBUG : WIFIPROV_LOG_LEVEL_INFO);

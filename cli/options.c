@@ -3,8 +3,10 @@
  * esp_prov command line (no subcommand, --transport softap --service_name ... --sec_ver ...)
  * works unchanged. Secret values given as options are copied and wiped from argv.
  */
+#include <ctype.h>
 #include <errno.h>
 #include <getopt.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -38,9 +40,36 @@ enum {
     OPT_RESET,
     OPT_REPROV,
     OPT_OUT,
+    OPT_FORCE,
     OPT_NAME,
     OPT_VERSION,
 };
+
+
+/* The last usage error, for --json (one JSON object on stdout for every outcome). */
+static char usage_msg[512];
+static bool usage_json;
+
+static void opt_err(const char *fmt, ...) CLI_PRINTF(1, 2);
+static void opt_err(const char *fmt, ...)
+{
+    va_list ap;
+    char *nl;
+
+    va_start(ap, fmt);
+    vsnprintf(usage_msg, sizeof(usage_msg), fmt, ap);
+    va_end(ap);
+    if (!usage_json)
+        fprintf(stderr, "wifiprov: %s", usage_msg);
+    nl = strchr(usage_msg, '\n');
+    if (nl)
+        *nl = '\0';
+}
+
+const char *cli_opts_error(void)
+{
+    return usage_msg[0] ? usage_msg : "bad command line";
+}
 
 static const struct option long_opts[] = {
     { "transport", required_argument, NULL, OPT_TRANSPORT },
@@ -76,6 +105,7 @@ static const struct option long_opts[] = {
     { "reset", no_argument, NULL, OPT_RESET },
     { "reprov", no_argument, NULL, OPT_REPROV },
     { "out", required_argument, NULL, OPT_OUT },
+    { "force", no_argument, NULL, OPT_FORCE },
     { "name", required_argument, NULL, OPT_NAME },
     { "help", no_argument, NULL, 'h' },
     { "version", no_argument, NULL, OPT_VERSION },
@@ -159,7 +189,8 @@ void cli_usage(FILE *f)
           "  -v, --verbose              describe each protocol step\n"
           "  --debug                    also dump the (encrypted) bytes exchanged\n"
           "  -h, --help                 this text;  --version  wifiprov's version\n"
-          "  gen-cred: --salt-len N (default 16), --out FILE (verifier file for wifiprovd)\n"
+          "  gen-cred: --salt-len N (default 16), --out FILE (verifier file for wifiprovd; --force to\n"
+          "            replace an existing one)\n"
           "  qr: --name NAME, --pop, --username, --transport softap|ble, --sec\n"
           "\n"
           "Secrets missing from the command line come from WIFIPROV_POP, WIFIPROV_PASSWORD,\n"
@@ -172,10 +203,13 @@ void cli_usage(FILE *f)
           "  1  other error\n"
           "  2  usage error\n"
           "  3  transport error (cannot connect, connection dropped)\n"
-          "  4  authentication failure (wrong PoP, username or password)\n"
+          "  4  authentication failure (wrong PoP, username or password; or the device claims a\n"
+          "     weaker security scheme than the secrets given)\n"
           "  5  Wi-Fi failure (the device could not connect; reason printed)\n"
           "  6  timeout\n"
-          "  7  device error (the device answered with an error status)\n",
+          "  7  device error (the device refused: busy, already connected, ...; what it does is printed)\n"
+          "  8  status: the device is not connected yet\n"
+          "With --json every outcome, usage errors included, is one JSON object on stdout.\n",
           f);
 }
 
@@ -266,7 +300,7 @@ static int apply_qr(struct cli_opts *o, const char *payload)
     int ret = -1;
 
     if (!cJSON_IsObject(j)) {
-        fprintf(stderr, "wifiprov: --qr: the payload is not a JSON object\n");
+        opt_err("--qr: the payload is not a JSON object\n");
         goto out;
     }
     v = cJSON_GetObjectItemCaseSensitive(j, "name");
@@ -286,7 +320,7 @@ static int apply_qr(struct cli_opts *o, const char *payload)
     v = cJSON_GetObjectItemCaseSensitive(j, "security");
     if (cJSON_IsNumber(v) && o->sec < 0) {
         if (v->valueint < 0 || v->valueint > 2) {
-            fprintf(stderr, "wifiprov: --qr: security %d is not 0, 1 or 2\n", v->valueint);
+            opt_err("--qr: security %d is not 0, 1 or 2\n", v->valueint);
             goto out;
         }
         o->sec = v->valueint;
@@ -295,11 +329,11 @@ static int apply_qr(struct cli_opts *o, const char *payload)
     v = cJSON_GetObjectItemCaseSensitive(j, "transport");
     if (cJSON_IsString(v) && !o->transport_given) {
         if (!strcasecmp(v->valuestring, "ble")) {
-            fprintf(stderr, "wifiprov: --qr: this device uses BLE, which wifiprov cannot reach yet\n");
+            opt_err("--qr: this device uses BLE, which wifiprov cannot reach yet\n");
             goto out;
         }
         if (parse_transport(o, v->valuestring) < 0) {
-            fprintf(stderr, "wifiprov: --qr: unknown transport '%s'\n", v->valuestring);
+            opt_err("--qr: unknown transport '%s'\n", v->valuestring);
             goto out;
         }
     }
@@ -316,7 +350,7 @@ static int fill_secret_from(struct cli_secret *s, const char *file, const char *
         char *v = cli_read_secret_file(file);
 
         if (!v) {
-            fprintf(stderr, "wifiprov: cannot read %s: %s\n", file, strerror(errno));
+            opt_err("cannot read %s: %s\n", file, strerror(errno));
             return -1;
         }
         s->value = v;
@@ -349,13 +383,13 @@ static int handle_opt(struct cli_opts *o, struct parse_state *ps, int c, char *a
         return ps->transport_arg ? 0 : CLI_EXIT_ERROR;
     case OPT_ADDRESS:
         if (parse_address(o, arg) < 0) {
-            fprintf(stderr, "wifiprov: bad address '%s' (expected HOST[:PORT])\n", arg);
+            opt_err("bad address '%s' (expected HOST[:PORT])\n", arg);
             return CLI_EXIT_USAGE;
         }
         return 0;
     case OPT_SEC:
         if (strcmp(arg, "0") && strcmp(arg, "1") && strcmp(arg, "2")) {
-            fprintf(stderr, "wifiprov: --sec must be 0, 1 or 2, not '%s'\n", arg);
+            opt_err("--sec must be 0, 1 or 2, not '%s'\n", arg);
             return CLI_EXIT_USAGE;
         }
         o->sec = arg[0] - '0';
@@ -374,7 +408,7 @@ static int handle_opt(struct cli_opts *o, struct parse_state *ps, int c, char *a
         return 0;
     case OPT_SSID:
         if (strlen(arg) > WIFIPROV_SSID_MAX) {
-            fprintf(stderr, "wifiprov: an SSID has at most %d bytes\n", WIFIPROV_SSID_MAX);
+            opt_err("an SSID has at most %d bytes\n", WIFIPROV_SSID_MAX);
             return CLI_EXIT_USAGE;
         }
         o->ssid_given = true;
@@ -389,7 +423,7 @@ static int handle_opt(struct cli_opts *o, struct parse_state *ps, int c, char *a
         return set_str(&o->custom_data, arg) < 0 ? CLI_EXIT_ERROR : 0;
     case OPT_ENDPOINT:
         if (!arg[0] || strlen(arg) > WIFIPROV_EP_NAME_MAX || strpbrk(arg, "/ ?#%")) {
-            fprintf(stderr, "wifiprov: bad endpoint name '%s'\n", arg);
+            opt_err("bad endpoint name '%s'\n", arg);
             return CLI_EXIT_USAGE;
         }
         return set_str(&o->endpoint, arg) < 0 ? CLI_EXIT_ERROR : 0;
@@ -397,7 +431,7 @@ static int handle_opt(struct cli_opts *o, struct parse_state *ps, int c, char *a
         errno = 0;
         o->timeout_s = strtod(arg, &end);
         if (errno || *end || end == arg || !(o->timeout_s > 0) || o->timeout_s > 86400) {
-            fprintf(stderr, "wifiprov: --timeout takes seconds, more than 0 and at most 86400\n");
+            opt_err("--timeout takes seconds, more than 0 and at most 86400\n");
             return CLI_EXIT_USAGE;
         }
         return 0;
@@ -429,7 +463,7 @@ static int handle_opt(struct cli_opts *o, struct parse_state *ps, int c, char *a
         errno = 0;
         n = strtoul(arg, &end, 10);
         if (errno || *end || end == arg || n < 1 || n > 64) {
-            fprintf(stderr, "wifiprov: the salt length must be 1..64 bytes\n");
+            opt_err("the salt length must be 1..64 bytes\n");
             return CLI_EXIT_USAGE;
         }
         o->salt_len = n;
@@ -440,6 +474,9 @@ static int handle_opt(struct cli_opts *o, struct parse_state *ps, int c, char *a
         return 0;
     case OPT_REPROV:
         o->flag_reprov = true;
+        return 0;
+    case OPT_FORCE:
+        o->force = true;
         return 0;
     case OPT_OUT:
         return set_str(&o->out_file, arg) < 0 ? CLI_EXIT_ERROR : 0;
@@ -452,9 +489,59 @@ static int handle_opt(struct cli_opts *o, struct parse_state *ps, int c, char *a
         printf("wifiprov %s\n", WIFIPROV_VERSION_STRING);
         return -1;
     default:
-        fprintf(stderr, "wifiprov: unknown option or missing value: %s\nTry 'wifiprov --help'.\n", bad);
+        opt_err("unknown option or missing value: %s\nTry 'wifiprov --help'.\n", bad);
         return CLI_EXIT_USAGE;
     }
+}
+
+/* Levenshtein distance of two short words (over 31 characters counts as far). */
+static size_t edit_distance(const char *a, const char *b)
+{
+    size_t la = strlen(a), lb = strlen(b), row[32], i, j;
+
+    if (la > 31 || lb > 31)
+        return 99;
+    for (j = 0; j <= lb; j++)
+        row[j] = j;
+    for (i = 1; i <= la; i++) {
+        size_t diag = row[0];
+
+        row[0] = i;
+        for (j = 1; j <= lb; j++) {
+            size_t up = row[j], best = diag + (tolower((unsigned char)a[i - 1]) != b[j - 1]);
+
+            if (up + 1 < best)
+                best = up + 1;
+            if (row[j - 1] + 1 < best)
+                best = row[j - 1] + 1;
+            diag = up;
+            row[j] = best;
+        }
+    }
+    return row[lb];
+}
+
+/* The command a mistyped word was probably meant to be (within two edits, or a unique prefix), or NULL. */
+static const char *closest_command(const char *word)
+{
+    const char *best = NULL;
+    size_t k, d, best_d = 3, prefix_hits = 0;
+    const char *prefix = NULL;
+
+    for (k = 0; k < WIFIPROV_ARRAY_SIZE(commands); k++) {
+        d = edit_distance(word, commands[k].name);
+        if (d < best_d) {
+            best_d = d;
+            best = commands[k].name;
+        }
+        if (strlen(word) >= 2 && !strncasecmp(word, commands[k].name, strlen(word))) {
+            prefix = commands[k].name;
+            prefix_hits++;
+        }
+    }
+    if (!best && prefix_hits == 1)
+        best = prefix;
+    return best;
 }
 
 int cli_opts_parse(struct cli_opts *o, int argc, char **argv)
@@ -471,6 +558,13 @@ int cli_opts_parse(struct cli_opts *o, int argc, char **argv)
     o->salt_len = 16;
     o->interactive = isatty(STDIN_FILENO);
 
+    /* Known before parsing, so even a usage error is one JSON object with --json. */
+    usage_msg[0] = '\0';
+    usage_json = false;
+    for (npos = 1; npos < argc && strcmp(argv[npos], "--"); npos++) {
+        if (!strcmp(argv[npos], "--json") || !strcmp(argv[npos], "--progress"))
+            usage_json = o->json = true;
+    }
     opterr = 0;
     optind = 1;
     /* GNU getopt permutes: options may come before or after the command word. */
@@ -487,7 +581,12 @@ int cli_opts_parse(struct cli_opts *o, int argc, char **argv)
                 o->command = commands[k].cmd;
         }
         if (o->command == CLI_COMMAND_NONE) {
-            fprintf(stderr, "wifiprov: unknown command '%s'\nTry 'wifiprov --help'.\n", argv[optind]);
+            const char *near = closest_command(argv[optind]);
+
+            if (near)
+                opt_err("unknown command '%s'; did you mean '%s'?\nTry 'wifiprov --help'.\n", argv[optind], near);
+            else
+                opt_err("unknown command '%s'\nTry 'wifiprov --help'.\n", argv[optind]);
             goto out;
         }
         if (o->command == CLI_COMMAND_QR && npos == 2) {
@@ -495,7 +594,7 @@ int cli_opts_parse(struct cli_opts *o, int argc, char **argv)
                 goto nomem;
             wifiprov_memzero(argv[optind + 1], strlen(argv[optind + 1]));
         } else if (npos > 1) {
-            fprintf(stderr, "wifiprov: unexpected argument '%s'\n", argv[optind + 1]);
+            opt_err("unexpected argument '%s'\n", argv[optind + 1]);
             goto out;
         }
     }
@@ -522,10 +621,10 @@ int cli_opts_parse(struct cli_opts *o, int argc, char **argv)
             if (set_str(&o->qr_transport, ps.transport_arg) < 0)
                 goto nomem;
         } else if (!strcasecmp(ps.transport_arg, "ble")) {
-            fprintf(stderr, "wifiprov: the BLE transport is not available yet; use http (SoftAP) or console\n");
+            opt_err("the BLE transport is not available yet; use http (SoftAP) or console\n");
             goto out;
         } else if (parse_transport(o, ps.transport_arg) < 0) {
-            fprintf(stderr, "wifiprov: unknown transport '%s' (http, softap, httpd or console)\n",
+            opt_err("unknown transport '%s' (http, softap, httpd or console)\n",
                     ps.transport_arg);
             goto out;
         }
@@ -541,13 +640,13 @@ int cli_opts_parse(struct cli_opts *o, int argc, char **argv)
     if (ps.qr)
         wifiprov_memzero(ps.qr, strlen(ps.qr));
     if (o->passphrase.value && strlen(o->passphrase.value) > WIFIPROV_PASSPHRASE_MAX) {
-        fprintf(stderr, "wifiprov: a passphrase has at most %d characters\n", WIFIPROV_PASSPHRASE_MAX);
+        opt_err("a passphrase has at most %d characters\n", WIFIPROV_PASSPHRASE_MAX);
         goto out;
     }
     ret = CLI_EXIT_OK;
     goto out;
 nomem:
-    fprintf(stderr, "wifiprov: out of memory\n");
+    opt_err("out of memory\n");
     ret = CLI_EXIT_ERROR;
 out:
     free(ps.transport_arg);

@@ -198,6 +198,8 @@ static const char *error_kind(int exit_code)
         return "timeout";
     case CLI_EXIT_DEVICE:
         return "device";
+    case CLI_EXIT_NOT_CONNECTED:
+        return "not_connected";
     default:
         return "error";
     }

@@ -142,10 +142,7 @@ static int send_config(struct cli_ctx *ctx, struct cli_session *s, const struct 
     cli_verbose(ctx, "\n==== Applying Wi-Fi Config to Target ====\n");
     err = wifiprov_client_apply_config(s->client, &status);
     if (err == WIFIPROV_ERR_DEVICE) {
-        ret = cli_fail(ctx, CLI_EXIT_DEVICE, "InternalError",
-                       "Error in apply Wi-Fi config: the device refused (status %d). It already took credentials "
-                       "in this run: use 'wifiprov reset' after a failed attempt, or 'wifiprov reprov'",
-                       status);
+        ret = cli_session_refused(ctx, s, CLI_REFUSED_APPLY, status);
         goto out;
     }
     if (err < 0) {

@@ -96,10 +96,15 @@ int cli_cmd_qr(struct cli_ctx *ctx)
 
     if (o->qr_payload) {
         cJSON *j = cJSON_Parse(o->qr_payload);
+        bool object = cJSON_IsObject(j);
 
-        if (!cJSON_IsObject(j))
-            cli_note(ctx, "wifiprov: warning: the payload is not a JSON object; provisioning apps will not read it\n");
         cJSON_Delete(j);
+        /* A code no provisioning app can read would only be found out at the device. */
+        if (!object)
+            return cli_fail(ctx, CLI_EXIT_USAGE, "BadPayload",
+                            "the payload is not a JSON object, so no provisioning app could read the QR code; "
+                            "give JSON such as '{\"ver\":\"v1\",\"name\":\"PROV_123456\",\"transport\":\"softap\"}', "
+                            "or --name and the other options");
         payload = strdup(o->qr_payload);
         if (!payload)
             return cli_fail(ctx, CLI_EXIT_ERROR, NULL, "out of memory");

@@ -23,6 +23,69 @@ int cli_session_fail(struct cli_ctx *ctx, struct cli_session *s, int err, const 
     return cli_fail_err(ctx, err, what);
 }
 
+static const char *refused_name(enum cli_refused what)
+{
+    switch (what) {
+    case CLI_REFUSED_APPLY:
+        return "the credentials";
+    case CLI_REFUSED_RESET:
+        return "Reset";
+    case CLI_REFUSED_REPROV:
+        return "Reprov";
+    }
+    return "the request";
+}
+
+int cli_session_refused(struct cli_ctx *ctx, struct cli_session *s, enum cli_refused what, int status)
+{
+    const char *name = refused_name(what);
+    struct wifiprov_wifi_status st;
+    char ssid[4 * WIFIPROV_SSID_MAX + 1];
+
+    memset(&st, 0, sizeof(st));
+    if (wifiprov_client_get_status(s->client, &st) < 0)
+        return cli_fail(ctx, CLI_EXIT_DEVICE, "InternalError",
+                        "the device refused %s (status %d) and its state could not be read: see 'wifiprov status'",
+                        name, status);
+    cJSON_AddStringToObject(ctx->result, "device_state", cli_state_key(st.state));
+    switch (st.state) {
+    case WIFIPROV_STA_STATE_CONNECTING:
+    case WIFIPROV_STA_STATE_DISCONNECTED:
+        if (what == CLI_REFUSED_APPLY)
+            return cli_fail(ctx, CLI_EXIT_DEVICE, "Busy",
+                            "the device refused the credentials: it is busy connecting with credentials applied "
+                            "before (by another client, or by a run that was interrupted). Wait for that outcome: "
+                            "see 'wifiprov status'");
+        return cli_fail(ctx, CLI_EXIT_DEVICE, "Busy",
+                        "the device refused %s: it is still provisioning (waiting for credentials, or connecting "
+                        "with credentials just applied), so there is %s: see 'wifiprov status'",
+                        name, what == CLI_REFUSED_RESET ? "no failed attempt to forget" : "nothing to start over");
+    case WIFIPROV_STA_STATE_CONNECTED:
+        cli_format_ssid(st.ssid, st.ssid_len, ssid, sizeof(ssid));
+        if (what == CLI_REFUSED_REPROV)
+            return cli_fail(ctx, CLI_EXIT_DEVICE, "InternalError",
+                            "the device refused Reprov: it is connected to '%s' and allows starting over only when "
+                            "its provisioning service does not stop by itself after success (auto-stop disabled; "
+                            "wifiprovd --auto-stop 0)",
+                            ssid);
+        return cli_fail(ctx, CLI_EXIT_DEVICE, "AlreadyConnected",
+                        "the device refused %s: it is already provisioned and connected to '%s'. 'wifiprov reprov' "
+                        "starts over where the device allows it",
+                        name, ssid);
+    case WIFIPROV_STA_STATE_FAILED:
+        if (what == CLI_REFUSED_RESET)
+            return cli_fail(ctx, CLI_EXIT_DEVICE, "InternalError",
+                            "the device refused Reset after its failed attempt (%s): it is probably waiting for new "
+                            "credentials already: run 'wifiprov provision' again",
+                            wifiprov_fail_reason_to_string(st.fail_reason));
+        return cli_fail(ctx, CLI_EXIT_DEVICE, "InternalError",
+                        "the device refused %s after a failed attempt (%s): it wants a Reset first: run "
+                        "'wifiprov reset', then provision again",
+                        name, wifiprov_fail_reason_to_string(st.fail_reason));
+    }
+    return cli_fail(ctx, CLI_EXIT_DEVICE, "InternalError", "the device refused %s (status %d)", name, status);
+}
+
 /* Asks for a missing secret on the terminal, or explains how to give it. @return 0 or an exit code. */
 static int need_secret(struct cli_ctx *ctx, struct cli_secret *sec, const char *prompt, const char *how)
 {

@@ -38,14 +38,23 @@ int cli_cmd_status(struct cli_ctx *ctx)
     case WIFIPROV_STA_STATE_FAILED:
         cJSON_AddStringToObject(ctx->result, "reason", wifiprov_fail_reason_to_string(st.fail_reason));
         cli_print(ctx, "  Reason:     %s\n", wifiprov_fail_reason_to_string(st.fail_reason));
-        break;
+        ret = cli_fail(ctx, CLI_EXIT_WIFI, wifiprov_fail_reason_to_string(st.fail_reason),
+                       "not connected: the device's last attempt failed (%s)",
+                       wifiprov_fail_reason_to_string(st.fail_reason));
+        goto out;
     case WIFIPROV_STA_STATE_CONNECTING:
     case WIFIPROV_STA_STATE_DISCONNECTED:
         if (st.has_attempts_remaining) {
             cJSON_AddNumberToObject(ctx->result, "attempts_remaining", st.attempts_remaining);
             cli_print(ctx, "  An attempt failed; %u left\n", (unsigned)st.attempts_remaining);
+        } else if (st.state == WIFIPROV_STA_STATE_CONNECTING) {
+            /* ESP-IDF answers Connecting also before any credentials were applied. */
+            cli_print(ctx, "  The device is waiting for credentials, or connecting with credentials it was given\n"
+                           "  (devices report both as Connecting)\n");
         }
-        break;
+        ret = cli_fail(ctx, CLI_EXIT_NOT_CONNECTED, NULL,
+                       "not connected (yet): the device is waiting for credentials or connecting");
+        goto out;
     }
     ret = cli_succeed(ctx);
 out:

@@ -17,7 +17,7 @@ _wifiprov()
     local commands="provision scan status reset reprov custom version gen-cred qr help"
     local opts="--transport --address --sec --pop --pop-file --username --password --password-file
         --ssid --passphrase --passphrase-file --custom-data --endpoint --timeout --qr --json --progress
-        --verbose -v --debug --salt-len --out --name --help -h --version
+        --verbose -v --debug --salt-len --out --force --name --help -h --version
         --service_name --service-name --sec_ver --sec2_username --sec2_pwd --custom_data --proto_ver
         --proto-ver --sec2_gen_cred --sec2_salt_len --reset --reprov"
 

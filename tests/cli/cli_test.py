@@ -115,7 +115,7 @@ def usage_no_args():
 def usage_help_lists_exit_codes():
     rc, out, err = run(["--help"])
     check(rc == 0, "exit %d" % rc)
-    for code in range(8):
+    for code in range(9):
         check(re.search(r"^\s+%d\s+\S" % code, out, re.M), "exit code %d not documented in --help" % code)
 
 
@@ -149,8 +149,27 @@ def docs_options_in_sync():
     for o in ("sec_ver", "service_name", "sec2_username", "sec2_pwd", "custom_data", "proto_ver", "sec2_gen_cred",
               "sec2_salt_len", "reset", "reprov"):
         check("--" + o in mig, "esp_prov option --%s missing from the migration guide" % o)
-    for code in range(8):
+    for code in range(9):
         check(re.search(r"^\.B %d$" % code, man, re.M), "exit code %d not in the man page" % code)
+
+
+@case
+def usage_errors_json():
+    """--json: one JSON object on stdout for usage errors too, and a did-you-mean for commands."""
+    for args, want in ((["provision", "--bogus"], "--bogus"), (["status", "--timeout", "x"], "--timeout"),
+                       (["stauts"], "did you mean 'status'"), (["--sec", "3", "status"], "--sec")):
+        rc, out, err = run(args + ["--json"])
+        lines = [l for l in out.splitlines() if l.strip()]
+        check(rc == 2 and len(lines) == 1, "%s: exit %d, stdout %r" % (args, rc, out))
+        obj = json.loads(lines[0])
+        check(obj["ok"] is False and obj["error"] == "usage" and obj["exit_code"] == 2, obj)
+        check(want in obj["message"], "%s: %s" % (args, obj["message"]))
+        check(err == "", "%s: stderr %r" % (args, err))
+    for word, near in (("provison", "provision"), ("sacn", "scan"), ("gencred", "gen-cred"), ("rest", "reset")):
+        rc, out, err = run([word])
+        check(rc == 2 and ("did you mean '%s'" % near) in err, "%s: %d %s" % (word, rc, err))
+    rc, out, err = run(["xyzzy"])
+    check(rc == 2 and "did you mean" not in err, err)
 
 
 @case
@@ -245,6 +264,16 @@ def gencred_out_file():
         printed_salt = "".join(re.findall(r"0x([0-9a-f]{2})", out.split("sec2_verifier")[0]))
         check(doc["salt"] == printed_salt, "salt differs")
         check("hunter22" not in open(path).read(), "password in the file")
+        # An existing file is not replaced without --force.
+        before = open(path).read()
+        rc, out, err = run(["gen-cred", "--username", "dev", "--out", path], env={"WIFIPROV_PASSWORD": "other-pw"})
+        check(rc == 2 and "--force" in err, "overwrite: exit %d: %s" % (rc, err))
+        check(open(path).read() == before, "file replaced without --force")
+        check(os.listdir(d) == ["verifier.json"], "left behind: %s" % os.listdir(d))
+        rc, out, err = run(["gen-cred", "--username", "dev2", "--out", path, "--force"],
+                           env={"WIFIPROV_PASSWORD": "other-pw"})
+        check(rc == 0 and json.load(open(path))["username"] == "dev2", "--force: exit %d: %s" % (rc, err))
+        check(stat.S_IMODE(os.stat(path).st_mode) == 0o600, "mode after --force")
     finally:
         shutil.rmtree(d)
 
@@ -267,6 +296,9 @@ def decode_qr_blocks(text):
 @case
 def qr_render():
     payload = '{"ver":"v1","name":"PROV_EA69FC","pop":"abcd1234","transport":"softap"}'
+    for bad in ('{bad', '"a string"', '[1, 2]'):
+        rc, out, err = run(["qr", bad])
+        check(rc == 2 and "JSON object" in err and out == "", "qr %r: exit %d %r %r" % (bad, rc, out, err))
     rc, out, err = run(["qr", payload])
     check(rc == 0, "exit %d: %s" % (rc, err))
     m = decode_qr_blocks(out)
@@ -913,7 +945,11 @@ def daemon_wrong_password():
         obj, _, _ = run_json(["status", "--username", "wifiprov", "--password", "abcd1235"] + d.addr(), 4)
         check(obj["error"] == "auth" and "password" in obj["message"], obj)
         obj, _, _ = run_json(["status", "--username", "someoneelse", "--password", "abcd1234"] + d.addr(), 4)
-        obj, _, _ = run_json(["status"] + SEC2 + d.addr(), 0)
+        # Right credentials; nothing applied yet: not connected (8), with what "Connecting" means.
+        obj, _, _ = run_json(["status"] + SEC2 + d.addr(), 8)
+        check(obj["state"] == "connecting" and obj["error"] == "not_connected", obj)
+        rc, out, err = run(["status"] + SEC2 + d.addr())
+        check(rc == 8 and "waiting for credentials" in out, (rc, out, err))
 
 
 @case
@@ -925,8 +961,8 @@ def daemon_wrong_passphrase():
         check("passphrase" in obj["message"], obj["message"])
         wifi = [json.loads(l) for l in progress if json.loads(l)["event"] == "wifi"]
         check(any("attempts_remaining" in e for e in wifi), "attempts remaining not reported: %s" % wifi)
-        # The failure stays readable from a new session...
-        obj, _, _ = run_json(["status"] + SEC2 + d.addr(), 0)
+        # The failure stays readable from a new session (status exits 5, as provision did)...
+        obj, _, _ = run_json(["status"] + SEC2 + d.addr(), 5)
         check(obj["state"] == "failed" and obj["reason"] == "AuthError", obj)
         # ...and, as with the phone apps, the right passphrase is taken without a Reset (reset on failure).
         provision_ok(d, SEC2)
@@ -946,7 +982,7 @@ def daemon_no_reset_on_failure():
                 run_json(["provision", "--ssid", "TestNet", "--passphrase", "wrong-horse"] + d.addr(), 5)
                 obj, _, _ = run_json(["provision", "--ssid", "TestNet", "--passphrase", "correct-horse"] + d.addr(), 7)
                 check(obj["error"] == "device" and "reset" in obj["message"], obj)
-                obj, _, _ = run_json(["status"] + d.addr(), 0)
+                obj, _, _ = run_json(["status"] + d.addr(), 5)
                 check(obj["state"] == "failed" and obj["reason"] == "AuthError", obj)
                 run_json(["reset"] + d.addr(), 0)
                 provision_ok(d, [])
@@ -985,7 +1021,7 @@ def daemon_status():
         # A PoP the device claims not to need is not silently dropped (an impostor would claim no_pop).
         obj, _, err = run_json(["status", "--pop", "not-needed"] + d.addr(), 4)
         check(obj["reason"] == "Downgrade" and "no_pop" in obj["message"], obj)
-        obj, _, err = run_json(["status"] + d.addr(), 0)
+        obj, _, err = run_json(["status"] + d.addr(), 8)
         check(obj["state"] in ("disconnected", "connecting"), obj)
         check("no proof of possession" in err, err)
         provision_ok(d, [], ssid="OpenNet", passphrase="")
@@ -994,6 +1030,34 @@ def daemon_status():
         took = time.monotonic() - t0
         check(obj["state"] == "connected" and obj["ip"] == "10.1.2.4", obj)
         print("status took %.0f ms" % (took * 1000))
+
+
+@case
+def daemon_busy_device():
+    """While one client's credentials are being applied, another client (or a rerun after Ctrl-C) is told
+    what the device is doing, not to reset or reprov it (which would clobber the first)."""
+    with Daemon(0) as d:
+        a = subprocess.Popen([WIFIPROV, "provision", "--ssid", "SlowNet", "--passphrase", "slow-pass-1", "--progress",
+                              "--timeout", "30"] + d.addr(), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                             stdin=subprocess.DEVNULL)
+        try:
+            for line in a.stdout:
+                if json.loads(line).get("event") == "applied":
+                    break
+            a.send_signal(signal.SIGINT)  # Ctrl-C mid-provision
+            a.wait(10)
+        finally:
+            if a.poll() is None:
+                a.kill()
+                a.wait()
+        for attempt in ("second client", "rerun"):
+            obj, _, _ = run_json(["provision", "--ssid", "TestNet", "--passphrase", "correct-horse"] + d.addr(), 7)
+            msg = obj["message"]
+            check(obj["reason"] == "Busy" and "connecting" in msg and "wifiprov status" in msg, (attempt, obj))
+            check("reset" not in msg and "reprov" not in msg, "%s: advice that would clobber the attempt: %s"
+                  % (attempt, msg))
+        obj, _, _ = run_json(["reset"] + d.addr(), 7)
+        check(obj["reason"] == "Busy" and "wifiprov status" in obj["message"], obj)
 
 
 @case
@@ -1013,7 +1077,11 @@ def daemon_reprov():
         run_json(["reprov"] + d.addr(), 0)
         provision_ok(d, [], ssid="TestNet")
     with Daemon(0, auto_stop=30) as d:
-        run_json(["reprov"] + d.addr(), 7)
+        # Refused while still waiting for credentials: say so, do not blame auto-stop.
+        obj, _, _ = run_json(["reprov"] + d.addr(), 7)
+        check("auto-stop" not in obj["message"] and "wifiprov status" in obj["message"], obj)
+        check(obj["device_state"] == "connecting", obj)
+        provision_ok(d, [], ssid="MidNet", passphrase="middle-pass")
 
 
 @case

@@ -8,7 +8,7 @@ if(TARGET wifiprov_cli)
     return()
   endif()
   set(WIFIPROV_CLI_CASES
-    usage_no_args usage_help_lists_exit_codes usage_errors docs_options_in_sync transport_refused
+    usage_no_args usage_help_lists_exit_codes usage_errors usage_errors_json docs_options_in_sync transport_refused
     gencred_format gencred_salt_len_and_aliases gencred_incompatible gencred_out_file qr_render
     fake_http_cookie_keepalive fake_sec_autodetect_nonjson fake_sec_autodetect_legacy fake_no_downgrade fake_wrong_sec_names_scheme fake_transport_dropped fake_transport_http_status
     fake_provision_json_progress fake_poll_latency fake_provision_wifi_failures fake_connection_lost_while_polling fake_provision_timeout
@@ -17,7 +17,7 @@ if(TARGET wifiprov_cli)
   set(WIFIPROV_CLI_DAEMON_CASES
     daemon_provision_sec0 daemon_provision_sec1 daemon_provision_sec2
     daemon_wrong_pop daemon_wrong_password daemon_wrong_passphrase daemon_no_reset_on_failure daemon_unknown_ssid
-    daemon_scan daemon_status daemon_reset_after_failure daemon_reprov daemon_custom daemon_version
+    daemon_scan daemon_status daemon_busy_device daemon_reset_after_failure daemon_reprov daemon_custom daemon_version
     daemon_esp_prov_aliases daemon_qr_option daemon_debug_hides_secrets daemon_interactive daemon_console_relay daemon_gencred_verifier_file
     daemon_timeout)
   # A console-transport device on stdin/stdout, for device variants wifiprovd does not offer.
