@@ -27,6 +27,7 @@
 #include "util.h"
 
 #define DEFAULT_MAX_CONNECTIONS 16u
+#define DEFAULT_MAX_CONNECTIONS_PER_PEER 4u
 #define DEFAULT_CONN_TIMEOUT_S 30u
 #define COOKIE_NAME "session="
 
@@ -334,9 +335,6 @@ static enum wifiprov_httpd_verdict conclude(struct wifiprov_httpd *h, struct wif
     r->state = REQ_STATE_DONE;
     if (err) {
         wifiprov__dbg("http: /%s failed (%s); closing the connection", r->endpoint, wifiprov_err_name(err));
-        /* Nobody knows the cookie of a session whose first request failed. */
-        if (r->new_session)
-            wifiprov_sessions_close(h->ss, r->sid, WIFIPROV_SESSION_WHY_OWNER);
         return WIFIPROV_HTTPD_VERDICT_CLOSE;
     }
     reply->status = 200;
@@ -371,19 +369,21 @@ enum wifiprov_httpd_verdict wifiprov__httpd_finish(struct wifiprov_httpd *h, str
         id = r->cookie_id;
     else if (c->has_sid && own_session(h, c->sid))
         id = c->sid;
-    if (!id) {
-        if (wifiprov_sessions_open(h->ss, &h->owner, c->peer, &id) != 0) {
-            r->state = REQ_STATE_DONE;
-            return WIFIPROV_HTTPD_VERDICT_CLOSE;
+    r->woken = false;
+    if (id) {
+        err = wifiprov_sessions_handle(h->ss, id, c->peer, r->endpoint, r->body, r->len, r->out, sizeof(r->out),
+                                       &r->out_len);
+    } else {
+        /* No session yet: proto-ver is answered without one, prov-session makes one. */
+        err = wifiprov_sessions_begin(h->ss, &h->owner, c->peer, r->endpoint, r->body, r->len, r->out,
+                                      sizeof(r->out), &r->out_len, &id);
+        if (id) {
+            c->has_sid = true;
+            c->sid = id;
+            r->new_session = true;
         }
-        c->has_sid = true;
-        c->sid = id;
-        r->new_session = true;
     }
     r->sid = id;
-    r->woken = false;
-    err =
-        wifiprov_sessions_handle(h->ss, id, c->peer, r->endpoint, r->body, r->len, r->out, sizeof(r->out), &r->out_len);
     return conclude(h, r, err, reply);
 }
 
@@ -776,6 +776,9 @@ int wifiprov_httpd_new(const struct wifiprov_httpd_config *cfg, struct wifiprov_
         flags |= MHD_USE_IPv6;
     h->mhd = MHD_start_daemon(flags, 0, NULL, NULL, on_request, h, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, h,
                               MHD_OPTION_LISTEN_SOCKET, fd,
+                              MHD_OPTION_PER_IP_CONNECTION_LIMIT,
+                              (unsigned int)(cfg->max_connections_per_peer ? cfg->max_connections_per_peer
+                                                                           : DEFAULT_MAX_CONNECTIONS_PER_PEER),
                               MHD_OPTION_CONNECTION_LIMIT,
                               (unsigned int)(cfg->max_connections ? cfg->max_connections : DEFAULT_MAX_CONNECTIONS),
                               MHD_OPTION_CONNECTION_TIMEOUT,

@@ -7,9 +7,11 @@
  * it. Otherwise a connection that already created a session continues that one, and a
  * connection that has none gets a new session, announced with `Set-Cookie:
  * session=<id>` on the reply. Several clients can hold sessions at once (ESP-IDF allows
- * one). Limits, eviction, expiry and the bound on held replies are the session
- * policy's (transport/sessions.h), shared with the other transports; the peer of a
- * session is the client's IP address.
+ * one). A session is made by a prov-session request only; proto-ver is answered
+ * without one, and other endpoints without a session close the connection. Limits,
+ * eviction, expiry, throttling and the bound on held replies are the session policy's
+ * (transport/sessions.h), shared with the other transports; the peer of a session is
+ * the client's IP address, and its cookie works from that address only.
  *
  * Errors are reported the ESP-IDF way: the connection is closed without a response
  * (bad body, failed handshake, decryption error, ...). Unknown paths get 404, other
@@ -40,6 +42,8 @@ struct wifiprov_httpd_config {
     const char *listen;
     /* Concurrent TCP connections; 0 = 16. */
     unsigned max_connections;
+    /* Concurrent TCP connections from one client address; 0 = 4. */
+    unsigned max_connections_per_peer;
     /* A connection idle this long is closed; 0 = 30 s. */
     unsigned connection_timeout_s;
     /* The provisioning page (borrowed; outlives the transport); NULL = none (http_page.h). */

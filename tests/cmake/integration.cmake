@@ -26,7 +26,7 @@ if(TARGET wifiprov_linux)
   wifiprov_unit_test(test_http_core
     SOURCES ${CMAKE_SOURCE_DIR}/tests/integration/test_http_core.c
     LIBS wifiprov_linux
-    CASES cookie_parse session_binding eviction_lru body_checks methods_and_paths listen_address)
+    CASES cookie_parse session_binding no_eviction_of_established body_checks methods_and_paths listen_address)
 endif()
 
 # libFuzzer target for the HTTP request path (clang, -DWIFIPROV_FUZZ=ON; scripts/fuzz.sh runs it).
@@ -52,4 +52,14 @@ if(WIFIPROV_FUZZ AND TARGET wifiprov_linux)
   file(GLOB FUZZ_CONFIG_SEEDS CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/tests/fuzz/corpus/fuzz_config/*)
   add_test(NAME fuzz_config.corpus COMMAND fuzz_config ${FUZZ_CONFIG_SEEDS})
   set_tests_properties(fuzz_config.corpus PROPERTIES LABELS fuzz TIMEOUT 120)
+endif()
+
+# The session policy shared by the transports, with an injected clock and a real device.
+if(TARGET wifiprov_linux)
+  wifiprov_unit_test(test_sessions
+    SOURCES ${CMAKE_SOURCE_DIR}/tests/unit/test_sessions.c
+    LIBS wifiprov_linux
+    CASES begin_rules eviction handshake_timeout peer_binding guard_delays guard_decay token_buckets
+          lockout_unlock held_requests)
+  target_include_directories(test_sessions PRIVATE ${CMAKE_SOURCE_DIR}/tests/unit)
 endif()

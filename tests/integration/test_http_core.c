@@ -1,6 +1,7 @@
 /*
  * The HTTP transport's request path without sockets (src/transport/http.c): cookie
- * parsing, session binding, body checks, methods and paths, eviction.
+ * parsing, session binding (to the connection, the cookie and the peer address), body
+ * checks, methods and paths, eviction.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -93,19 +94,19 @@ static int teardown(void **state)
 }
 
 /* One POST through begin/body/finish; returns the verdict and fills @p reply (copied body in @p out). */
-static enum wifiprov_httpd_verdict post(struct env *e, struct wifiprov_httpd_conn *c, const char *path,
-                                        const char *cookie, const char *body, struct wifiprov_httpd_reply *reply,
-                                        char *out, size_t out_cap)
+static enum wifiprov_httpd_verdict post_n(struct env *e, struct wifiprov_httpd_conn *c, const char *path,
+                                          const char *cookie, const void *body, size_t len,
+                                          struct wifiprov_httpd_reply *reply, char *out, size_t out_cap)
 {
     struct wifiprov_httpd_req *r = wifiprov__httpd_req_new(c);
     char cl[24];
     enum wifiprov_httpd_verdict v;
 
     assert_non_null(r);
-    snprintf(cl, sizeof(cl), "%zu", strlen(body));
+    snprintf(cl, sizeof(cl), "%zu", len);
     v = wifiprov__httpd_begin(e->h, r, "POST", path, cookie, cl, false, reply);
     if (v == WIFIPROV_HTTPD_VERDICT_CONTINUE)
-        v = wifiprov__httpd_body(r, (const uint8_t *)body, strlen(body));
+        v = wifiprov__httpd_body(r, (const uint8_t *)body, len);
     if (v == WIFIPROV_HTTPD_VERDICT_CONTINUE)
         v = wifiprov__httpd_finish(e->h, r, reply);
     if (out && v == WIFIPROV_HTTPD_VERDICT_REPLY) {
@@ -115,6 +116,13 @@ static enum wifiprov_httpd_verdict post(struct env *e, struct wifiprov_httpd_con
     }
     wifiprov__httpd_req_free(e->h, r);
     return v;
+}
+
+static enum wifiprov_httpd_verdict post(struct env *e, struct wifiprov_httpd_conn *c, const char *path,
+                                        const char *cookie, const char *body, struct wifiprov_httpd_reply *reply,
+                                        char *out, size_t out_cap)
+{
+    return post_n(e, c, path, cookie, body, strlen(body), reply, out, out_cap);
 }
 
 static void cookie_parse(void **state)
@@ -138,30 +146,51 @@ static void cookie_parse(void **state)
     assert_int_equal(wifiprov__httpd_parse_cookie("xsession=5", &id), 0);
 }
 
+/* A security-0 handshake (PROTOCOL.md §5.1): makes a session. */
+static enum wifiprov_httpd_verdict sec0_session(struct env *e, struct wifiprov_httpd_conn *c, const char *cookie,
+                                                struct wifiprov_httpd_reply *reply)
+{
+    static const uint8_t cmd[] = {0x52, 0x03, 0xa2, 0x01, 0x00};
+
+    return post_n(e, c, "/prov-session", cookie, cmd, sizeof(cmd), reply, NULL, 0);
+}
+
 static void session_binding(void **state)
 {
     struct env *e = *state;
     struct wifiprov_httpd_conn *c1 = wifiprov__httpd_conn_new(e->h, "192.0.2.1"),
-                               *c2 = wifiprov__httpd_conn_new(e->h, "192.0.2.1");
+                               *c2 = wifiprov__httpd_conn_new(e->h, "192.0.2.1"),
+                               *other = wifiprov__httpd_conn_new(e->h, "192.0.2.9");
     struct wifiprov_httpd_reply rep;
     char out[64];
 
-    /* First request of a connection: a new session, announced. */
-    assert_int_equal(post(e, c1, "/echo", NULL, "a", &rep, out, sizeof(out)), WIFIPROV_HTTPD_VERDICT_REPLY);
+    /* Without a session: proto-ver is answered and makes none, other endpoints are refused. */
+    assert_int_equal(post(e, c1, "/echo", NULL, "a", &rep, out, sizeof(out)), WIFIPROV_HTTPD_VERDICT_CLOSE);
+    assert_int_equal(post(e, c1, "/proto-ver", NULL, "---", &rep, NULL, 0), WIFIPROV_HTTPD_VERDICT_REPLY);
+    assert_false(rep.set_cookie);
+    assert_int_equal(wifiprov_httpd_session_count(e->h), 0);
+    /* prov-session makes the session, announced. */
+    assert_int_equal(sec0_session(e, c1, NULL, &rep), WIFIPROV_HTTPD_VERDICT_REPLY);
     assert_int_equal(rep.status, 200);
     assert_true(rep.set_cookie);
     assert_int_equal(rep.session_id, 1001);
-    assert_string_equal(out, "a");
     /* Same connection without a cookie: same session, no new cookie. */
-    assert_int_equal(post(e, c1, "/echo", NULL, "b", &rep, NULL, 0), WIFIPROV_HTTPD_VERDICT_REPLY);
+    assert_int_equal(post(e, c1, "/echo", NULL, "b", &rep, out, sizeof(out)), WIFIPROV_HTTPD_VERDICT_REPLY);
     assert_false(rep.set_cookie);
     assert_int_equal(rep.session_id, 1001);
-    /* Another connection with that cookie: the same session. */
+    assert_string_equal(out, "b");
+    /* Another connection from the same address with that cookie: the same session. */
     assert_int_equal(post(e, c2, "/echo", "session=1001", "c", &rep, NULL, 0), WIFIPROV_HTTPD_VERDICT_REPLY);
     assert_false(rep.set_cookie);
     assert_int_equal(rep.session_id, 1001);
-    /* A stale cookie on a connection without a session: a new session. */
-    assert_int_equal(post(e, c2, "/echo", "session=77", "d", &rep, NULL, 0), WIFIPROV_HTTPD_VERDICT_REPLY);
+    /* The cookie from another address: refused, and the session is not disturbed. */
+    assert_int_equal(post(e, other, "/echo", "session=1001", "x", &rep, NULL, 0), WIFIPROV_HTTPD_VERDICT_CLOSE);
+    assert_int_equal(sec0_session(e, other, "session=1001", &rep), WIFIPROV_HTTPD_VERDICT_CLOSE);
+    assert_int_equal(post(e, c1, "/echo", NULL, "d", &rep, NULL, 0), WIFIPROV_HTTPD_VERDICT_REPLY);
+    assert_int_equal(rep.session_id, 1001);
+    /* A stale cookie on a connection without a session: refused, until prov-session makes one. */
+    assert_int_equal(post(e, c2, "/echo", "session=77", "d", &rep, NULL, 0), WIFIPROV_HTTPD_VERDICT_CLOSE);
+    assert_int_equal(sec0_session(e, c2, "session=77", &rep), WIFIPROV_HTTPD_VERDICT_REPLY);
     assert_true(rep.set_cookie);
     assert_int_equal(rep.session_id, 1002);
     /* A forged cookie on a connection that has one: its own session continues. */
@@ -175,9 +204,11 @@ static void session_binding(void **state)
     assert_int_equal(post(e, c2, "/echo", "session=1001", "f", &rep, NULL, 0), WIFIPROV_HTTPD_VERDICT_REPLY);
     assert_int_equal(rep.session_id, 1001);
     wifiprov__httpd_conn_free(e->h, c2);
+    wifiprov__httpd_conn_free(e->h, other);
 }
 
-static void eviction_lru(void **state)
+/* Established sessions (security 0: at once) are never evicted: the newcomer is refused. */
+static void no_eviction_of_established(void **state)
 {
     struct env *e = *state;
     struct wifiprov_httpd_conn *c[3];
@@ -185,19 +216,19 @@ static void eviction_lru(void **state)
 
     for (int i = 0; i < 3; i++)
         c[i] = wifiprov__httpd_conn_new(e->h, "192.0.2.1");
-    assert_int_equal(post(e, c[0], "/echo", NULL, "x", &rep, NULL, 0), WIFIPROV_HTTPD_VERDICT_REPLY); /* 1001 */
-    assert_int_equal(post(e, c[1], "/echo", NULL, "x", &rep, NULL, 0), WIFIPROV_HTTPD_VERDICT_REPLY); /* 1002 */
-    assert_int_equal(post(e, c[0], "/echo", NULL, "x", &rep, NULL, 0), WIFIPROV_HTTPD_VERDICT_REPLY); /* 1001 used */
-    assert_int_equal(post(e, c[2], "/echo", NULL, "x", &rep, NULL, 0), WIFIPROV_HTTPD_VERDICT_REPLY); /* 1003 */
-    assert_int_equal(rep.session_id, 1003);
+    assert_int_equal(sec0_session(e, c[0], NULL, &rep), WIFIPROV_HTTPD_VERDICT_REPLY); /* 1001 */
+    assert_int_equal(sec0_session(e, c[1], NULL, &rep), WIFIPROV_HTTPD_VERDICT_REPLY); /* 1002 */
+    assert_int_equal(sec0_session(e, c[2], NULL, &rep), WIFIPROV_HTTPD_VERDICT_CLOSE);
     assert_int_equal(wifiprov_httpd_session_count(e->h), 2);
     assert_true(wifiprov_device_session_exists(e->dev, 1001));
-    assert_false(wifiprov_device_session_exists(e->dev, 1002)); /* least recently used */
-    assert_true(wifiprov_device_session_exists(e->dev, 1003));
-    /* The evicted connection gets a fresh session. */
-    assert_int_equal(post(e, c[1], "/echo", NULL, "x", &rep, NULL, 0), WIFIPROV_HTTPD_VERDICT_REPLY);
+    assert_true(wifiprov_device_session_exists(e->dev, 1002));
+    /* Once one closes, the newcomer gets in. */
+    assert_int_equal(wifiprov_device_session_count(e->dev), 2);
+    wifiprov_sessions_close(e->ss, 1001, WIFIPROV_SESSION_WHY_OWNER);
+    assert_int_equal(sec0_session(e, c[2], NULL, &rep), WIFIPROV_HTTPD_VERDICT_REPLY);
     assert_true(rep.set_cookie);
-    assert_int_equal(rep.session_id, 1004);
+    /* The connection that lost its session is refused until it makes a new one. */
+    assert_int_equal(post(e, c[0], "/echo", NULL, "x", &rep, NULL, 0), WIFIPROV_HTTPD_VERDICT_CLOSE);
     for (int i = 0; i < 3; i++)
         wifiprov__httpd_conn_free(e->h, c[i]);
 }
@@ -300,7 +331,7 @@ int main(int argc, char **argv)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(cookie_parse),
         cmocka_unit_test_setup_teardown(session_binding, setup, teardown),
-        cmocka_unit_test_setup_teardown(eviction_lru, setup, teardown),
+        cmocka_unit_test_setup_teardown(no_eviction_of_established, setup, teardown),
         cmocka_unit_test_setup_teardown(body_checks, setup, teardown),
         cmocka_unit_test_setup_teardown(methods_and_paths, setup, teardown),
         cmocka_unit_test(listen_address),
