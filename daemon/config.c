@@ -116,9 +116,19 @@ static const struct opt opts[] = {
     {"web-ui-dir", 0, OPT_TYPE_STR, OFF(web_ui_dir), 0, false, "DIR",
      "Directory of the page (index.html). Default: " WIFIPROVD_WEB_UI_DIR "."},
     {"max-sessions", 0, OPT_TYPE_UINT, OFF(max_sessions), 1024, false, "N",
-     "Client sessions held at once; when full the least recently used one is closed. Default: 8."},
+     "Client sessions held at once over all transports; when full the least recently used session that "
+     "has not completed its handshake is closed, an established one never (the newcomer is refused). "
+     "Default: 8."},
+    {"handshake-timeout", 0, OPT_TYPE_UINT, OFF(handshake_timeout_s), 3600, false, "SECONDS",
+     "Close a session whose security handshake is not complete this long after it began. Default: 30."},
+    {"max-auth-failures", 0, OPT_TYPE_UINT, OFF(max_auth_failures), 1000000, false, "N",
+     "After N failed handshakes (wrong PoP, username or password) in total, refuse every handshake until "
+     "SIGUSR1. 0 = never lock (failures still slow down: after 5 from a peer or on the device, each "
+     "further handshake waits 2, 4, 8, ... up to 60 s). Default: 0."},
     {"max-connections", 0, OPT_TYPE_UINT, OFF(max_connections), 1024, false, "N",
      "Concurrent HTTP connections. Default: 16."},
+    {"max-connections-per-peer", 0, OPT_TYPE_UINT, OFF(max_connections_per_peer), 1024, false, "N",
+     "Concurrent HTTP connections from one client address. Default: 4."},
     {"connection-timeout", 0, OPT_TYPE_UINT, OFF(connection_timeout_s), 86400, false, "SECONDS",
      "Close an HTTP connection idle this long (clients reconnect and keep their session by cookie). "
      "Default: 120."},
@@ -570,6 +580,8 @@ static void set_defaults(struct wifiprovd_config *cfg)
     cfg->custom_data_timeout_s = 10;
     cfg->max_sessions = 8;
     cfg->max_connections = 16;
+    cfg->max_connections_per_peer = 4;
+    cfg->handshake_timeout_s = 30;
     cfg->session_timeout_s = 300;
     cfg->connection_timeout_s = 120;
     cfg->web_ui = true;
@@ -792,9 +804,9 @@ int wifiprovd_config_load(int argc, char **argv, struct wifiprovd_config *cfg)
         ret = -1;
     }
     if (cfg->max_sessions == 0 || cfg->max_connections == 0 || cfg->session_timeout_s == 0 ||
-        cfg->connection_timeout_s == 0) {
-        fprintf(stderr, "wifiprovd: --max-sessions, --max-connections, --connection-timeout and --session-timeout "
-                        "must be at least 1\n");
+        cfg->connection_timeout_s == 0 || cfg->max_connections_per_peer == 0 || cfg->handshake_timeout_s == 0) {
+        fprintf(stderr, "wifiprovd: --max-sessions, --max-connections, --max-connections-per-peer, "
+                        "--connection-timeout, --session-timeout and --handshake-timeout must be at least 1\n");
         ret = -1;
     }
     if (cfg->qr_url && ((strncmp(cfg->qr_url, "http://", 7) != 0 && strncmp(cfg->qr_url, "https://", 8) != 0) ||

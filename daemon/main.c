@@ -785,6 +785,9 @@ static int start_provisioning(struct daemon *d)
     sc.device = d->dev;
     sc.max_sessions = cfg->max_sessions;
     sc.idle_s = cfg->session_timeout_s;
+    sc.handshake_s = cfg->handshake_timeout_s;
+    sc.guard.max_failures = cfg->max_auth_failures;
+    sc.guard.unlock_hint = "send SIGUSR1 to wifiprovd (kill -USR1 <pid>) to allow handshakes again";
     sc.clock_ms = sessions_clock;
     sc.deadline_fn = rearm_session_timer;
     sc.deadline_ctx = d;
@@ -838,6 +841,9 @@ static int on_usr1(sd_event_source *s, const struct signalfd_siginfo *si, void *
 
     (void)s;
     (void)si;
+    if (wifiprov_sessions_locked(d->sessions))
+        wd_info("SIGUSR1: handshakes were locked after %u failures; unlocking", d->cfg->max_auth_failures);
+    wifiprov_sessions_unlock(d->sessions);
     wd_info("SIGUSR1: starting provisioning");
     if (start_provisioning(d) < 0)
         wd_err("Provisioning could not be started");

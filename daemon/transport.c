@@ -85,6 +85,7 @@ static int http_start(void *ctx, const struct wifiprovd_transport_env *env)
     hc.sessions = env->sessions;
     hc.listen = env->cfg->listen;
     hc.max_connections = env->cfg->max_connections;
+    hc.max_connections_per_peer = env->cfg->max_connections_per_peer;
     hc.connection_timeout_s = env->cfg->connection_timeout_s;
     hc.page = t->page;
     err = wifiprov_httpd_new(&hc, &t->h);

@@ -75,7 +75,10 @@ struct wifiprovd_config {
     char *web_ui_dir; /* NULL = WIFIPROVD_WEB_UI_DIR */
     unsigned max_sessions;
     unsigned max_connections;
+    unsigned max_connections_per_peer;
     unsigned session_timeout_s;
+    unsigned handshake_timeout_s;
+    unsigned max_auth_failures; /* 0 = no lock-out */
     unsigned connection_timeout_s;
     char *ble_service_uuid; /* NULL = the ESP-IDF example's 021a9004-... */
     char *ble_mfg_data;     /* hex: 2-byte company id (as on air, LE) + data; NULL = none */

@@ -21,6 +21,26 @@ if(TARGET wifiprovd)
   endforeach()
 endif()
 
+# Guessing and flooding against the real daemon, with the real CLI as the honest client.
+if(TARGET wifiprovd AND TARGET wifiprov_cli)
+  find_package(Threads REQUIRED)
+  set(WIFIPROV_HARDENING_CASES
+    flood_honest_client wrong_pop_throttled lockout_sigusr1 cookie_replay_other_peer connections_per_peer
+    handshake_bound)
+  wifiprov_unit_test(test_hardening
+    SOURCES ${CMAKE_SOURCE_DIR}/tests/integration/test_hardening.c ${CMAKE_SOURCE_DIR}/tests/integration/itest.c
+    LABEL integration
+    LIBS PkgConfig::CURL Threads::Threads
+    CASES ${WIFIPROV_HARDENING_CASES})
+  target_include_directories(test_hardening PRIVATE ${CMAKE_SOURCE_DIR}/tests/integration)
+  target_compile_definitions(test_hardening PRIVATE WIFIPROVD_PATH="$<TARGET_FILE:wifiprovd>"
+                                                    WIFIPROV_CLI_PATH="$<TARGET_FILE:wifiprov_cli>")
+  add_dependencies(test_hardening wifiprovd wifiprov_cli)
+  foreach(c ${WIFIPROV_HARDENING_CASES})
+    set_tests_properties(test_hardening.${c} PROPERTIES TIMEOUT 90)
+  endforeach()
+endif()
+
 # The HTTP transport's request path without sockets (cookie rules, body checks, eviction).
 if(TARGET wifiprov_linux)
   wifiprov_unit_test(test_http_core
