@@ -46,7 +46,7 @@ if(TARGET wifiprov_linux)
   wifiprov_unit_test(test_http_core
     SOURCES ${CMAKE_SOURCE_DIR}/tests/integration/test_http_core.c
     LIBS wifiprov_linux
-    CASES cookie_parse session_binding no_eviction_of_established body_checks methods_and_paths listen_address)
+    CASES cookie_parse session_binding no_eviction_of_established body_checks methods_and_paths page_answers listen_address)
 endif()
 
 # libFuzzer target for the HTTP request path (clang, -DWIFIPROV_FUZZ=ON; scripts/fuzz.sh runs it).

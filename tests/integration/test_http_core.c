@@ -6,8 +6,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "transport/http.h"
+#include "transport/http_page.h"
 #include "testutil.h"
 #include "wifiprov/wifiprov.h"
 
@@ -309,6 +311,118 @@ static void methods_and_paths(void **state)
     wifiprov__httpd_conn_free(e->h, c);
 }
 
+static const char *page_file(const char *name, const char *text)
+{
+    static char path[256];
+    FILE *f;
+
+    snprintf(path, sizeof(path), "%s/wifiprov-page-%ld-%s", getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp",
+             (long)getpid(), name);
+    f = fopen(path, "w");
+    assert_non_null(f);
+    fputs(text, f);
+    fclose(f);
+    return path;
+}
+
+static const char *header(const struct wifiprov_httpd_reply *rep, const char *name)
+{
+    for (const char *const *h = rep->headers; h && h[0]; h += 2) {
+        if (strcmp(h[0], name) == 0)
+            return h[1];
+    }
+    return NULL;
+}
+
+/* The page: loading rules, its CSP (hashes of its inline script and style), its paths. */
+static void page_answers(void **state)
+{
+    struct env *e = *state;
+    static const char html[] =
+        "<!doctype html><html><head><style>b{}</style></head><body><script>1</script></body></html>";
+    struct wifiprov_httpd_page *p = NULL;
+    struct wifiprov_httpd_config hc;
+    struct wifiprov_httpd *h = NULL;
+    struct wifiprov_httpd_conn *c;
+    struct wifiprov_httpd_reply rep;
+    struct wifiprov_httpd_req *r;
+    const char *path;
+    static const struct {
+        const char *method, *path;
+        unsigned status;
+    } cases[] = {
+        {"GET", "/", 200},
+        {"HEAD", "/index.html", 200},
+        {"GET", "/generate_204", 302},
+        {"GET", "/redirect", 302},
+        {"GET", "/success.txt", 302},
+        {"POST", "/", 404},
+        {"GET", "/favicon.ico", 404},
+        {"GET", "/echo", 405},
+        {"POST", "/generate_204", 404},
+    };
+
+    assert_int_equal(wifiprov_httpd_page_load("/nonexistent/index.html", &p), WIFIPROV_ERR_IO);
+    assert_null(p);
+    path = page_file("empty", "");
+    assert_int_equal(wifiprov_httpd_page_load(path, &p), WIFIPROV_ERR_INVAL);
+    unlink(path);
+    path = page_file("text", "not a page");
+    assert_int_equal(wifiprov_httpd_page_load(path, &p), WIFIPROV_ERR_INVAL);
+    unlink(path);
+    /* No inline script: none may run. */
+    path = page_file("plain", "<html><body>x</body></html>");
+    assert_int_equal(wifiprov_httpd_page_load(path, &p), 0);
+    unlink(path);
+    c = wifiprov__httpd_conn_new(e->h, "192.0.2.1");
+    r = wifiprov__httpd_req_new(c);
+    assert_true(wifiprov__httpd_page_answer(p, "/", NULL, &rep));
+    assert_non_null(strstr(header(&rep, "Content-Security-Policy"), "script-src 'none'; style-src 'none';"));
+    wifiprov__httpd_req_free(e->h, r);
+    wifiprov__httpd_conn_free(e->h, c);
+    wifiprov_httpd_page_free(p);
+
+    path = page_file("page", html);
+    assert_int_equal(wifiprov_httpd_page_load(path, &p), 0);
+    unlink(path);
+    assert_int_equal(wifiprov_httpd_page_size(p), sizeof(html) - 1);
+    memset(&hc, 0, sizeof(hc));
+    hc.device = e->dev;
+    hc.sessions = e->ss;
+    hc.page = p;
+    assert_int_equal(wifiprov_httpd_new(&hc, &h), 0);
+    c = wifiprov__httpd_conn_new(h, "192.0.2.1");
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        r = wifiprov__httpd_req_new(c);
+        assert_int_equal(wifiprov__httpd_begin(h, r, cases[i].method, cases[i].path, NULL, "1", false, &rep),
+                         WIFIPROV_HTTPD_VERDICT_REPLY);
+        if (rep.status != cases[i].status)
+            fail_msg("%s %s: %u, want %u", cases[i].method, cases[i].path, rep.status, cases[i].status);
+        if (rep.status == 200) {
+            assert_string_equal(rep.content_type, "text/html; charset=utf-8");
+            assert_int_equal(rep.len, sizeof(html) - 1);
+            assert_memory_equal(rep.body, html, rep.len);
+            assert_string_equal(header(&rep, "Content-Security-Policy"),
+                                "default-src 'none'; script-src 'sha256-a4ayc/80/OGda4BO/1o/V0etpOqiLx1JwB5S3beHW0s='; "
+                                "style-src 'sha256-7yqHVAesot11p6HczDsgKRipvI5UPgs97z80zNXlans='; connect-src 'self'; "
+                                "img-src data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'");
+            assert_string_equal(header(&rep, "Cache-Control"), "no-store");
+            assert_string_equal(header(&rep, "X-Content-Type-Options"), "nosniff");
+        }
+        if (rep.status == 302) {
+            /* Without a socket there is no local address: a relative redirect. */
+            assert_string_equal(rep.location, "/");
+            assert_string_equal(header(&rep, "Cache-Control"), "no-store");
+        } else {
+            assert_null(rep.location);
+        }
+        wifiprov__httpd_req_free(h, r);
+    }
+    wifiprov__httpd_conn_free(h, c);
+    wifiprov_httpd_free(h);
+    wifiprov_httpd_page_free(p);
+}
+
 static void listen_address(void **state)
 {
     unsigned char ss[128];
@@ -334,6 +448,7 @@ int main(int argc, char **argv)
         cmocka_unit_test_setup_teardown(no_eviction_of_established, setup, teardown),
         cmocka_unit_test_setup_teardown(body_checks, setup, teardown),
         cmocka_unit_test_setup_teardown(methods_and_paths, setup, teardown),
+        cmocka_unit_test_setup_teardown(page_answers, setup, teardown),
         cmocka_unit_test(listen_address),
     };
 

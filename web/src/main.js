@@ -87,7 +87,9 @@ async function boot() {
     $('sec').textContent = `Protocol ${names[st.secVer] || 'security ' + st.secVer}; every message after the unlock step is encrypted.`;
     if (st.secVer === 0) {
         $('sec').textContent = 'This device uses security 0: what you send, including the Wi-Fi password, is not encrypted.';
-        setError('Warning: this device does not encrypt provisioning (security 0). Anyone nearby can read the Wi-Fi password you send.');
+        $('warn').textContent =
+            'Warning: this device does not encrypt provisioning (security 0). Anyone nearby can read the Wi-Fi password you send.';
+        $('warn').hidden = false;
         return unlock({});
     }
     if (st.secVer === 1 && st.noPop) return unlock({ pop: '' });

@@ -285,6 +285,25 @@ test('hidden_ssid: a hidden network typed by name', async () => {
     }
 });
 
+test('sec0_open_network: security 0 is flagged, an open network needs no password', async () => {
+    const d = await startDaemon(['--security', '0']);
+    try {
+        await withPage(PHONE, async (page) => {
+            await page.goto(`http://${INSECURE_HOST}:${d.port}/`);
+            await networks(page);
+            assert.match(await page.locator('#warn').textContent(), /does not encrypt/);
+            await shot(page, 'page-sec0-warning.png');
+            await choose(page, 'CoffeeShop');
+            assert.equal(await page.locator('#wpass').isVisible(), false);
+            assert.equal(await page.locator('#open-note').isVisible(), true);
+            await page.locator('#pass-go').click();
+            await connected(page, 'CoffeeShop', '10.0.0.23');
+        });
+    } finally {
+        await d.stop();
+    }
+});
+
 test('captive_probe: a captive-portal probe leads the browser to the page', async () => {
     const d = await startDaemon(SEC1);
     try {
