@@ -862,6 +862,20 @@ static void web_ui_page(void **state)
     itest_daemon_stop(&f->d);
     free(page);
 
+    /* --no-web-ui wins over a page directory: GET / is 404 again and the probes say "success". */
+    {
+        const char *off_args[] = {"--security", "0", "--web-ui-dir", dir, "--no-web-ui", NULL};
+
+        itest_daemon_start(&f->d, off_args, NULL);
+        n = (size_t)snprintf(req, sizeof(req), "GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+        itest_raw(&f->d, req, n, false, resp, sizeof(resp), 5000);
+        assert_non_null(strstr(resp, "HTTP/1.1 404"));
+        n = (size_t)snprintf(req, sizeof(req), "GET /generate_204 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+        itest_raw(&f->d, req, n, false, resp, sizeof(resp), 5000);
+        assert_non_null(strstr(resp, "HTTP/1.1 204"));
+        itest_daemon_stop(&f->d);
+    }
+
     /* A named page that cannot be read stops the start, saying why. */
     snprintf(log, sizeof(log), "%s/missing.log", f->d.dir);
     assert_int_equal(run_daemon(f, missing_args, log), 1);

@@ -133,22 +133,33 @@ export class Client {
 
 // The HTTP transport of a page served by the device itself: POST /<endpoint> on the
 // page's own origin; the browser keeps the session cookie. The device reports errors
-// by closing the connection, which fetch sees as a network error.
-export function httpPost(base = '') {
+// by closing the connection, which fetch sees as a network error. An exchange is given
+// up after @p timeoutMs (the device holds a blocking scan's reply for up to 60 s).
+export function httpPost(base = '', timeoutMs = 75000) {
     return async (endpoint, body) => {
-        let r;
+        const abort = new AbortController();
+        const timer = setTimeout(() => abort.abort(), timeoutMs);
         try {
-            r = await fetch(`${base}/${endpoint}`, {
-                method: 'POST',
-                body,
-                headers: { 'Content-Type': 'application/octet-stream' },
-                credentials: 'same-origin',
-                cache: 'no-store',
-            });
-        } catch {
-            throw new ProvError('transport', 'the device closed the connection without an answer');
+            let r;
+            try {
+                r = await fetch(`${base}/${endpoint}`, {
+                    method: 'POST',
+                    body,
+                    headers: { 'Content-Type': 'application/octet-stream' },
+                    credentials: 'same-origin',
+                    cache: 'no-store',
+                    signal: abort.signal,
+                });
+            } catch {
+                throw new ProvError(
+                    'transport',
+                    abort.signal.aborted ? 'the device did not answer in time' : 'the device closed the connection without an answer',
+                );
+            }
+            if (r.status !== 200) throw new ProvError('transport', `the device answered HTTP ${r.status} on /${endpoint}`);
+            return new Uint8Array(await r.arrayBuffer());
+        } finally {
+            clearTimeout(timer);
         }
-        if (r.status !== 200) throw new ProvError('transport', `the device answered HTTP ${r.status} on /${endpoint}`);
-        return new Uint8Array(await r.arrayBuffer());
     };
 }
