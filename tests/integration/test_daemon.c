@@ -890,8 +890,16 @@ static void web_ui_page(void **state)
         const char *qr_args[] = {"--security", "1", "--pop", "ab cd&1", "--qr-url", "http://192.168.4.1/", NULL};
         const char *bad_args[] = {"--security", "0", "--qr-url", "192.168.4.1", NULL};
 
+        uint64_t end;
+
         itest_daemon_start(&f->d, qr_args, NULL);
-        page = test_read_file(f->d.out, &page_len);
+        /* The code is printed just after the "started" line the start waits for. */
+        for (end = itest_now_ms() + 5000;; usleep(20000)) {
+            page = test_read_file(f->d.out, &page_len);
+            if ((page && strstr(page, "phone's camera") && strstr(page, "#pop=")) || itest_now_ms() > end)
+                break;
+            free(page);
+        }
         assert_non_null(page);
         assert_non_null(strstr(page, "http://192.168.4.1/#pop=ab%20cd%261\n"));
         assert_non_null(strstr(page, "phone's camera"));
