@@ -12,6 +12,7 @@ const SECTIONS = ['s-start', 's-cred', 's-nets', 's-pass', 's-wait', 's-done', '
 const AUTH = ['open', 'WEP', 'WPA', 'WPA2', 'WPA/WPA2', 'WPA2-Enterprise', 'WPA3', 'WPA2/WPA3'];
 const POLL_MS = 1000;
 const CONNECT_LIMIT_MS = 120000;
+const RECONNECTS = 3; // new sessions while following the status, when the connection breaks
 
 const st = {
     client: null,
@@ -145,6 +146,7 @@ async function unlock(creds) {
     credBusy(true, st.secVer === 2 ? 'Checking the user name and password…' : 'Checking the proof of possession…');
     try {
         await st.client.connect(st.secVer, creds);
+        st.creds = creds; // kept in this page only, to reopen a session that breaks while connecting
     } catch (e) {
         credBusy(false);
         if (e instanceof ProvError && e.kind === 'credentials') {
@@ -315,9 +317,28 @@ async function provision(ssid, pass, name) {
         if (s !== pb.STATUS.SUCCESS) throw new ProvError('settings', 'the device could not apply these settings');
         $('wait-text').textContent = `The device is joining ${name}…`;
         const t0 = Date.now();
+        let reconnects = 0;
+        let broken = false;
         for (;;) {
             await sleep(POLL_MS);
-            const g = await st.client.getStatus();
+            let g;
+            try {
+                // A lost exchange leaves the session's cipher out of step: a new session
+                // (the device's Wi-Fi state is the same for every session), then ask again.
+                if (broken) await st.client.connect(st.secVer, st.creds);
+                broken = false;
+                g = await st.client.getStatus();
+            } catch (e) {
+                // (The credentials were accepted before: a refused proof now is a broken connection too.)
+                const retry = e instanceof ProvError && (e.kind === 'transport' || (broken && e.kind === 'credentials'));
+                if (!retry || reconnects++ >= RECONNECTS) {
+                    if (retry) e.whileJoining = name;
+                    throw e;
+                }
+                broken = true;
+                $('wait-text').textContent = `Lost contact with the device; reconnecting while it joins ${name}…`;
+                continue;
+            }
             if (g.state === pb.STA.CONNECTED) return done(name, g.connected);
             if (g.state === pb.STA.FAILED) return failed(name, g.failReason);
             if (g.attemptsRemaining !== undefined)
@@ -373,7 +394,11 @@ async function resetThen(next) {
 }
 
 function lost(e) {
-    setError(explain(e));
+    setError(
+        e && e.whileJoining
+            ? `Lost contact with the device while it was joining ${e.whileJoining}. It may have joined it (it then leaves setup mode); if it is still in setup mode, start again.`
+            : explain(e),
+    );
     show('s-start', false);
     $('start-text').textContent = 'Lost the session with the device.';
     $('start-retry').hidden = false;

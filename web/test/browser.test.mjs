@@ -285,6 +285,31 @@ test('hidden_ssid: a hidden network typed by name', async () => {
     }
 });
 
+test('lost_exchange: a status request lost on the way; the page opens a new session and goes on', async () => {
+    const d = await startDaemon(SEC2);
+    try {
+        await withPage(PHONE, async (page) => {
+            let config = 0;
+            let sessions = 0;
+            page.on('request', (r) => {
+                if (new URL(r.url()).pathname === '/prov-session') sessions++;
+            });
+            // SetConfig and ApplyConfig pass; the first GetStatus never reaches the device.
+            await page.route('**/prov-config', (route) => (++config === 3 ? route.abort('connectionreset') : route.continue()));
+            await page.goto(`http://${INSECURE_HOST}:${d.port}/#username=wifiprov&password=abcd1234`);
+            await networks(page);
+            await choose(page, 'HomeNetwork');
+            await page.locator('#wpass').fill('correct-horse');
+            await page.locator('#pass-go').click();
+            await connected(page, 'HomeNetwork', '192.168.1.42');
+            assert.ok(config >= 4, `prov-config requests: ${config}`);
+            assert.equal(sessions, 4, 'one handshake (2 requests) at the start, one after the lost exchange');
+        });
+    } finally {
+        await d.stop();
+    }
+});
+
 test('sec0_open_network: security 0 is flagged, an open network needs no password', async () => {
     const d = await startDaemon(['--security', '0']);
     try {
