@@ -14,7 +14,7 @@ set_tests_properties(web.page_is_built PROPERTIES LABELS web TIMEOUT 60 SKIP_RET
 
 if(TARGET wifiprovd)
   set(WIFIPROV_WEB_BROWSER_CASES sec1_phone sec2_desktop_qr wrong_pop wrong_password wrong_passphrase hidden_ssid
-      sec0_open_network lost_exchange captive_probe)
+      sec0_open_network sec1_no_pop lost_exchange captive_probe)
   foreach(c ${WIFIPROV_WEB_BROWSER_CASES})
     add_test(NAME web.browser.${c}
              COMMAND ${_web}/test/run.sh --browser test/browser.test.mjs --test-name-pattern=^${c}:)

@@ -329,6 +329,19 @@ test('sec0_open_network: security 0 is flagged, an open network needs no passwor
     }
 });
 
+test('sec1_no_pop: a security-1 device without a PoP needs no unlock step', async () => {
+    const d = await startDaemon(['--security', '1']);
+    try {
+        await withPage(PHONE, async (page) => {
+            await page.goto(`http://${INSECURE_HOST}:${d.port}/`);
+            await networks(page);
+            assert.equal(await page.locator('#s-cred').isVisible(), false);
+        });
+    } finally {
+        await d.stop();
+    }
+});
+
 test('captive_probe: a captive-portal probe leads the browser to the page', async () => {
     const d = await startDaemon(SEC1);
     try {

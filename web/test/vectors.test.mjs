@@ -158,6 +158,31 @@ if (!only || only === 'errors') {
         await assert.rejects(c.setConfig({ ssid: utf8('HomeNet'), passphrase: utf8('secret-passphrase') }), (e) =>
             e.kind === 'protocol');
     });
+    test('malformed or foreign handshake replies are protocol errors', async () => {
+        const v = load('sec1');
+        const resp0 = v.messages[1].response_wire;
+        const bad = [
+            '', // empty
+            'ff', // not protobuf
+            resp0.slice(0, 40), // truncated
+            resp0.replace(/^1001/, '1002'), // another scheme's sec_ver
+            '10015a0408012a00', // Response0 without its payload
+            resp0.replace('1220', '121f').slice(0, -2), // a 31-byte device key
+        ];
+        for (const wire of bad) {
+            const device = async (ep) => (ep === 'proto-ver' ? hex(v.messages[0].response_wire) : hex(wire));
+            const c = new Client(device, jsCrypto(), fixed(hex(v.inputs.client_privkey)));
+            await c.version('no_pop');
+            await assert.rejects(c.connect(1, { pop: 'abcd1234' }), (e) => e instanceof ProvError && e.kind === 'protocol', wire);
+        }
+    });
+    test('malformed encrypted replies are protocol errors', async () => {
+        for (const wire of ['ff', '08036a', '0801', '080362']) {
+            const c = new Client(async () => hex(wire), jsCrypto(), null);
+            c.session = { encrypt: async (b) => b, decrypt: async (b) => b };
+            await assert.rejects(c.setConfig({ ssid: utf8('x'), passphrase: utf8('') }), (e) => e.kind === 'protocol', wire);
+        }
+    });
     // The GetStatus variants of PROTOCOL.md Appendix A.1 (plaintext, security 0).
     test('every GetStatus variant decodes', async () => {
         const replies = {
