@@ -475,3 +475,48 @@ size_t itest_raw(const struct itest_daemon *d, const void *req, size_t len, bool
     close(fd);
     return got;
 }
+
+int itest_connect_from(const char *src, unsigned port)
+{
+    struct sockaddr_in a;
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+    if (fd < 0)
+        return -1;
+    memset(&a, 0, sizeof(a));
+    a.sin_family = AF_INET;
+    if (inet_pton(AF_INET, src, &a.sin_addr) != 1 || bind(fd, (struct sockaddr *)&a, sizeof(a)) < 0) {
+        close(fd);
+        return -1;
+    }
+    a.sin_port = htons((uint16_t)port);
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (connect(fd, (struct sockaddr *)&a, sizeof(a)) < 0) {
+        close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+size_t itest_read_response(int fd, char *buf, size_t cap, int timeout_ms)
+{
+    size_t len = 0;
+
+    for (;;) {
+        struct pollfd p = {fd, POLLIN, 0};
+        const char *end, *cl;
+        ssize_t n;
+
+        buf[len] = '\0';
+        end = strstr(buf, "\r\n\r\n");
+        cl = strstr(buf, "Content-Length: ");
+        if (end && cl && len >= (size_t)(end + 4 - buf) + strtoul(cl + 16, NULL, 10))
+            return len;
+        if (len + 1 >= cap || poll(&p, 1, timeout_ms) != 1)
+            return 0;
+        n = recv(fd, buf + len, cap - 1 - len, 0);
+        if (n <= 0)
+            return 0;
+        len += (size_t)n;
+    }
+}

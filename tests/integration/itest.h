@@ -79,6 +79,12 @@ void itest_wait_status(struct itest_client *c, struct wifiprov_wifi_status *st);
 size_t itest_raw(const struct itest_daemon *d, const void *req, size_t len, bool shutdown_write, char *resp,
                  size_t cap, int timeout_ms);
 
+/* A TCP connection to the daemon from the local address @p src (e.g. "127.0.0.2": another peer). -1 on failure. */
+int itest_connect_from(const char *src, unsigned port);
+/* Reads one HTTP response (headers and Content-Length body) from @p fd into @p buf (NUL-terminated).
+ * @return its length; 0 when the connection closed first or nothing came within @p timeout_ms. */
+size_t itest_read_response(int fd, char *buf, size_t cap, int timeout_ms);
+
 uint64_t itest_now_ms(void);
 
 #endif

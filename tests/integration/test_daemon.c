@@ -1020,29 +1020,6 @@ static int tcp_connect(unsigned port)
     return fd;
 }
 
-/* Reads one HTTP response with a Content-Length body from @p fd into @p buf. @return its length, 0 on EOF. */
-static size_t read_response(int fd, char *buf, size_t cap)
-{
-    size_t len = 0;
-
-    for (;;) {
-        struct pollfd p = {fd, POLLIN, 0};
-        const char *end, *cl;
-        ssize_t n;
-
-        buf[len] = '\0';
-        end = strstr(buf, "\r\n\r\n");
-        cl = strstr(buf, "Content-Length: ");
-        if (end && cl && len >= (size_t)(end + 4 - buf) + strtoul(cl + 16, NULL, 10))
-            return len;
-        assert_true(poll(&p, 1, 5000) == 1);
-        n = recv(fd, buf + len, cap - 1 - len, 0);
-        if (n <= 0)
-            return 0;
-        len += (size_t)n;
-    }
-}
-
 /* A security-0 handshake on the raw connection @p fd (PROTOCOL.md §5.1 bytes). */
 static void raw_sec0_session(int fd)
 {
@@ -1051,7 +1028,7 @@ static void raw_sec0_session(int fd)
 
     /* sizeof counts the NUL, which stands for the final 0x00 byte of the body. */
     assert_int_equal(send(fd, req, sizeof(req), MSG_NOSIGNAL), (ssize_t)sizeof(req));
-    assert_true(read_response(fd, resp, sizeof(resp)) > 0);
+    assert_true(itest_read_response(fd, resp, sizeof(resp), 5000) > 0);
     assert_non_null(strstr(resp, "HTTP/1.1 200"));
     assert_non_null(strstr(resp, "Set-Cookie: session="));
 }

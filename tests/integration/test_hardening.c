@@ -62,29 +62,6 @@ static int teardown(void **state)
 
 /* --- raw HTTP from a chosen source address ------------------------------------------ */
 
-/* A TCP connection from @p src to the daemon; -1 when it cannot be made. */
-static int connect_from(const char *src, unsigned port)
-{
-    struct sockaddr_in a;
-    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-
-    if (fd < 0)
-        return -1;
-    memset(&a, 0, sizeof(a));
-    a.sin_family = AF_INET;
-    if (inet_pton(AF_INET, src, &a.sin_addr) != 1 || bind(fd, (struct sockaddr *)&a, sizeof(a)) < 0) {
-        close(fd);
-        return -1;
-    }
-    a.sin_port = htons((uint16_t)port);
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    if (connect(fd, (struct sockaddr *)&a, sizeof(a)) < 0) {
-        close(fd);
-        return -1;
-    }
-    return fd;
-}
-
 /* Sends one POST on @p fd; @return 0 or -1. */
 static int send_post(int fd, const char *path, const char *cookie, const uint8_t *body, size_t len)
 {
@@ -97,31 +74,6 @@ static int send_post(int fd, const char *path, const char *cookie, const uint8_t
     if (len && send(fd, body, len, MSG_NOSIGNAL) != (ssize_t)len)
         return -1;
     return 0;
-}
-
-/* Reads one response (status line, headers, Content-Length body). @return its length, 0 when the
- * connection was closed first or nothing came within @p timeout_ms. */
-static size_t read_response(int fd, char *buf, size_t cap, int timeout_ms)
-{
-    size_t len = 0;
-
-    for (;;) {
-        struct pollfd p = {fd, POLLIN, 0};
-        const char *end, *cl;
-        ssize_t n;
-
-        buf[len] = '\0';
-        end = strstr(buf, "\r\n\r\n");
-        cl = strstr(buf, "Content-Length: ");
-        if (end && cl && len >= (size_t)(end + 4 - buf) + strtoul(cl + 16, NULL, 10))
-            return len;
-        if (len + 1 >= cap || poll(&p, 1, timeout_ms) != 1)
-            return 0;
-        n = recv(fd, buf + len, cap - 1 - len, 0);
-        if (n <= 0)
-            return 0;
-        len += (size_t)n;
-    }
 }
 
 /* A security-2 Command0 for user "wifiprov" with a random A (PROTOCOL.md §5.3): full price for the device. */
@@ -155,7 +107,7 @@ static void *flood_main(void *arg)
     char resp[4096];
 
     while (!*fl->stop) {
-        int fd = connect_from(fl->src, fl->port);
+        int fd = itest_connect_from(fl->src, fl->port);
 
         if (fd < 0) {
             usleep(2000);
@@ -197,7 +149,7 @@ static void *flood_main(void *arg)
             if (send_post(fd, path, cookie, body, len) < 0)
                 break;
             fl->sent++;
-            if (read_response(fd, resp, sizeof(resp), 5000) == 0)
+            if (itest_read_response(fd, resp, sizeof(resp), 5000) == 0)
                 break; /* closed without a response, as for any error */
             fl->answered++;
             fl->cmd0_answered += cmd0;
@@ -445,15 +397,15 @@ static void cookie_replay_other_peer(void **state)
     assert_string_not_equal(f->a.cookie, "");
 
     /* From 127.0.0.2 with the victim's cookie: a handshake restart and an encrypted request. */
-    fd = connect_from("127.0.0.2", f->d.port);
+    fd = itest_connect_from("127.0.0.2", f->d.port);
     assert_true(fd >= 0);
     assert_int_equal(send_post(fd, "/prov-session", f->a.cookie, restart, sizeof(restart)), 0);
-    assert_int_equal(read_response(fd, resp, sizeof(resp), 5000), 0); /* closed without a response */
+    assert_int_equal(itest_read_response(fd, resp, sizeof(resp), 5000), 0); /* closed without a response */
     close(fd);
-    fd = connect_from("127.0.0.2", f->d.port);
+    fd = itest_connect_from("127.0.0.2", f->d.port);
     assert_true(fd >= 0);
     assert_int_equal(send_post(fd, "/prov-ctrl", f->a.cookie, junk, sizeof(junk)), 0);
-    assert_int_equal(read_response(fd, resp, sizeof(resp), 5000), 0);
+    assert_int_equal(itest_read_response(fd, resp, sizeof(resp), 5000), 0);
     close(fd);
     assert_true(itest_log_wait(&f->d, "request from 127.0.0.2 refused: the session belongs to another peer", 5000));
 
@@ -476,21 +428,21 @@ static void connections_per_peer(void **state)
 
     itest_daemon_start(&f->d, args, NULL);
     for (int i = 0; i < 3; i++) {
-        fds[i] = connect_from("127.0.0.2", f->d.port);
+        fds[i] = itest_connect_from("127.0.0.2", f->d.port);
         assert_true(fds[i] >= 0);
     }
     /* The first two are served; the third is closed by the daemon. */
     for (int i = 0; i < 2; i++) {
         assert_int_equal(send_post(fds[i], "/proto-ver", NULL, probe, 3), 0);
-        assert_true(read_response(fds[i], resp, sizeof(resp), 5000) > 0);
+        assert_true(itest_read_response(fds[i], resp, sizeof(resp), 5000) > 0);
     }
     send_post(fds[2], "/proto-ver", NULL, probe, 3);
-    assert_int_equal(read_response(fds[2], resp, sizeof(resp), 5000), 0);
+    assert_int_equal(itest_read_response(fds[2], resp, sizeof(resp), 5000), 0);
     /* Another address still gets in. */
-    other = connect_from("127.0.0.3", f->d.port);
+    other = itest_connect_from("127.0.0.3", f->d.port);
     assert_true(other >= 0);
     assert_int_equal(send_post(other, "/proto-ver", NULL, probe, 3), 0);
-    assert_true(read_response(other, resp, sizeof(resp), 5000) > 0);
+    assert_true(itest_read_response(other, resp, sizeof(resp), 5000) > 0);
     assert_non_null(strstr(resp, "HTTP/1.1 200"));
     for (int i = 0; i < 3; i++)
         close(fds[i]);
@@ -512,17 +464,17 @@ static void handshake_bound(void **state)
     int fd;
 
     itest_daemon_start(&f->d, args, NULL);
-    fd = connect_from("127.0.0.2", f->d.port);
+    fd = itest_connect_from("127.0.0.2", f->d.port);
     assert_true(fd >= 0);
     len = sec2_cmd0(body, &seed);
     assert_int_equal(send_post(fd, "/prov-session", NULL, body, len), 0);
-    assert_true(read_response(fd, resp, sizeof(resp), 5000) > 0);
+    assert_true(itest_read_response(fd, resp, sizeof(resp), 5000) > 0);
     assert_non_null(strstr(resp, "Set-Cookie: session="));
     assert_true(itest_log_wait(&f->d, "handshake not completed in time; session closed", 5000));
     /* The connection's session is gone: a Command1 now is refused. */
     memset(body, 0, sizeof(body));
     assert_int_equal(send_post(fd, "/prov-session", NULL, (const uint8_t *)"\x10\x02\x62\x02\x08\x02", 6), 0);
-    assert_int_equal(read_response(fd, resp, sizeof(resp), 5000), 0);
+    assert_int_equal(itest_read_response(fd, resp, sizeof(resp), 5000), 0);
     close(fd);
     itest_daemon_stop(&f->d);
 }

@@ -294,6 +294,21 @@ static void eviction(void **state)
     peer_free(&x);
 }
 
+/* @p id is the next deadline, at @p due: still there a millisecond before, closed for @p why at it. */
+static void expect_closed_at(struct env *e, uint32_t id, uint64_t due, enum wifiprov_session_why why)
+{
+    unsigned before = e->closed[why];
+
+    assert_int_equal(wifiprov_sessions_next_deadline_ms(e->ss), due);
+    e->now = due - 1;
+    wifiprov_sessions_expire(e->ss);
+    assert_true(wifiprov_sessions_exists(e->ss, id));
+    e->now = due;
+    wifiprov_sessions_expire(e->ss);
+    assert_false(wifiprov_sessions_exists(e->ss, id));
+    assert_int_equal(e->closed[why], before + 1);
+}
+
 static void handshake_timeout(void **state)
 {
     struct env *e = *state;
@@ -304,23 +319,10 @@ static void handshake_timeout(void **state)
     assert_int_equal(peer_handshake(&a), 0);
     peer_init(&h, e, "10.0.0.2", T_POP);
     assert_int_equal(peer_cmd0(&h), 0);
-    assert_int_equal(wifiprov_sessions_next_deadline_ms(e->ss), t0 + 30000);
-    e->now = t0 + 29999;
-    wifiprov_sessions_expire(e->ss);
-    assert_true(wifiprov_sessions_exists(e->ss, h.id));
-    e->now = t0 + 30000;
-    wifiprov_sessions_expire(e->ss);
-    assert_false(wifiprov_sessions_exists(e->ss, h.id));
-    assert_int_equal(e->closed[WIFIPROV_SESSION_WHY_HANDSHAKE_TIMEOUT], 1);
+    expect_closed_at(e, h.id, t0 + 30000, WIFIPROV_SESSION_WHY_HANDSHAKE_TIMEOUT);
     /* The established session only meets the idle bound (300 s after its last use). */
     assert_true(wifiprov_sessions_exists(e->ss, a.id));
-    assert_int_equal(wifiprov_sessions_next_deadline_ms(e->ss), t0 + 300000);
-    e->now = t0 + 299999;
-    wifiprov_sessions_expire(e->ss);
-    assert_true(wifiprov_sessions_exists(e->ss, a.id));
-    e->now = t0 + 300000;
-    wifiprov_sessions_expire(e->ss);
-    assert_false(wifiprov_sessions_exists(e->ss, a.id));
+    expect_closed_at(e, a.id, t0 + 300000, WIFIPROV_SESSION_WHY_IDLE);
     assert_int_equal(e->closed[WIFIPROV_SESSION_WHY_IDLE], 1);
     assert_int_equal(wifiprov_sessions_next_deadline_ms(e->ss), UINT64_MAX);
     peer_free(&a);
