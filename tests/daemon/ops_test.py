@@ -134,6 +134,21 @@ def sample_secrets_commented(tmp):
 
 
 @case
+def docs_agree_on_paths(tmp):
+    """Man pages, docs and the sample name the same verifier file and configuration file."""
+    names = set()
+    for rel in ("packaging/wifiprovd.conf", "README.md", "docs/wifiprovd.md", "docs/wifiprovd.8",
+                "docs/wifiprovd.conf.5", "docs/wifiprov.1", "docs/sec2-verifier-file.md"):
+        with open(os.path.join(SOURCE, rel)) as f:
+            text = f.read().replace("\\-", "-")
+        names.update(n for n in re.findall(r"/etc/wifiprov/[A-Za-z0-9_.-]+\.json", text) if "sim-networks" not in n)
+    check(names == {"/etc/wifiprov/sec2.json"}, "verifier file names differ: %r" % sorted(names))
+    out = subprocess.run([WIFIPROVD, "--help"], stdout=subprocess.PIPE, timeout=10, check=True).stdout.decode()
+    default = re.search(r"(/\S*/wifiprov/wifiprovd\.conf)", out)
+    check(default and default.group(1).endswith("etc/wifiprov/wifiprovd.conf"), "built-in default: %r" % default)
+
+
+@case
 def config_errors_name_line(tmp):
     """Conflicts name where each value came from: FILE:LINE or the command line."""
     conf = os.path.join(tmp, "c.conf")
