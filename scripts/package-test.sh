@@ -94,6 +94,10 @@ chmod 0755 "$work"
   --listen 127.0.0.1:0 --state-dir "$work/state" --no-qr >"$work/run.log" 2>&1 || true
 grep -q 'Provisioning started' "$work/run.log" || { cat "$work/run.log"; fail "wifiprovd did not start as user wifiprov"; }
 echo "  wifiprovd runs as wifiprov beside the installed configuration"
+# The installed D-Bus policy, under Debian's system-bus rules: wifiprov may call NM and BlueZ.
+/usr/bin/python3 tests/daemon/dbus_policy_check.py /usr/share/dbus-1/system.d/wifiprovd.conf >"$work/dbus.log" 2>&1 \
+  || { cat "$work/dbus.log"; fail "D-Bus policy"; }
+sed 's/^/  /' "$work/dbus.log"
 
 step "a program linked against the installed libwifiprov-dev"
 tests/consumer/consumer_test.sh --prefix /usr all >"$work/consumer.log" 2>&1 || { cat "$work/consumer.log"; fail "consumer"; }
