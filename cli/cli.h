@@ -6,6 +6,7 @@
 #ifndef WIFIPROV_CLI_H
 #define WIFIPROV_CLI_H
 
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdbool.h>
@@ -47,6 +48,7 @@ enum cli_command {
     CLI_COMMAND_VERSION,
     CLI_COMMAND_GEN_CRED,
     CLI_COMMAND_QR,
+    CLI_COMMAND_DISCOVER,
     CLI_COMMAND_HELP,
 };
 const char *cli_command_name(enum cli_command c);
@@ -54,6 +56,7 @@ const char *cli_command_name(enum cli_command c);
 enum cli_transport_kind {
     CLI_TRANSPORT_KIND_HTTP = 0,
     CLI_TRANSPORT_KIND_CONSOLE = 1,
+    CLI_TRANSPORT_KIND_BLE = 2,
 };
 
 /* A secret option: owned copy, wiped and freed by cli_opts_free(). */
@@ -69,6 +72,8 @@ struct cli_opts {
     bool transport_given;
     char host[256];
     unsigned port;
+    char *ble_name; /* BLE: the device's advertised name (--service-name) */
+    char *adapter;  /* BLE: "hciN" (--adapter); NULL = the first one */
     int sec; /* -1 = detect */
     bool sec_from_qr; /* sec came from the --qr payload's "security" */
     struct cli_secret pop;
@@ -82,6 +87,7 @@ struct cli_opts {
     char *endpoint;
     char *proto_ver;
     double timeout_s;
+    bool timeout_given;
     bool json;
     bool progress;
     int verbose;
@@ -121,6 +127,13 @@ char *cli_read_secret_file(const char *path);
 void cli_secret_free(struct cli_secret *s);
 /* Installs handlers that restore the terminal on SIGINT/SIGTERM. */
 void cli_secret_install_signal_handlers(void);
+/*
+ * While cli_defer_interrupt is set (a BLE link is up), SIGINT/SIGTERM/SIGHUP only set
+ * cli_interrupted: the waits in progress end, the link is closed, and main() then dies
+ * of the signal as usual. A second signal is not deferred.
+ */
+extern volatile sig_atomic_t cli_defer_interrupt;
+extern volatile sig_atomic_t cli_interrupted;
 
 /* --- output.c --- */
 struct cli_ctx {
@@ -219,5 +232,6 @@ int cli_cmd_custom(struct cli_ctx *ctx);
 int cli_cmd_version(struct cli_ctx *ctx);
 int cli_cmd_gen_cred(struct cli_ctx *ctx);
 int cli_cmd_qr(struct cli_ctx *ctx);
+int cli_cmd_discover(struct cli_ctx *ctx);
 
 #endif

@@ -2,6 +2,7 @@
  * wifiprov: command-line client for ESP-IDF unified provisioning (replaces esp_prov).
  * main() parses the options, sets up logging and dispatches to one command file.
  */
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -54,6 +55,8 @@ static int run(struct cli_ctx *ctx)
         return cli_cmd_gen_cred(ctx);
     case CLI_COMMAND_QR:
         return cli_cmd_qr(ctx);
+    case CLI_COMMAND_DISCOVER:
+        return cli_cmd_discover(ctx);
     }
     return CLI_EXIT_ERROR;
 }
@@ -89,5 +92,10 @@ int main(int argc, char **argv)
     cli_ctx_free(&ctx);
 out:
     cli_opts_free(&opts);
+    if (cli_interrupted) {
+        /* Ctrl-C while a BLE link was up: it is closed now; end as the signal would have. */
+        signal(cli_interrupted, SIG_DFL);
+        raise(cli_interrupted);
+    }
     return ret;
 }

@@ -43,6 +43,8 @@ enum {
     OPT_FORCE,
     OPT_NAME,
     OPT_VERSION,
+    OPT_ADAPTER,
+    OPT_SERVICE_NAME,
 };
 
 
@@ -74,8 +76,8 @@ const char *cli_opts_error(void)
 static const struct option long_opts[] = {
     { "transport", required_argument, NULL, OPT_TRANSPORT },
     { "address", required_argument, NULL, OPT_ADDRESS },
-    { "service_name", required_argument, NULL, OPT_ADDRESS },
-    { "service-name", required_argument, NULL, OPT_ADDRESS },
+    { "service_name", required_argument, NULL, OPT_SERVICE_NAME },
+    { "service-name", required_argument, NULL, OPT_SERVICE_NAME },
     { "sec", required_argument, NULL, OPT_SEC },
     { "sec_ver", required_argument, NULL, OPT_SEC },
     { "pop", required_argument, NULL, OPT_POP },
@@ -107,6 +109,8 @@ static const struct option long_opts[] = {
     { "out", required_argument, NULL, OPT_OUT },
     { "force", no_argument, NULL, OPT_FORCE },
     { "name", required_argument, NULL, OPT_NAME },
+    { "adapter", required_argument, NULL, OPT_ADAPTER },
+    { "ble_adapter", required_argument, NULL, OPT_ADAPTER },
     { "help", no_argument, NULL, 'h' },
     { "version", no_argument, NULL, OPT_VERSION },
     { NULL, 0, NULL, 0 },
@@ -119,7 +123,7 @@ static const struct {
     { "provision", CLI_COMMAND_PROVISION }, { "scan", CLI_COMMAND_SCAN },       { "status", CLI_COMMAND_STATUS },
     { "reset", CLI_COMMAND_RESET },         { "reprov", CLI_COMMAND_REPROV },   { "custom", CLI_COMMAND_CUSTOM },
     { "version", CLI_COMMAND_VERSION },     { "gen-cred", CLI_COMMAND_GEN_CRED }, { "qr", CLI_COMMAND_QR },
-    { "help", CLI_COMMAND_HELP },
+    { "discover", CLI_COMMAND_DISCOVER },   { "help", CLI_COMMAND_HELP },
 };
 
 const char *cli_command_name(enum cli_command c)
@@ -145,6 +149,8 @@ const char *cli_command_name(enum cli_command c)
         return "gen-cred";
     case CLI_COMMAND_QR:
         return "qr";
+    case CLI_COMMAND_DISCOVER:
+        return "discover";
     case CLI_COMMAND_HELP:
         return "help";
     }
@@ -155,6 +161,7 @@ void cli_usage(FILE *f)
 {
     fputs("Usage: wifiprov COMMAND [OPTIONS]\n"
           "       wifiprov --transport softap --service_name HOST:PORT [esp_prov options]\n"
+          "       wifiprov --transport ble --service_name PROV_XXXXXX [esp_prov options]\n"
           "\n"
           "Provisions Wi-Fi credentials into a device that speaks ESP-IDF's unified\n"
           "provisioning protocol (wifi_provisioning / network_provisioning, wifiprovd).\n"
@@ -169,10 +176,14 @@ void cli_usage(FILE *f)
           "  version     show the device's proto-ver reply (no handshake)\n"
           "  gen-cred    make a security-2 salt and verifier (--username, --password)\n"
           "  qr [JSON]   show a provisioning QR code in the terminal\n"
+          "  discover    list nearby BLE provisioning devices (name, address, RSSI, service)\n"
           "\n"
           "Options:\n"
-          "  --transport http|console   how to reach the device (softap, httpd = http)\n"
+          "  --transport http|ble|console   how to reach the device (softap, httpd = http)\n"
           "  --address HOST[:PORT]      device address (default 192.168.4.1:80)\n"
+          "  --service-name NAME        BLE: the device's advertised name (PROV_XXXXXX);\n"
+          "                             http: the same as --address\n"
+          "  --adapter hciN             BLE: the local Bluetooth adapter (default: the first)\n"
           "  --sec 0|1|2                security scheme (default: from the device)\n"
           "  --pop POP                  proof of possession (security 1)\n"
           "  --username NAME            SRP username (security 2)\n"
@@ -182,7 +193,7 @@ void cli_usage(FILE *f)
           "  --passphrase PASSPHRASE    its passphrase\n"
           "  --custom-data DATA         data for the custom endpoint (sent before the Wi-Fi config)\n"
           "  --endpoint NAME            custom endpoint (default custom-data)\n"
-          "  --timeout SECONDS          overall time limit (default 60)\n"
+          "  --timeout SECONDS          overall time limit (default 60; discover: how long to look, 5)\n"
           "  --qr PAYLOAD               take name, pop, username, transport, security from a QR payload\n"
           "  --json                     print one JSON object as the result\n"
           "  --progress                 with --json: JSON lines for each step before it\n"
@@ -196,13 +207,15 @@ void cli_usage(FILE *f)
           "Secrets missing from the command line come from WIFIPROV_POP, WIFIPROV_PASSWORD,\n"
           "WIFIPROV_PASSPHRASE, or a prompt without echo on a terminal.\n"
           "esp_prov's --sec_ver, --service_name, --sec2_username, --sec2_pwd, --custom_data,\n"
-          "--proto_ver, --sec2_gen_cred, --sec2_salt_len, --reset, --reprov are accepted too.\n"
+          "--proto_ver, --sec2_gen_cred, --sec2_salt_len, --reset, --reprov, --ble_adapter are\n"
+          "accepted too.\n"
           "\n"
           "Exit status:\n"
           "  0  success (connected, or the command succeeded)\n"
           "  1  other error\n"
           "  2  usage error\n"
-          "  3  transport error (cannot connect, connection dropped)\n"
+          "  3  transport error (cannot connect, connection dropped; BLE: adapter missing or off,\n"
+          "     device not found, connection failed, services not resolved, link lost)\n"
           "  4  authentication failure (wrong PoP, username or password; or the device claims a\n"
           "     weaker security scheme than the secrets given)\n"
           "  5  Wi-Fi failure (the device could not connect; reason printed)\n"
@@ -287,6 +300,8 @@ static int parse_transport(struct cli_opts *o, const char *v)
         o->transport = CLI_TRANSPORT_KIND_HTTP;
     else if (!strcasecmp(v, "console"))
         o->transport = CLI_TRANSPORT_KIND_CONSOLE;
+    else if (!strcasecmp(v, "ble"))
+        o->transport = CLI_TRANSPORT_KIND_BLE;
     else
         return -1;
     o->transport_given = true;
@@ -328,10 +343,6 @@ static int apply_qr(struct cli_opts *o, const char *payload)
     }
     v = cJSON_GetObjectItemCaseSensitive(j, "transport");
     if (cJSON_IsString(v) && !o->transport_given) {
-        if (!strcasecmp(v->valuestring, "ble")) {
-            opt_err("--qr: this device uses BLE, which wifiprov cannot reach yet\n");
-            goto out;
-        }
         if (parse_transport(o, v->valuestring) < 0) {
             opt_err("--qr: unknown transport '%s'\n", v->valuestring);
             goto out;
@@ -369,6 +380,8 @@ struct parse_state {
     const char *pop_file, *password_file, *passphrase_file;
     char *qr; /* in argv: wiped once used, it may hold a PoP */
     char *transport_arg;
+    char *address_arg; /* --address / --service-name: HOST[:PORT], or the BLE name */
+    bool address_is_http; /* it came from --address */
 };
 
 /* @return 0, or an exit code (CLI_EXIT_USAGE / CLI_EXIT_ERROR), or -1 for "done, exit 0". */
@@ -382,11 +395,18 @@ static int handle_opt(struct cli_opts *o, struct parse_state *ps, int c, char *a
         ps->transport_arg = strdup(arg);
         return ps->transport_arg ? 0 : CLI_EXIT_ERROR;
     case OPT_ADDRESS:
-        if (parse_address(o, arg) < 0) {
-            opt_err("bad address '%s' (expected HOST[:PORT])\n", arg);
+    case OPT_SERVICE_NAME:
+        /* esp_prov's --service_name depends on --transport, which may come later. */
+        ps->address_is_http = c == OPT_ADDRESS;
+        free(ps->address_arg);
+        ps->address_arg = strdup(arg);
+        return ps->address_arg ? 0 : CLI_EXIT_ERROR;
+    case OPT_ADAPTER:
+        if (strncmp(arg, "hci", 3) != 0 || !arg[3] || strspn(arg + 3, "0123456789") != strlen(arg + 3)) {
+            opt_err("--adapter takes an adapter name such as hci0, not '%s'\n", arg);
             return CLI_EXIT_USAGE;
         }
-        return 0;
+        return set_str(&o->adapter, arg) < 0 ? CLI_EXIT_ERROR : 0;
     case OPT_SEC:
         if (strcmp(arg, "0") && strcmp(arg, "1") && strcmp(arg, "2")) {
             opt_err("--sec must be 0, 1 or 2, not '%s'\n", arg);
@@ -434,6 +454,7 @@ static int handle_opt(struct cli_opts *o, struct parse_state *ps, int c, char *a
             opt_err("--timeout takes seconds, more than 0 and at most 86400\n");
             return CLI_EXIT_USAGE;
         }
+        o->timeout_given = true;
         return 0;
     case OPT_JSON:
         o->json = true;
@@ -620,11 +641,8 @@ int cli_opts_parse(struct cli_opts *o, int argc, char **argv)
         if (o->command == CLI_COMMAND_QR) {
             if (set_str(&o->qr_transport, ps.transport_arg) < 0)
                 goto nomem;
-        } else if (!strcasecmp(ps.transport_arg, "ble")) {
-            opt_err("the BLE transport is not available yet; use http (SoftAP) or console\n");
-            goto out;
         } else if (parse_transport(o, ps.transport_arg) < 0) {
-            opt_err("unknown transport '%s' (http, softap, httpd or console)\n",
+            opt_err("unknown transport '%s' (http, softap, httpd, ble or console)\n",
                     ps.transport_arg);
             goto out;
         }
@@ -633,10 +651,40 @@ int cli_opts_parse(struct cli_opts *o, int argc, char **argv)
         fill_secret_from(&o->password, ps.password_file, "WIFIPROV_PASSWORD") < 0 ||
         fill_secret_from(&o->passphrase, ps.passphrase_file, "WIFIPROV_PASSPHRASE") < 0)
         goto out;
+    /* An explicit --address means HTTP, whatever a QR code says. */
+    if (ps.address_arg && ps.address_is_http && !o->transport_given)
+        o->transport_given = true;
     if (ps.qr && o->command != CLI_COMMAND_QR && apply_qr(o, ps.qr) < 0)
         goto out;
     if (ps.qr && o->command == CLI_COMMAND_QR && !o->qr_payload && set_str(&o->qr_payload, ps.qr) < 0)
         goto nomem;
+    if (ps.address_arg) {
+        if (o->transport == CLI_TRANSPORT_KIND_BLE && ps.address_is_http) {
+            opt_err("--address is an HTTP address; over BLE pass --service-name NAME\n");
+            goto out;
+        }
+        if (o->transport == CLI_TRANSPORT_KIND_BLE) {
+            if (strlen(ps.address_arg) > 248) {
+                opt_err("a BLE device name has at most 248 bytes\n");
+                goto out;
+            }
+            if (set_str(&o->ble_name, ps.address_arg) < 0)
+                goto nomem;
+        } else if (parse_address(o, ps.address_arg) < 0) {
+            opt_err("bad address '%s' (expected HOST[:PORT])\n", ps.address_arg);
+            goto out;
+        }
+    }
+    /* A QR code's "name" is the BLE device to connect to. */
+    if (o->transport == CLI_TRANSPORT_KIND_BLE && !o->ble_name && o->name && o->command != CLI_COMMAND_QR &&
+        set_str(&o->ble_name, o->name) < 0)
+        goto nomem;
+    if (o->transport == CLI_TRANSPORT_KIND_BLE && !o->ble_name && o->command != CLI_COMMAND_QR &&
+        o->command != CLI_COMMAND_GEN_CRED && o->command != CLI_COMMAND_HELP && o->command != CLI_COMMAND_DISCOVER) {
+        opt_err("--transport ble needs --service-name with the device's advertised name "
+                        "(PROV_XXXXXX; 'wifiprov discover' lists them)\n");
+        goto out;
+    }
     if (ps.qr)
         wifiprov_memzero(ps.qr, strlen(ps.qr));
     if (o->passphrase.value && strlen(o->passphrase.value) > WIFIPROV_PASSPHRASE_MAX) {
@@ -650,6 +698,7 @@ nomem:
     ret = CLI_EXIT_ERROR;
 out:
     free(ps.transport_arg);
+    free(ps.address_arg);
     return ret;
 }
 
@@ -667,5 +716,7 @@ void cli_opts_free(struct cli_opts *o)
     free(o->qr_payload);
     free(o->name);
     free(o->qr_transport);
+    free(o->ble_name);
+    free(o->adapter);
     memset(o, 0, sizeof(*o));
 }

@@ -9,9 +9,6 @@
 #include "cli.h"
 #include "transport.h"
 
-/* Results per ScanResult request; the device allows at most its entry limit (16 by default). */
-#define SCAN_PAGE 8
-
 static int by_rssi(const void *a, const void *b)
 {
     const struct wifiprov_ap *x = a, *y = b;
@@ -68,7 +65,9 @@ int cli_scan_run(struct cli_ctx *ctx, struct cli_session *s, struct wifiprov_ap 
             return cli_fail(ctx, CLI_EXIT_ERROR, NULL, "out of memory");
     }
     while (got < count) {
-        uint32_t want = count - got < SCAN_PAGE ? count - got : SCAN_PAGE;
+        /* Per request at most the transport's page (the device allows up to its entry limit, 16 by default). */
+        uint32_t page = s->tp->ops->scan_page ? s->tp->ops->scan_page : 8;
+        uint32_t want = count - got < page ? count - got : page;
         size_t n = 0;
 
         err = wifiprov_client_scan_result(s->client, got, want, aps + got, &n, &status);

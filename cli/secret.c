@@ -15,6 +15,8 @@
 #include "cli.h"
 
 int64_t cli_prompt_ms;
+volatile sig_atomic_t cli_defer_interrupt;
+volatile sig_atomic_t cli_interrupted;
 
 static volatile sig_atomic_t tty_saved;
 static struct termios saved_termios;
@@ -33,6 +35,10 @@ static void on_signal(int sig)
     if (tty_saved && tty_fd >= 0) {
         tcsetattr(tty_fd, TCSAFLUSH, &saved_termios);
         (void)!write(tty_fd, "\n", 1);
+    }
+    if (cli_defer_interrupt && !cli_interrupted) {
+        cli_interrupted = sig;
+        return;
     }
     signal(sig, SIG_DFL);
     raise(sig);
@@ -84,7 +90,7 @@ char *cli_prompt(const char *prompt, bool secret)
         char ch;
         ssize_t n = read(fd, &ch, 1);
 
-        if (n < 0 && errno == EINTR)
+        if (n < 0 && errno == EINTR && !cli_interrupted)
             continue;
         if (n <= 0) {
             if (len == 0)

@@ -269,10 +269,21 @@ int cli_session_open(struct cli_ctx *ctx, struct cli_session *s, bool handshake)
     s->tp = calloc(1, sizeof(*s->tp));
     if (!s->tp)
         return cli_fail(ctx, CLI_EXIT_ERROR, NULL, "out of memory");
-    s->tp->ops = o->transport == CLI_TRANSPORT_KIND_CONSOLE ? &cli_transport_console : &cli_transport_http;
+    switch (o->transport) {
+    case CLI_TRANSPORT_KIND_HTTP:
+        s->tp->ops = &cli_transport_http;
+        break;
+    case CLI_TRANSPORT_KIND_CONSOLE:
+        s->tp->ops = &cli_transport_console;
+        break;
+    case CLI_TRANSPORT_KIND_BLE:
+        s->tp->ops = &cli_transport_ble;
+        break;
+    }
     s->tp->deadline_ms = ctx->deadline_ms;
     s->tp->connect_timeout_ms = 10000;
     s->tp->debug = o->debug;
+    s->tp->verbose = o->verbose > 0;
     err = s->tp->ops->open(s->tp, o);
     if (err < 0) {
         ret = cli_session_fail(ctx, s, err, "Cannot open the transport");

@@ -15,6 +15,8 @@ struct cli_opts;
 
 struct cli_transport_ops {
     const char *name;
+    /* Scan results asked for per prov-scan ScanResult request (BLE: small replies). */
+    unsigned scan_page;
     /* Takes what it needs from @p o (HTTP: host and port) into t->priv.
      * @return 0 or a negative WIFIPROV_ERR_*; t->errmsg says why. */
     int (*open)(struct cli_transport *t, const struct cli_opts *o);
@@ -34,6 +36,8 @@ struct cli_transport {
      * plaintext credentials (set while the session is security 0). */
     bool debug;
     bool plaintext_session;
+    /* -v: the transport may describe its steps (discovery, connect) on stderr. */
+    bool verbose;
     /* Why the last call failed (for the user); empty when it did not. */
     char errmsg[768];
     unsigned exchanges;
@@ -41,6 +45,7 @@ struct cli_transport {
 
 extern const struct cli_transport_ops cli_transport_http;
 extern const struct cli_transport_ops cli_transport_console;
+extern const struct cli_transport_ops cli_transport_ble;
 
 /* Dumps one exchange direction for --debug (never called for secret-bearing plaintext). */
 void cli_transport_debug_dump(const struct cli_transport *t, const char *endpoint, const char *dir,

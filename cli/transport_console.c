@@ -162,6 +162,7 @@ out:
 
 const struct cli_transport_ops cli_transport_console = {
     .name = "console",
+    .scan_page = 8,
     .open = console_open,
     .xfer = console_xfer,
     .close = console_close,

@@ -225,6 +225,7 @@ out:
 
 const struct cli_transport_ops cli_transport_http = {
     .name = "http",
+    .scan_page = 8,
     .open = http_open,
     .xfer = http_xfer,
     .close = http_close,

@@ -1141,8 +1141,12 @@ def daemon_qr_option():
         check(obj["security"] == 2, obj)
         # Options given win over the QR code: a wrong password from the command line is used.
         run_json(["status", "--qr", payload, "--password", "not-the-pop"] + d.addr(), 4)
-        rc, out, err = run(["status", "--qr", '{"ver":"v1","name":"X","transport":"ble"}'] + d.addr())
-        check(rc == 2 and "BLE" in err, (rc, err))
+        # A BLE payload: --address still means this HTTP device ...
+        obj, _, _ = run_json(["status", "--qr", payload.replace('"softap"', '"ble"')] + d.addr(), 0)
+        # ... and without it the payload's name is the BLE device to look for.
+        rc, out, err = run(["status", "--sec", "0", "--qr", '{"ver":"v1","name":"PROV_X","transport":"ble"}'],
+                           env={"DBUS_SYSTEM_BUS_ADDRESS": "unix:path=/nonexistent/bus"})
+        check(rc == 3 and "D-Bus" in err, (rc, err))
 
 
 @case

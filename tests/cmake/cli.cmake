@@ -34,3 +34,22 @@ if(TARGET wifiprov_cli)
     set_tests_properties(cli.${c} PROPERTIES LABELS integration TIMEOUT 60)
   endforeach()
 endif()
+
+# The BLE client against a scripted bluetoothd (tests/cli/fake_bluez.py on a private bus)
+# whose characteristics relay to the real wifiprovd: no Bluetooth needed. Debian's python3
+# (python3-dbus, python3-gi); skipped (77) without them. The real bluetoothd: the radio lab.
+if(TARGET wifiprov_cli AND TARGET wifiprovd)
+  set(WIFIPROV_CLI_BLE_CASES
+    ble_provision_sec1 ble_provision_sec2_and_sec0 ble_scan_pages_of_four ble_wrong_pop
+    ble_fixed_ids_without_descriptors ble_adapter_errors ble_device_not_found_lists_names
+    ble_connect_and_resolve_errors ble_link_lost_mid_exchange ble_ctrl_c_disconnects ble_discover)
+  find_program(WIFIPROV_SYSTEM_PYTHON3 python3 PATHS /usr/bin NO_DEFAULT_PATH)
+  if(NOT WIFIPROV_SYSTEM_PYTHON3)
+    set(WIFIPROV_SYSTEM_PYTHON3 python3)
+  endif()
+  foreach(c ${WIFIPROV_CLI_BLE_CASES})
+    add_test(NAME cli.${c} COMMAND ${WIFIPROV_SYSTEM_PYTHON3} ${CMAKE_SOURCE_DIR}/tests/cli/ble_test.py
+             --wifiprov $<TARGET_FILE:wifiprov_cli> --wifiprovd $<TARGET_FILE:wifiprovd> ${c})
+    set_tests_properties(cli.${c} PROPERTIES LABELS integration TIMEOUT 60 SKIP_RETURN_CODE 77)
+  endforeach()
+endif()
