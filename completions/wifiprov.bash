@@ -14,16 +14,20 @@ _wifiprov()
         prev=${COMP_WORDS[COMP_CWORD - 1]}
     fi
 
-    local commands="provision scan status reset reprov custom version gen-cred qr help"
+    local commands="provision scan status reset reprov custom version gen-cred qr discover help"
     local opts="--transport --address --sec --pop --pop-file --username --password --password-file
         --ssid --passphrase --passphrase-file --custom-data --endpoint --timeout --qr --json --progress
         --verbose -v --debug --salt-len --out --force --name --help -h --version
         --service_name --service-name --sec_ver --sec2_username --sec2_pwd --custom_data --proto_ver
-        --proto-ver --sec2_gen_cred --sec2_salt_len --reset --reprov"
+        --proto-ver --sec2_gen_cred --sec2_salt_len --reset --reprov --adapter --ble_adapter"
 
     case $prev in
         --transport)
             COMPREPLY=($(compgen -W 'http console softap httpd ble' -- "$cur"))
+            return
+            ;;
+        --adapter | --ble_adapter)
+            COMPREPLY=($(compgen -W "$(ls /sys/class/bluetooth 2>/dev/null)" -- "$cur"))
             return
             ;;
         --sec | --sec_ver)
