@@ -122,8 +122,8 @@ def ble_provision_sec2_and_sec0():
         check(obj["state"] == "connected" and obj["security"] == 2, obj)
         check("WriteValue prov-session 4" in b.calls(), b.calls())  # the ~406-byte SRP messages
     with daemon(0) as d, Bus(d.port) as b:
-        obj, _ = ble(b, ["status", "--sec", "0"], 0)
-        check(obj["security"] == 0, obj)
+        obj, _ = ble(b, ["status", "--sec", "0"], 8)  # 8: not connected yet
+        check(obj["security"] == 0 and obj["state"] == "connecting", obj)
 
 
 @case
@@ -145,7 +145,8 @@ def ble_wrong_pop():
     with daemon(1) as d, Bus(d.port) as b:
         obj, _ = ble(b, ["status", "--sec", "1", "--pop", "wrong"], 4)
         check(obj["error"] == "auth", obj)
-        obj, _ = ble(b, ["status"] + SEC1, 0)
+        obj, _ = ble(b, ["status"] + SEC1, 8)  # the right PoP: a session, not connected yet
+        check(obj["security"] == 1, obj)
 
 
 @case
