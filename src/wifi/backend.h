@@ -33,6 +33,14 @@ struct wifiprov_backend_config {
     const char *wpa_ctrl_dir;
     /* wpa_supplicant: command run with the interface name after connecting, for DHCP (optional). */
     const char *dhcp_hook;
+    /* NM/wpa: the daemon's state directory, where what must survive a crash is kept (the
+     * networks an attempt disabled); NULL = kept in memory only. */
+    const char *state_dir;
+    /*
+     * Called when a commit() that returned WIFIPROV_ERR_PENDING completed: 0 once the network
+     * is saved, else the error (the network works but is not saved). Required for NM.
+     */
+    void (*commit_done_fn)(void *ctx, int err);
 };
 
 struct wifiprov_backend {
@@ -45,6 +53,8 @@ struct wifiprov_backend {
      * Results arrive as wifi events. @return 0 or a negative WIFIPROV_ERR_*.
      */
     int (*connect_saved)(struct wifiprov_backend *b, const struct wifiprov_wifi_creds *stored);
+    /* Note on connect_saved: WIFIPROV_ERR_NOT_FOUND = the stored network no longer exists in
+     * the service (removed by hand): the device needs provisioning again. */
     /* The MAC address of the Wi-Fi interface (for the default service name). */
     int (*get_mac)(struct wifiprov_backend *b, uint8_t mac[6]);
     void (*free)(struct wifiprov_backend *b);

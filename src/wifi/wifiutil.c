@@ -145,8 +145,7 @@ int32_t wifiprov__wifiutil_nm_strength_to_rssi(uint8_t strength)
     return -40 - (int32_t)((100u - strength) * 60u + 50u) / 100;
 }
 
-int wifiprov__wifiutil_ssid_unescape(const char *in, size_t in_len, uint8_t out[WIFIPROV_SSID_MAX],
-                                     uint8_t *out_len)
+int wifiprov__wifiutil_ssid_unescape(const char *in, size_t in_len, uint8_t out[WIFIPROV_SSID_MAX], uint8_t *out_len)
 {
     size_t n = 0;
 
@@ -157,12 +156,24 @@ int wifiprov__wifiutil_ssid_unescape(const char *in, size_t in_len, uint8_t out[
             if (++i >= in_len)
                 return WIFIPROV_ERR_INVAL;
             switch (in[i]) {
-            case '\\': c = '\\'; break;
-            case '"': c = '"'; break;
-            case 'e': c = 0x1b; break;
-            case 'n': c = '\n'; break;
-            case 'r': c = '\r'; break;
-            case 't': c = '\t'; break;
+            case '\\':
+                c = '\\';
+                break;
+            case '"':
+                c = '"';
+                break;
+            case 'e':
+                c = 0x1b;
+                break;
+            case 'n':
+                c = '\n';
+                break;
+            case 'r':
+                c = '\r';
+                break;
+            case 't':
+                c = '\t';
+                break;
             case 'x': {
                 int hi, lo;
 
@@ -286,6 +297,29 @@ void wifiprov__wifiutil_sort_aps(struct wifiprov_ap *aps, size_t n)
     }
 }
 
+size_t wifiprov__wifiutil_add_ap(struct wifiprov_ap *aps, size_t n, size_t cap, const struct wifiprov_ap *ap)
+{
+    size_t w = 0;
+
+    /* Hidden networks (empty SSID) are not offered; one entry per BSSID. */
+    if (ap->ssid_len == 0 || ap->ssid[0] == '\0')
+        return n;
+    for (size_t i = 0; i < n; i++)
+        if (!memcmp(aps[i].bssid, ap->bssid, 6))
+            return n;
+    if (n < cap) {
+        aps[n] = *ap;
+        return n + 1;
+    }
+    /* Full: keep the strongest, replacing the weakest if this one is stronger. */
+    for (size_t i = 1; i < n; i++)
+        if (aps[i].rssi < aps[w].rssi)
+            w = i;
+    if (n && ap->rssi > aps[w].rssi)
+        aps[w] = *ap;
+    return n;
+}
+
 size_t wifiprov__wifiutil_parse_scan_results(const char *text, struct wifiprov_ap *aps, size_t cap)
 {
     size_t n = 0;
@@ -295,28 +329,10 @@ size_t wifiprov__wifiutil_parse_scan_results(const char *text, struct wifiprov_a
         const char *nl = strchr(p, '\n');
         size_t len = nl ? (size_t)(nl - p) : strlen(p);
         struct wifiprov_ap ap;
-        bool dup = false;
 
         /* A line without its newline may be cut short by the reply size: skip it. */
-        if (nl && wifiprov__wifiutil_parse_scan_line(p, len, &ap) == 0 && ap.ssid_len > 0 &&
-            ap.ssid[0] != '\0') {
-            for (size_t i = 0; i < n; i++)
-                dup |= !memcmp(aps[i].bssid, ap.bssid, 6);
-            if (!dup) {
-                if (n < cap) {
-                    aps[n++] = ap;
-                } else {
-                    /* Keep the strongest: replace the weakest if this one is stronger. */
-                    size_t w = 0;
-
-                    for (size_t i = 1; i < n; i++)
-                        if (aps[i].rssi < aps[w].rssi)
-                            w = i;
-                    if (n && ap.rssi > aps[w].rssi)
-                        aps[w] = ap;
-                }
-            }
-        }
+        if (nl && wifiprov__wifiutil_parse_scan_line(p, len, &ap) == 0)
+            n = wifiprov__wifiutil_add_ap(aps, n, cap, &ap);
         if (!nl)
             break;
         p = nl + 1;
@@ -325,7 +341,8 @@ size_t wifiprov__wifiutil_parse_scan_results(const char *text, struct wifiprov_a
     return n;
 }
 
-bool wifiprov__wifiutil_kv(const char *text, const char *key, char *out, size_t cap)
+/* The value of "key=" on its own line of @p text: pointer and length (up to the newline). */
+static const char *kv_find(const char *text, const char *key, size_t *len)
 {
     size_t klen = strlen(key);
     const char *p = text;
@@ -333,19 +350,67 @@ bool wifiprov__wifiutil_kv(const char *text, const char *key, char *out, size_t 
     while (p && *p) {
         if (!strncmp(p, key, klen) && p[klen] == '=') {
             const char *v = p + klen + 1;
-            size_t len = strcspn(v, "\n");
 
-            if (cap == 0)
-                return true;
-            if (len >= cap)
-                len = cap - 1;
-            memcpy(out, v, len);
-            out[len] = '\0';
-            return true;
+            *len = strcspn(v, "\n");
+            return v;
         }
         p = strchr(p, '\n');
         if (p)
             p++;
     }
-    return false;
+    return NULL;
+}
+
+int wifiprov__wifiutil_parse_bss(const char *text, struct wifiprov_ap *ap, long *id)
+{
+    const char *v;
+    size_t len;
+    long freq, level;
+    char mac[18], flags[256];
+
+    memset(ap, 0, sizeof(*ap));
+    *id = -1;
+    if (!(v = kv_find(text, "id", &len)) || !parse_num(v, len, id) || *id < 0) {
+        *id = -1;
+        return WIFIPROV_ERR_INVAL;
+    }
+    if (!(v = kv_find(text, "bssid", &len)) || len != 17)
+        return WIFIPROV_ERR_INVAL;
+    memcpy(mac, v, 17);
+    mac[17] = '\0';
+    if (wifiprov__wifiutil_parse_mac(mac, ap->bssid))
+        return WIFIPROV_ERR_INVAL;
+    if (!(v = kv_find(text, "freq", &len)) || !parse_num(v, len, &freq) || freq <= 0 || freq > 100000)
+        return WIFIPROV_ERR_INVAL;
+    if (!(v = kv_find(text, "level", &len)) || !parse_num(v, len, &level) || level < -1000 || level > 1000)
+        return WIFIPROV_ERR_INVAL;
+    flags[0] = '\0';
+    if ((v = kv_find(text, "flags", &len)) != NULL) {
+        if (len >= sizeof(flags))
+            len = sizeof(flags) - 1;
+        memcpy(flags, v, len);
+        flags[len] = '\0';
+    }
+    if (!(v = kv_find(text, "ssid", &len)) || wifiprov__wifiutil_ssid_unescape(v, len, ap->ssid, &ap->ssid_len))
+        return WIFIPROV_ERR_INVAL;
+    ap->channel = wifiprov__wifiutil_freq_to_channel((uint32_t)freq);
+    ap->rssi = (int32_t)level;
+    ap->auth = wifiprov__wifiutil_auth_from_wpa_flags(flags);
+    return 0;
+}
+
+bool wifiprov__wifiutil_kv(const char *text, const char *key, char *out, size_t cap)
+{
+    size_t len;
+    const char *v = kv_find(text, key, &len);
+
+    if (!v)
+        return false;
+    if (cap == 0)
+        return true;
+    if (len >= cap)
+        len = cap - 1;
+    memcpy(out, v, len);
+    out[len] = '\0';
+    return true;
 }

@@ -1,6 +1,6 @@
 /*
  * Helpers shared by the NetworkManager and wpa_supplicant backends: channel numbers,
- * auth-mode mapping, wpa_supplicant's text formats, deferred reports. Kept apart from
+ * auth-mode mapping, wpa_supplicant's text formats, small state files. Kept apart from
  * the backends so the unit tests can check them without a radio.
  */
 #ifndef WIFIPROV_WIFIUTIL_H
@@ -36,8 +36,7 @@ int32_t wifiprov__wifiutil_nm_strength_to_rssi(uint8_t strength);
  * Decodes an SSID as wpa_supplicant prints it (printf_encode: \\ \" \e \n \r \t \xHH).
  * @return 0, WIFIPROV_ERR_INVAL (bad escape), WIFIPROV_ERR_NOSPC (longer than 32 bytes).
  */
-int wifiprov__wifiutil_ssid_unescape(const char *in, size_t in_len, uint8_t out[WIFIPROV_SSID_MAX],
-                                     uint8_t *out_len);
+int wifiprov__wifiutil_ssid_unescape(const char *in, size_t in_len, uint8_t out[WIFIPROV_SSID_MAX], uint8_t *out_len);
 
 /* Parses "aa:bb:cc:dd:ee:ff". @return 0 or WIFIPROV_ERR_INVAL. */
 int wifiprov__wifiutil_parse_mac(const char *s, uint8_t mac[6]);
@@ -54,6 +53,19 @@ int wifiprov__wifiutil_parse_scan_line(const char *line, size_t len, struct wifi
  */
 size_t wifiprov__wifiutil_parse_scan_results(const char *text, struct wifiprov_ap *aps, size_t cap);
 
+/*
+ * Adds @p ap to @p aps (holding @p n, at most @p cap): hidden SSIDs and a BSSID already there
+ * are skipped; when full, the weakest entry gives way to a stronger one. @return the new count.
+ */
+size_t wifiprov__wifiutil_add_ap(struct wifiprov_ap *aps, size_t n, size_t cap, const struct wifiprov_ap *ap);
+
+/*
+ * Parses one BSS reply ("id=..\nbssid=..\nfreq=..\nlevel=..\nflags=..\nssid=..\n").
+ * @p id gets the entry's id (-1 when there is none: the end of the table, or garbage).
+ * @return 0, or WIFIPROV_ERR_INVAL for a malformed entry (*id may still be set to go on).
+ */
+int wifiprov__wifiutil_parse_bss(const char *text, struct wifiprov_ap *ap, long *id);
+
 /* Sorts by RSSI, strongest first (stable for equal RSSI). */
 void wifiprov__wifiutil_sort_aps(struct wifiprov_ap *aps, size_t n);
 
@@ -61,37 +73,12 @@ void wifiprov__wifiutil_sort_aps(struct wifiprov_ap *aps, size_t n);
  * at most cap-1 bytes. @return true when found. */
 bool wifiprov__wifiutil_kv(const char *text, const char *key, char *out, size_t cap);
 
-#endif
-
 /*
  * Constructors with a quiet mode for wifiprov_backend_auto_new(): with @p probe set, a
  * missing service is logged at debug level only. Same results as the public ones.
  */
-int wifiprov__backend_nm_open(const struct wifiprov_backend_config *cfg, bool probe,
-                              struct wifiprov_backend **out);
-int wifiprov__backend_wpa_open(const struct wifiprov_backend_config *cfg, bool probe,
-                               struct wifiprov_backend **out);
-
-/*
- * Reports queued from inside a call of the manager (connect()), delivered from the loop
- * so the manager never re-enters itself.
- */
-struct wifiprov__reports {
-    sd_event *event;
-    sd_event_source *defer;
-    void (*fn)(void *ctx, const struct wifiprov_wifi_event *ev);
-    void *ctx;
-    struct {
-        enum wifiprov_wifi_event_type type;
-        enum wifiprov_fail_reason reason;
-    } q[4];
-    size_t n;
-};
-/* Queues one event (CONNECTING or ATTEMPT_FAILED). @return 0 or a negative WIFIPROV_ERR_*. */
-int wifiprov__reports_post(struct wifiprov__reports *r, enum wifiprov_wifi_event_type type,
-                           enum wifiprov_fail_reason reason);
-/* Drops what is queued (a new attempt supersedes it). */
-void wifiprov__reports_clear(struct wifiprov__reports *r);
+int wifiprov__backend_nm_open(const struct wifiprov_backend_config *cfg, bool probe, struct wifiprov_backend **out);
+int wifiprov__backend_wpa_open(const struct wifiprov_backend_config *cfg, bool probe, struct wifiprov_backend **out);
 
 /* Starts `@p hook "<ifname>"` through /bin/sh in its own session; *pid_out is its pid
  * (reap it with wifiprov__wifiutil_hook_done). @return 0 or a negative WIFIPROV_ERR_*. */
@@ -103,5 +90,18 @@ bool wifiprov__wifiutil_hook_done(int pid, int *status_out);
 bool wifiprov__wifiutil_ipv4_of(const char *ifname, char out[WIFIPROV_IP4_MAX]);
 
 /* Creates or re-arms a one-shot monotonic timer @p ms from now. */
-int wifiprov__wifiutil_timer(sd_event *ev, sd_event_source **src, uint64_t ms,
-                             sd_event_time_handler_t cb, void *userdata);
+int wifiprov__wifiutil_timer(sd_event *ev, sd_event_source **src, uint64_t ms, sd_event_time_handler_t cb,
+                             void *userdata);
+
+/*
+ * Writes @p dir/@p name atomically with mode 0600 (a temporary ".name.XXXXXX" in the same
+ * directory, fsync, rename, fsync of the directory). @return 0 or a negative WIFIPROV_ERR_*.
+ */
+int wifiprov__wifiutil_write_atomic(const char *dir, const char *name, const void *data, size_t len);
+/* Removes @p dir/@p name; a missing file is no error. */
+int wifiprov__wifiutil_remove_file(const char *dir, const char *name);
+/* Reads @p dir/@p name (NUL-terminated). @return 0, WIFIPROV_ERR_NOT_FOUND, WIFIPROV_ERR_NOSPC
+ * (larger than @p cap - 1), WIFIPROV_ERR_IO. */
+int wifiprov__wifiutil_read_file(const char *dir, const char *name, char *buf, size_t cap);
+
+#endif

@@ -10,12 +10,8 @@ if(NOT RADIOLAB_SYSTEMD_FOUND OR NOT RADIOLAB_WPA_CLIENT_LIB)
                  "(scripts/install-deps.sh)")
   return()
 endif()
-set(WIFIPROV_BACKEND_SRCS
-  ${CMAKE_SOURCE_DIR}/src/wifi/wpa.c
-  ${CMAKE_SOURCE_DIR}/src/wifi/nm.c
-  ${CMAKE_SOURCE_DIR}/src/wifi/auto.c
-  ${CMAKE_SOURCE_DIR}/src/wifi/wifiutil.c
-  ${CMAKE_SOURCE_DIR}/src/wifi/wifiutil_os.c)
+# Every file of src/wifi (the backends are split into several files each).
+file(GLOB WIFIPROV_BACKEND_SRCS CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/src/wifi/*.c)
 add_library(wifiprov_wifi_backends STATIC ${WIFIPROV_BACKEND_SRCS})
 target_compile_definitions(wifiprov_wifi_backends PRIVATE _GNU_SOURCE)
 target_link_libraries(wifiprov_wifi_backends PUBLIC wifiprov_internal PkgConfig::RADIOLAB_SYSTEMD
@@ -30,7 +26,7 @@ wifiprov_unit_test(test_wifiutil
   SOURCES ${CMAKE_SOURCE_DIR}/tests/unit/test_wifiutil.c
   LIBS wifiprov_wifi_backends
   CASES freq_to_channel auth_from_wpa_flags auth_from_nm auth_from_key_mgmt nm_strength
-        ssid_unescape parse_mac scan_line scan_results kv)
+        ssid_unescape parse_mac scan_line scan_results bss add_ap kv)
 
 # The lab itself is not a ctest entry: a plain `ctest` would boot a VM for minutes.
 # scripts/test.sh runs tests/radiolab/run.sh <build dir> as its own step.

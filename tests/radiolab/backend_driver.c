@@ -12,7 +12,7 @@
  *   RESULT <cmd> OK | ERROR <err>
  *
  * Usage: wifiprov_lab_driver --backend wpa|nm|auto [--ifname IF] [--ctrl-dir DIR]
- *          [--dhcp-hook CMD] [--timeout SEC] [-v] COMMAND...
+ *          [--dhcp-hook CMD] [--state-dir DIR] [--timeout SEC] [-v] COMMAND...
  * Commands: scan | connect SSID PASSPHRASE | start SSID PASSPHRASE (connect, not waiting) |
  *           commit | forget | disconnect | saved SSID | mac | sleep MS
  * Every wait is bounded by --timeout (default 90 s); a timeout prints "RESULT ... TIMEOUT".
@@ -51,7 +51,7 @@ struct driver {
     sd_event *event;
     bool waiting;
     bool done;
-    enum { WAIT_SCAN, WAIT_CONN } what;
+    enum { WAIT_SCAN, WAIT_CONN, WAIT_COMMIT } what;
     uint64_t started;
     const char *cmd;
 };
@@ -142,6 +142,21 @@ static void on_event(void *ctx, const struct wifiprov_wifi_event *ev)
     fflush(stdout);
 }
 
+/* A commit that answered WIFIPROV_ERR_PENDING completed. */
+static void on_commit_done(void *ctx, int err)
+{
+    struct driver *d = ctx;
+
+    if (d->waiting && d->what == WAIT_COMMIT) {
+        printf("RESULT commit %s%s\n", err ? "ERROR " : "OK", err ? wifiprov_err_name(err) : "");
+        d->waiting = false;
+        d->done = err == 0;
+    } else {
+        printf("EVENT COMMIT_DONE (unsolicited) err=%d\n", err);
+    }
+    fflush(stdout);
+}
+
 /* Runs the loop until the pending result arrives or @p timeout_ms passes. */
 static int wait_result(struct driver *d, uint64_t timeout_ms)
 {
@@ -186,7 +201,7 @@ static int fill_creds(struct wifiprov_wifi_creds *c, const char *ssid, const cha
 static void usage(void)
 {
     fprintf(stderr, "usage: wifiprov_lab_driver --backend wpa|nm|auto [--ifname IF] [--ctrl-dir DIR] "
-                    "[--dhcp-hook CMD] [--timeout SEC] [-v] COMMAND...\n"
+                    "[--dhcp-hook CMD] [--state-dir DIR] [--timeout SEC] [-v] COMMAND...\n"
                     "commands: scan | connect SSID PASS | start SSID PASS | commit | forget | disconnect | "
                     "saved SSID | mac | sleep MS\n");
 }
@@ -214,6 +229,8 @@ int main(int argc, char **argv)
             cfg.wpa_ctrl_dir = argv[++i];
         else if (!strcmp(argv[i], "--dhcp-hook") && i + 1 < argc)
             cfg.dhcp_hook = argv[++i];
+        else if (!strcmp(argv[i], "--state-dir") && i + 1 < argc)
+            cfg.state_dir = argv[++i];
         else if (!strcmp(argv[i], "--timeout") && i + 1 < argc)
             timeout_ms = strtoull(argv[++i], NULL, 10) * 1000u;
         else if (!strcmp(argv[i], "-v"))
@@ -233,6 +250,7 @@ int main(int argc, char **argv)
     cfg.event = d.event;
     cfg.scan_done_fn = on_scan;
     cfg.wifi_event_fn = on_event;
+    cfg.commit_done_fn = on_commit_done;
     cfg.ctx = &d;
     if (!strcmp(backend, "wpa"))
         r = wifiprov_backend_wpa_new(&cfg, &b);
@@ -302,9 +320,17 @@ int main(int argc, char **argv)
             printf("RESULT start %s%s\n", r ? "ERROR " : "OK", r ? wifiprov_err_name(r) : "");
             rc = r ? 1 : 0;
         } else if (!strcmp(cmd, "commit") || !strcmp(cmd, "forget") || !strcmp(cmd, "disconnect")) {
-            if (!strcmp(cmd, "commit"))
+            if (!strcmp(cmd, "commit")) {
+                d.what = WAIT_COMMIT;
+                d.waiting = true;
                 r = b->ops->commit(b->ctx, NULL);
-            else if (!strcmp(cmd, "forget"))
+                if (r == WIFIPROV_ERR_PENDING) {
+                    /* Completed when the service answers (NetworkManager's save). */
+                    rc = wait_result(&d, timeout_ms);
+                    continue;
+                }
+                d.waiting = false;
+            } else if (!strcmp(cmd, "forget"))
                 r = b->ops->forget(b->ctx);
             else
                 r = b->ops->disconnect(b->ctx);

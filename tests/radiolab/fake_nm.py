@@ -8,7 +8,10 @@ chosen by its SSID and passphrase, the way the lab's real networks behave:
   lab-wpa2 / other            -> failed, reason 7 (no-secrets)
   lab-sae  / sae-secret-99    -> activated with 10.77.3.50
   lab-sae  / other            -> failed, reason 53 (ssid-not-found), as NM 1.42 does
+  lab-slow    / anything      -> stays activating (for tests that kill the backend meanwhile)
   anything else               -> stays in config; a scan completes without the SSID
+Profiles are listed by Settings.ListConnections with their settings (GetSettings) and Flags
+(0x1 "unsaved" until Update2 with the to-disk flag), as NetworkManager does.
 Every method call it receives is printed on stdout ("CALL <member> <path> ..."), so the test
 can check which profiles were added, saved and deleted.
 """
@@ -83,7 +86,20 @@ class Ip4Config(Props):
 class Connection(Props):
     def __init__(self, bus, n, settings, fake):
         self.n, self.settings, self.fake = n, settings, fake
+        self.flags = 1  # NM_SETTINGS_CONNECTION_FLAG_UNSAVED: persist=memory
         super().__init__(bus, "%s/Settings/%d" % (ROOT, n))
+
+    def props(self):
+        return {NM + ".Settings.Connection": {"Flags": dbus.UInt32(self.flags), "Unsaved": self.flags & 1 == 1}}
+
+    @dbus.service.method(NM + ".Settings.Connection", in_signature="", out_signature="a{sa{sv}}")
+    def GetSettings(self):
+        out = {}
+        for name, setting in self.settings.items():
+            if name == "802-11-wireless-security":
+                setting = {k: v for k, v in setting.items() if k not in ("psk", "wep-key0")}
+            out[name] = setting
+        return dbus.Dictionary(out, signature="sa{sv}")
 
     @dbus.service.method(NM + ".Settings.Connection", in_signature="", out_signature="")
     def Delete(self):
@@ -93,6 +109,8 @@ class Connection(Props):
     @dbus.service.method(NM + ".Settings.Connection", in_signature="a{sa{sv}}ua{sv}", out_signature="a{sv}")
     def Update2(self, settings, flags, args):
         log("CALL Update2", self._object_path, "flags=%d" % flags, "settings=%d" % len(settings))
+        if flags & 1:
+            self.flags &= ~1
         return {}
 
 
@@ -127,6 +145,16 @@ class Device(Props):
         pass
 
 
+class Settings(dbus.service.Object):
+    def __init__(self, bus, fake):
+        self.fake = fake
+        super().__init__(bus, ROOT + "/Settings")
+
+    @dbus.service.method(NM + ".Settings", in_signature="", out_signature="ao")
+    def ListConnections(self):
+        return dbus.Array([dbus.ObjectPath(c._object_path) for c in self.fake.conns.values()], signature="o")
+
+
 class Manager(dbus.service.Object):
     def __init__(self, bus, fake):
         self.fake = fake
@@ -140,8 +168,9 @@ class Manager(dbus.service.Object):
     def AddAndActivateConnection2(self, settings, device, specific, options):
         ssid = bytes(settings["802-11-wireless"]["ssid"]).decode()
         sec = settings.get("802-11-wireless-security", {})
-        log("CALL AddAndActivateConnection2 id=%s ssid=%s key-mgmt=%s persist=%s" % (
-            settings["connection"]["id"], ssid, sec.get("key-mgmt", "-"), options.get("persist", "-")))
+        owner = settings.get("user", {}).get("data", {}).get("wifiprov.owner", "-")
+        log("CALL AddAndActivateConnection2 id=%s ssid=%s key-mgmt=%s persist=%s owner=%s" % (
+            settings["connection"]["id"], ssid, sec.get("key-mgmt", "-"), options.get("persist", "-"), owner))
         return self.fake.add(settings, ssid, str(sec.get("psk", "")))
 
     @dbus.service.method(NM, in_signature="o", out_signature="")
@@ -161,6 +190,7 @@ class Fake:
         self.aps = [AccessPoint(bus, a) for a in APS]
         self.dev = Device(bus, self)
         Manager(bus, self)
+        Settings(bus, self)
 
     def set_state(self, new, reason):
         old, self.state = self.state, new
@@ -196,6 +226,8 @@ class Fake:
             self.later(300, self.set_state, 120, 7)
         elif ssid == "lab-sae":
             self.later(300, self.set_state, 120, 53)
+        elif ssid == "lab-slow":
+            pass
         else:
             self.later(300, self.scan_done)
         return (dbus.ObjectPath(c._object_path), dbus.ObjectPath(self.active), {})

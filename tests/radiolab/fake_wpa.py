@@ -5,7 +5,8 @@ backend finds 127.0.0.1 as the address once "connected".
 
 Networks and outcomes follow the lab: lab-wpa2 / "correct-horse-42" connects; another psk
 gives WRONG_KEY; lab-sae with a wrong sae_password gives an SAE AUTH-REJECT; an SSID that
-is not in the scan results gives NETWORK-NOT-FOUND. Network 0 ("lab-open") is configured
+is not in the scan results gives NETWORK-NOT-FOUND; lab-slow (in the scan) never answers, for
+tests that kill the backend during an attempt. Network 0 ("lab-open") is configured
 from the start. Every request is printed on stdout ("REQ ...", passphrases included: they
 are test data), so the test can check what the backend asked for.
 """
@@ -31,7 +32,20 @@ SCAN = ("bssid / frequency / signal level / flags / ssid\n"
         "02:00:00:00:01:00\t2462\t-40\t[WPA2-SAE-CCMP][SAE-H2E][ESS]\tlab-sae\n"
         "02:00:00:00:00:01\t2412\t-50\t[ESS]\tlab-open\n")
 BSS = {"lab-wpa2": ("02:00:00:00:00:00", "2412", "WPA2-PSK"), "lab-sae": ("02:00:00:00:01:00", "2462", "SAE"),
-       "lab-open": ("02:00:00:00:00:01", "2412", "NONE")}
+       "lab-open": ("02:00:00:00:00:01", "2412", "NONE"), "lab-slow": ("02:00:00:00:02:00", "2437", "WPA2-PSK")}
+# The BSS table (BSS FIRST / BSS NEXT-<id>), from the scan lines; lab-slow is only here.
+TABLE = [line.split("\t") for line in SCAN.splitlines()[1:]] + \
+    [["02:00:00:00:02:00", "2437", "-70", "[WPA2-PSK-CCMP][ESS]", "lab-slow"]]
+
+
+def bss(cmd):
+    """BSS FIRST|NEXT-<id> [MASK=..]: one entry of the table, or "" past its end."""
+    sel = cmd.split(" ")[1]
+    i = 0 if sel == "FIRST" else int(sel[5:]) + 1 if sel.startswith("NEXT-") else len(TABLE)
+    if i >= len(TABLE):
+        return ""
+    b, freq, level, flags, ssid = TABLE[i]
+    return "id=%d\nbssid=%s\nfreq=%s\nlevel=%s\nflags=%s\nssid=%s\n" % (i, b, freq, level, flags, ssid)
 
 
 def log(*a):
@@ -65,6 +79,8 @@ def select(nid):
     state["wpa_state"] = "SCANNING"
     if ssid not in BSS:
         event("CTRL-EVENT-NETWORK-NOT-FOUND", 0.3)
+        return
+    if ssid == "lab-slow":
         return
     psk = net.get("psk", "").strip('"')
     sae = net.get("sae_password", "").strip('"')
@@ -103,6 +119,8 @@ def handle(cmd, addr):
         return "OK\n"
     if cmd.startswith("SCAN_RESULTS"):
         return SCAN
+    if w[0] == "BSS":
+        return bss(cmd)
     if w[0] == "SCAN":
         event("CTRL-EVENT-SCAN-STARTED ")
         event("CTRL-EVENT-SCAN-RESULTS ", 0.3)

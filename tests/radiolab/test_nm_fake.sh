@@ -88,8 +88,8 @@ sleep 0.5
 calls=$(grep '^CALL' "$tmp/nm.log")
 check abandoned-deleted '^CALL Delete /org/freedesktop/NetworkManager/Settings/6$' "$calls"
 check superseded-forgotten '^CALL Delete /org/freedesktop/NetworkManager/Settings/7$' "$calls"
-check sae-key-mgmt 'AddAndActivateConnection2 id=wifiprov-lab-sae ssid=lab-sae key-mgmt=sae persist=memory' "$calls"
-check psk-key-mgmt 'AddAndActivateConnection2 id=wifiprov-lab-wpa2 ssid=lab-wpa2 key-mgmt=wpa-psk persist=memory' "$calls"
+check sae-key-mgmt 'AddAndActivateConnection2 id=wifiprov-lab-sae ssid=lab-sae key-mgmt=sae persist=memory owner=wifiprovd' "$calls"
+check psk-key-mgmt 'AddAndActivateConnection2 id=wifiprov-lab-wpa2 ssid=lab-wpa2 key-mgmt=wpa-psk persist=memory owner=wifiprovd' "$calls"
 check deleted-wrong-psk '^CALL Delete /org/freedesktop/NetworkManager/Settings/1$' "$calls"
 check deleted-wrong-sae '^CALL Delete /org/freedesktop/NetworkManager/Settings/2$' "$calls"
 check deleted-not-found '^CALL Delete /org/freedesktop/NetworkManager/Settings/3$' "$calls"
@@ -98,6 +98,30 @@ check forgotten '^CALL Delete /org/freedesktop/NetworkManager/Settings/5$' "$cal
 if printf '%s\n' "$calls" | grep -q 'Delete /org/freedesktop/NetworkManager/Settings/4$'; then
   bad "committed profile deleted"
 else ok "committed profile kept"; fi
+
+# The stored network is checked at start: a profile for it exists (the committed one), or the
+# backend says it is gone (the daemon then provisions again).
+out=$(timeout 30 "$driver" --backend nm --timeout 2 saved gone-network 2>&1)
+check saved-gone '^RESULT saved ERROR WIFIPROV_ERR_NOT_FOUND' "$out"
+
+# Crash safety: kill -9 during an attempt leaves our in-memory profile; the next start deletes
+# it, and keeps the saved (committed) one that carries the same tag.
+n0=$(($(wc -l < "$tmp/nm.log") + 1))
+"$driver" --backend nm start lab-slow slow-passphrase sleep 20000 > "$tmp/kill.out" 2>&1 &
+dpid=$!
+for _ in $(seq 100); do tail -n +"$n0" "$tmp/nm.log" | grep -q 'AddAndActivateConnection2 id=wifiprov-lab-slow' && break; sleep 0.1; done
+sleep 0.3
+kill -9 "$dpid"; wait "$dpid" 2>/dev/null
+if tail -n +"$n0" "$tmp/nm.log" | grep -q '^CALL Delete'; then bad "kill-left-profile (deleted before the kill?)"; else ok kill-left-profile; fi
+n1=$(($(wc -l < "$tmp/nm.log") + 1))
+out=$(drv mac)
+calls=$(tail -n +"$n1" "$tmp/nm.log" | grep '^CALL')
+check sweep-deleted '^CALL Delete /org/freedesktop/NetworkManager/Settings/[0-9]+$' "$calls"
+if printf '%s\n' "$calls" | grep -q 'Delete /org/freedesktop/NetworkManager/Settings/4$'; then
+  bad "sweep deleted the committed profile"
+else ok "sweep kept the committed profile"; fi
+check sweep-logged 'deleted profile .* left over by an earlier run' "$(cat "$tmp/drv.err")"
+
 fails=$(wc -l < "$tmp/fails")
 echo "$fails failed"
 [ "$fails" = 0 ]

@@ -83,6 +83,37 @@ check forget-removes '^REQ REMOVE_NETWORK [0-9]+$' "$r"
 out=$(drv saved lab-wpa2)
 check saved-connect '^RESULT saved CONNECTED ip=127\.0\.0\.1 ssid=lab-open bssid=02:00:00:00:00:01 ch=1 auth=Open' "$out"
 
+# Crash safety: kill -9 during an attempt leaves our tagged network and the list of networks
+# it disabled (on disk); the next start removes the one and enables the others again.
+wpa_req() {
+  /usr/bin/python3 -c 'import os, socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+me = "%s/req-%d" % (os.path.dirname(sys.argv[1]), os.getpid())
+s.bind(me); s.connect(sys.argv[1]); s.send(sys.argv[2].encode()); s.settimeout(5)
+print(s.recv(65536).decode(), end=""); os.unlink(me)' "$tmp/ctrl/lo" "$1"
+}
+enabled_nets() { wpa_req LIST_NETWORKS | tail -n +2 | grep -v DISABLED | cut -f1,2 | sort | tr '\t\n' ': '; }
+mkdir "$tmp/state"
+before=$(enabled_nets)
+m=$(mark)
+"$driver" --backend wpa --ctrl-dir "$tmp/ctrl" --state-dir "$tmp/state" start lab-slow slow-passphrase \
+  sleep 20000 > "$tmp/kill.out" 2>&1 &
+dpid=$!
+for _ in $(seq 100); do reqs_since "$m" | grep -q '^REQ SELECT_NETWORK' && break; sleep 0.1; done
+kill -9 "$dpid"; wait "$dpid" 2>/dev/null
+ours=$(reqs_since "$m" | sed -n 's/^REQ SET_NETWORK \([0-9]*\) id_str "wifiprovd"$/\1/p' | head -1)
+check kill-tagged '^[0-9]+$' "$ours"
+check kill-disabled-listed '^[0-9]+ [0-9a-f]+$' "$(cat "$tmp/state/wpa-reenable" 2>&1)"
+check kill-left-disabled '.' "$(wpa_req LIST_NETWORKS | grep DISABLED)"
+m=$(mark)
+out=$(drv --state-dir "$tmp/state" mac)
+r=$(reqs_since "$m")
+check sweep-removes "^REQ REMOVE_NETWORK $ours\$" "$r"
+check sweep-enables '^REQ ENABLE_NETWORK [0-9]+$' "$r"
+check sweep-enabled-again "^$(printf '%s' "$before" | sed 's/[.[*^$]/\\&/g')\$" "$(enabled_nets)"
+check sweep-nothing-ours '^$' "$(wpa_req LIST_NETWORKS | tail -n +2 | cut -f1 | while read -r id; do wpa_req "GET_NETWORK $id id_str"; echo; done | grep wifiprovd)"
+if [ -e "$tmp/state/wpa-reenable" ]; then bad "sweep-file-removed"; else ok "sweep-file-removed"; fi
+
 out=$(timeout 30 "$driver" --backend wpa --ctrl-dir "$tmp/nothing" mac 2>&1)
 check missing-dir '^BACKEND ERROR WIFIPROV_ERR_UNSUPPORTED' "$out"
 fails=$(wc -l < "$tmp/fails")

@@ -83,8 +83,7 @@ static void auth_from_key_mgmt(void **state)
     assert_int_equal(wifiprov__wifiutil_auth_from_key_mgmt("WPA-PSK"), WIFIPROV_AUTH_MODE_WPA_PSK);
     assert_int_equal(wifiprov__wifiutil_auth_from_key_mgmt("SAE"), WIFIPROV_AUTH_MODE_WPA3_PSK);
     assert_int_equal(wifiprov__wifiutil_auth_from_key_mgmt("NONE"), WIFIPROV_AUTH_MODE_OPEN);
-    assert_int_equal(wifiprov__wifiutil_auth_from_key_mgmt("WPA2/IEEE 802.1X/EAP"),
-                     WIFIPROV_AUTH_MODE_WPA2_ENTERPRISE);
+    assert_int_equal(wifiprov__wifiutil_auth_from_key_mgmt("WPA2/IEEE 802.1X/EAP"), WIFIPROV_AUTH_MODE_WPA2_ENTERPRISE);
     assert_int_equal(wifiprov__wifiutil_auth_from_key_mgmt("something-new"), UINT32_MAX);
 }
 
@@ -114,7 +113,10 @@ static void ssid_unescape(void **state)
     in = "a\\\\b\\\"c\\x00d\\xffe\\t\\n\\r\\e";
     assert_int_equal(wifiprov__wifiutil_ssid_unescape(in, strlen(in), out, &len), 0);
     assert_int_equal(len, 13);
-    assert_memory_equal(out, "a\\b\"c\0d\xff" "e\t\n\r\x1b", 13);
+    assert_memory_equal(out,
+                        "a\\b\"c\0d\xff"
+                        "e\t\n\r\x1b",
+                        13);
 
     in = "bad\\q";
     assert_int_equal(wifiprov__wifiutil_ssid_unescape(in, strlen(in), out, &len), WIFIPROV_ERR_INVAL);
@@ -204,6 +206,69 @@ static void scan_results(void **state)
     assert_int_equal(wifiprov__wifiutil_parse_scan_results("", aps, 8), 0);
 }
 
+static void bss(void **state)
+{
+    /* BSS <id> MASK=0x1887 as wpa_supplicant 2.10 prints it. */
+    const char *text = "id=7\nbssid=02:00:00:00:01:00\nfreq=2462\nlevel=-40\n"
+                       "flags=[WPA2-SAE-CCMP][SAE-H2E][ESS]\nssid=lab\\x00\\\"sae\n";
+    struct wifiprov_ap ap;
+    long id;
+
+    assert_int_equal(wifiprov__wifiutil_parse_bss(text, &ap, &id), 0);
+    assert_int_equal(id, 7);
+    assert_int_equal(ap.channel, 11);
+    assert_int_equal(ap.rssi, -40);
+    assert_int_equal(ap.auth, WIFIPROV_AUTH_MODE_WPA3_PSK);
+    assert_int_equal(ap.ssid_len, 8);
+    assert_memory_equal(ap.ssid, "lab\0\"sae", 8);
+
+    /* No flags line: an open network. */
+    text = "id=8\nbssid=02:00:00:00:00:01\nfreq=2412\nlevel=-50\nssid=open\n";
+    assert_int_equal(wifiprov__wifiutil_parse_bss(text, &ap, &id), 0);
+    assert_int_equal(ap.auth, WIFIPROV_AUTH_MODE_OPEN);
+
+    /* A malformed entry still gives its id, so the walk goes on past it. */
+    text = "id=9\nbssid=02:00:00:00:00:zz\nfreq=2412\nlevel=-50\nssid=x\n";
+    assert_int_equal(wifiprov__wifiutil_parse_bss(text, &ap, &id), WIFIPROV_ERR_INVAL);
+    assert_int_equal(id, 9);
+    text = "id=10\nbssid=02:00:00:00:00:01\nfreq=99999999999999\nlevel=-50\nssid=x\n";
+    assert_int_equal(wifiprov__wifiutil_parse_bss(text, &ap, &id), WIFIPROV_ERR_INVAL);
+    /* The end of the table (an empty reply) or garbage: no id. */
+    assert_int_equal(wifiprov__wifiutil_parse_bss("", &ap, &id), WIFIPROV_ERR_INVAL);
+    assert_int_equal(id, -1);
+    assert_int_equal(wifiprov__wifiutil_parse_bss("id=-3\n", &ap, &id), WIFIPROV_ERR_INVAL);
+    assert_int_equal(id, -1);
+}
+
+static void add_ap(void **state)
+{
+    struct wifiprov_ap aps[2], ap;
+    size_t n = 0;
+
+    memset(&ap, 0, sizeof(ap));
+    memcpy(ap.ssid, "a", 1);
+    ap.ssid_len = 1;
+    ap.rssi = -60;
+    n = wifiprov__wifiutil_add_ap(aps, n, 2, &ap);
+    assert_int_equal(n, 1);
+    n = wifiprov__wifiutil_add_ap(aps, n, 2, &ap); /* same BSSID */
+    assert_int_equal(n, 1);
+    ap.bssid[5] = 1;
+    ap.rssi = -70;
+    n = wifiprov__wifiutil_add_ap(aps, n, 2, &ap);
+    assert_int_equal(n, 2);
+    ap.bssid[5] = 2;
+    ap.rssi = -50; /* full: replaces the weakest */
+    n = wifiprov__wifiutil_add_ap(aps, n, 2, &ap);
+    assert_int_equal(n, 2);
+    assert_int_equal(aps[1].rssi, -50);
+    ap.bssid[5] = 3;
+    ap.ssid_len = 0; /* hidden */
+    ap.rssi = 0;
+    assert_int_equal(wifiprov__wifiutil_add_ap(aps, n, 2, &ap), 2);
+    assert_int_equal(aps[0].rssi, -60);
+}
+
 static void kv(void **state)
 {
     const char *status = "bssid=02:00:00:00:00:00\nfreq=2412\nssid=lab-wpa2\nid=0\nmode=station\n"
@@ -231,7 +296,8 @@ int main(int argc, char **argv)
         cmocka_unit_test(auth_from_nm),    cmocka_unit_test(auth_from_key_mgmt),
         cmocka_unit_test(nm_strength),     cmocka_unit_test(ssid_unescape),
         cmocka_unit_test(parse_mac),       cmocka_unit_test(scan_line),
-        cmocka_unit_test(scan_results),    cmocka_unit_test(kv),
+        cmocka_unit_test(scan_results),    cmocka_unit_test(bss),
+        cmocka_unit_test(add_ap),          cmocka_unit_test(kv),
     };
 
     return TEST_RUN("wifiutil", tests, argc, argv);
