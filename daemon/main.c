@@ -60,6 +60,10 @@ struct daemon {
     uint8_t sec2_verifier[WIFIPROV_SEC2_VERIFIER_LEN];
     size_t sec2_verifier_len;
     bool idle_mode; /* started already provisioned: go back to idle when provisioning ends */
+    /* The network a commit that is still completing (NetworkManager's save) will store. */
+    struct wifiprov_wifi_creds commit_creds;
+    bool commit_pending;
+    bool commit_failed; /* the new network works but was not saved: exit 1, not provisioned */
 };
 
 /* --- logging ------------------------------------------------------------------- */
@@ -295,15 +299,11 @@ static int w_forget(void *ctx)
     return d->backend->ops->forget(d->backend->ctx);
 }
 
-/* The backend makes the network permanent; the store remembers that the device is provisioned. */
-static int w_commit(void *ctx, const struct wifiprov_wifi_creds *creds)
+/* The store remembers that the device is provisioned: only once the backend's commit completed. */
+static void store_provisioned(struct daemon *d, const struct wifiprov_wifi_creds *creds)
 {
-    struct daemon *d = ctx;
     struct wifiprovd_state st;
-    int err = d->backend->ops->commit(d->backend->ctx, creds);
 
-    if (err)
-        return err;
     memset(&st, 0, sizeof(st));
     snprintf(st.backend, sizeof(st.backend), "%s", d->backend->name);
     memcpy(st.creds.ssid, creds->ssid, creds->ssid_len);
@@ -314,13 +314,56 @@ static int w_commit(void *ctx, const struct wifiprov_wifi_creds *creds)
         st.creds.passphrase_len = creds->passphrase_len;
     }
     st.timestamp = (int64_t)time(NULL);
-    if (wifiprovd_store_save(d->cfg->state_dir, &st) < 0)
+    if (wifiprovd_store_save(d->cfg->state_dir, &st) < 0) {
         wd_err("The network works but could not be stored; it will be asked again after a restart");
+        d->commit_failed = true;
+    }
     wifiprov_memzero(&st, sizeof(st));
+}
+
+static void commit_failed(struct daemon *d, int err)
+{
+    wd_err("The new network works but the Wi-Fi backend could not save it (%s); the device is not marked "
+           "provisioned and will be provisioned again at the next start",
+           wifiprov_strerror(err));
+    d->commit_failed = true;
+}
+
+/* A commit that answered WIFIPROV_ERR_PENDING (NetworkManager's save) completed. */
+static void on_commit_done(void *ctx, int err)
+{
+    struct daemon *d = ctx;
+
+    if (!d->commit_pending)
+        return;
+    d->commit_pending = false;
+    if (err)
+        commit_failed(d, err);
+    else
+        store_provisioned(d, &d->commit_creds);
+    wifiprov_memzero(&d->commit_creds, sizeof(d->commit_creds));
+}
+
+/* The backend makes the network permanent, then the store remembers it. */
+static int w_commit(void *ctx, const struct wifiprov_wifi_creds *creds)
+{
+    struct daemon *d = ctx;
+    int err = d->backend->ops->commit(d->backend->ctx, creds);
+
+    if (err == WIFIPROV_ERR_PENDING) {
+        d->commit_creds = *creds;
+        d->commit_pending = true;
+        return 0;
+    }
+    if (err) {
+        commit_failed(d, err);
+        return err;
+    }
+    store_provisioned(d, creds);
     return 0;
 }
 
-#if !defined(WIFIPROV_HAVE_SIM) || !defined(WIFIPROV_HAVE_NM) || !defined(WIFIPROV_HAVE_WPA) || \
+#if !defined(WIFIPROV_HAVE_SIM) || !defined(WIFIPROV_HAVE_NM) || !defined(WIFIPROV_HAVE_WPA) ||                        \
     !defined(WIFIPROV_HAVE_AUTO)
 static int backend_unavailable(const char *name, const char *what)
 {
@@ -347,6 +390,8 @@ static int backend_create(struct daemon *d)
     bc.sim_scan_ms = d->cfg->sim_scan_ms;
     bc.wpa_ctrl_dir = d->cfg->wpa_ctrl_dir;
     bc.dhcp_hook = d->cfg->dhcp_hook;
+    bc.state_dir = d->cfg->state_dir;
+    bc.commit_done_fn = on_commit_done;
     switch (d->cfg->wifi) {
     case WIFIPROVD_WIFI_SIM:
 #ifdef WIFIPROV_HAVE_SIM
@@ -445,7 +490,9 @@ static int on_end_defer(sd_event_source *s, void *ud)
         wifiprovd_service_status("Provisioned; idle (SIGUSR1 provisions again)");
         return 0;
     }
-    sd_event_exit(d->ev, WIFIPROVD_EXIT_OK);
+    if (d->commit_failed)
+        wd_err("Exiting with status 1: the provisioned network was not saved");
+    sd_event_exit(d->ev, d->commit_failed ? WIFIPROVD_EXIT_FAILURE : WIFIPROVD_EXIT_OK);
     return 0;
 }
 
@@ -941,22 +988,31 @@ static int run(struct daemon *d)
         return WIFIPROVD_EXIT_FAILURE;
     if (r == 1 && !d->cfg->reprovision) {
         char ssid[4 * WIFIPROV_SSID_MAX + 1];
+        int err = 0;
+
         wifiprovd_escape(st.creds.ssid, st.creds.ssid_len, ssid, sizeof(ssid));
         wd_info("Already provisioned, starting Wi-Fi STA");
         wd_info("Stored network: SSID %s (backend %s)", ssid, st.backend);
         if (strcmp(st.backend, d->backend->name) != 0)
             wd_warn("The network was stored by the '%s' backend, now '%s' runs", st.backend, d->backend->name);
-        d->idle_mode = true;
         if (!d->backend->connect_saved) {
             wd_err("The Wi-Fi backend cannot reconnect to a stored network");
         } else {
-            int err = d->backend->connect_saved(d->backend, &st.creds);
-            if (err)
+            err = d->backend->connect_saved(d->backend, &st.creds);
+            if (err && err != WIFIPROV_ERR_NOT_FOUND)
                 wd_err("Cannot connect to the stored network: %s", wifiprov_strerror(err));
         }
         wifiprov_memzero(&st, sizeof(st));
-        wd_info("Idle; send SIGUSR1 to start provisioning again");
-        wifiprovd_service_status("Provisioned; idle (SIGUSR1 provisions again)");
+        if (err == WIFIPROV_ERR_NOT_FOUND) {
+            /* Removed from the backend by hand: the device is not provisioned any more. */
+            wd_warn("The stored network %s no longer exists in %s; starting provisioning", ssid, d->backend->name);
+            if (start_provisioning(d) < 0)
+                return WIFIPROVD_EXIT_FAILURE;
+        } else {
+            d->idle_mode = true;
+            wd_info("Idle; send SIGUSR1 to start provisioning again");
+            wifiprovd_service_status("Provisioned; idle (SIGUSR1 provisions again)");
+        }
     } else {
         wifiprov_memzero(&st, sizeof(st));
         if (r == 1)
@@ -1000,6 +1056,9 @@ int main(int argc, char **argv)
     free(d.sec2_username);
     wifiprov_memzero(d.sec2_salt, sizeof(d.sec2_salt));
     wifiprov_memzero(d.sec2_verifier, sizeof(d.sec2_verifier));
+    wifiprov_memzero(&d.commit_creds, sizeof(d.commit_creds));
+    if (ret == WIFIPROVD_EXIT_OK && d.commit_failed)
+        ret = WIFIPROVD_EXIT_FAILURE;
     wifiprovd_config_free(&cfg);
     if (ret == WIFIPROVD_EXIT_OK)
         wd_info("wifiprovd stopped");

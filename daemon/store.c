@@ -1,9 +1,11 @@
 /*
  * The daemon's state: <state-dir>/state.json holds the provisioned network.
  * Written atomically (temporary file in the same directory, fsync, rename, fsync
- * of the directory) with mode 0600. A corrupt file is moved aside to
+ * of the directory) with mode 0600; temporaries an interrupted write left are
+ * removed at start. A corrupt file is moved aside to
  * state.json.bad and the device counts as not provisioned.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -17,6 +19,7 @@
 #include <cjson/cJSON.h>
 
 #include "util.h"
+#include "wifi/wifiutil.h"
 #include "wifiprovd.h"
 
 #define STATE_FILE "state.json"
@@ -25,6 +28,30 @@
 static void join(char *out, size_t cap, const char *dir, const char *name)
 {
     snprintf(out, cap, "%s/%s", dir, name);
+}
+
+/* Temporaries an interrupted atomic write left (".state.json.XXXXXX", ".wpa-reenable.XXXXXX"). */
+static void remove_temporaries(const char *dir)
+{
+    static const char *const prefixes[] = {"." STATE_FILE ".", ".wpa-reenable."};
+    DIR *d = opendir(dir);
+    struct dirent *e;
+
+    if (!d)
+        return;
+    while ((e = readdir(d)) != NULL) {
+        for (size_t i = 0; i < sizeof(prefixes) / sizeof(prefixes[0]); i++) {
+            size_t n = strlen(prefixes[i]);
+
+            if (strncmp(e->d_name, prefixes[i], n) || strlen(e->d_name) != n + 6)
+                continue;
+            if (unlinkat(dirfd(d), e->d_name, 0) == 0)
+                wd_info("Removed %s/%s, left by an interrupted write", dir, e->d_name);
+            else
+                wd_warn("Cannot remove %s/%s: %s", dir, e->d_name, strerror(errno));
+        }
+    }
+    closedir(d);
 }
 
 int wifiprovd_store_prepare(const char *dir)
@@ -36,6 +63,7 @@ int wifiprovd_store_prepare(const char *dir)
             wd_err("State directory %s is not a directory", dir);
             return -1;
         }
+        remove_temporaries(dir);
         return 0;
     }
     if (errno != ENOENT || mkdir(dir, 0700) < 0) {
@@ -113,7 +141,8 @@ static int parse_state(const char *text, struct wifiprovd_state *st, const char 
         wifiprov_memzero(pp, sizeof(pp));
     }
     it = cJSON_GetObjectItemCaseSensitive(root, "timestamp");
-    if (cJSON_IsNumber(it))
+    /* Converted only when it fits: a double out of int64_t's range is undefined behaviour. */
+    if (cJSON_IsNumber(it) && it->valuedouble >= 0 && it->valuedouble < 9.2e18)
         st->timestamp = (int64_t)it->valuedouble;
     ret = 0;
 out:
@@ -168,8 +197,8 @@ int wifiprovd_store_load(const char *dir, struct wifiprovd_state *st)
     }
     join(bad, sizeof(bad), dir, STATE_FILE ".bad");
     if (rename(path, bad) == 0)
-        wd_warn("State file %s is corrupt (%s); moved aside to %s. The device counts as not provisioned.", path,
-                why, bad);
+        wd_warn("State file %s is corrupt (%s); moved aside to %s. The device counts as not provisioned.", path, why,
+                bad);
     else
         wd_warn("State file %s is corrupt (%s) and cannot be moved aside (%s). The device counts as not "
                 "provisioned.",
@@ -184,35 +213,18 @@ out:
     return ret;
 }
 
-static int write_all(int fd, const char *s, size_t len)
-{
-    while (len > 0) {
-        ssize_t n = write(fd, s, len);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0)
-            return -1;
-        s += n;
-        len -= (size_t)n;
-    }
-    return 0;
-}
-
 int wifiprovd_store_save(const char *dir, const struct wifiprovd_state *st)
 {
-    char path[PATH_MAX], tmp[PATH_MAX];
     char ssid_hex[2 * WIFIPROV_SSID_MAX + 1], pp_hex[2 * WIFIPROV_PASSPHRASE_MAX + 1];
     char shown[4 * WIFIPROV_SSID_MAX + 1];
     char when[32];
     struct tm tm;
     time_t t = (time_t)st->timestamp;
     cJSON *root = NULL;
-    char *text = NULL;
-    int fd = -1, dfd = -1, ret = -1;
-    bool tmp_made = false;
+    char *text = NULL, *line = NULL;
+    size_t len = 0;
+    int ret = -1;
 
-    join(path, sizeof(path), dir, STATE_FILE);
-    join(tmp, sizeof(tmp), dir, ".state.json.XXXXXX");
     wifiprov__hex_encode(st->creds.ssid, st->creds.ssid_len, ssid_hex);
     wifiprovd_escape(st->creds.ssid, st->creds.ssid_len, shown, sizeof(shown));
     gmtime_r(&t, &tm);
@@ -234,41 +246,24 @@ int wifiprovd_store_save(const char *dir, const struct wifiprovd_state *st)
     if (!text)
         goto out;
 
-    fd = mkstemp(tmp); /* mode 0600 */
-    if (fd < 0) {
-        wd_err("Cannot create a file in %s: %s", dir, strerror(errno));
+    /* With a trailing newline, for people who cat it. */
+    len = strlen(text);
+    line = malloc(len + 2);
+    if (!line)
         goto out;
-    }
-    tmp_made = true;
-    if (fchmod(fd, 0600) < 0 || write_all(fd, text, strlen(text)) < 0 || write_all(fd, "\n", 1) < 0 ||
-        fsync(fd) < 0) {
-        wd_err("Cannot write %s: %s", tmp, strerror(errno));
-        goto out;
-    }
-    if (close(fd) < 0) {
-        fd = -1;
-        wd_err("Cannot write %s: %s", tmp, strerror(errno));
-        goto out;
-    }
-    fd = -1;
-    if (rename(tmp, path) < 0) {
-        wd_err("Cannot rename %s to %s: %s", tmp, path, strerror(errno));
-        goto out;
-    }
-    tmp_made = false;
-    dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (dfd < 0 || fsync(dfd) < 0) {
-        wd_err("Cannot sync %s: %s", dir, strerror(errno));
+    memcpy(line, text, len);
+    line[len++] = '\n';
+    line[len] = '\0';
+    if (wifiprov__wifiutil_write_atomic(dir, STATE_FILE, line, len) < 0) {
+        wd_err("Cannot write %s/%s", dir, STATE_FILE);
         goto out;
     }
     ret = 0;
 out:
-    if (fd >= 0)
-        close(fd);
-    if (dfd >= 0)
-        close(dfd);
-    if (tmp_made)
-        unlink(tmp);
+    if (line) {
+        wifiprov_memzero(line, len);
+        free(line);
+    }
     if (text) {
         wifiprov_memzero(text, strlen(text));
         cJSON_free(text);
