@@ -49,6 +49,9 @@ struct daemon {
     } transports[WIFIPROVD_TRANSPORTS_MAX];
     size_t n_transports;
     struct wifiprovd_custom *custom;
+    struct wifiprov_backend_wait *wait; /* the Wi-Fi service is not running yet */
+    sd_event_source *retry_timer;       /* it runs, but has no usable device yet */
+    unsigned retries;
     sd_event_source *session_timer;
     sd_event_source *down_defer;
     sd_event_source *prov_timer;
@@ -374,24 +377,29 @@ static int backend_unavailable(const char *name, const char *what)
 }
 #endif
 
-/* @return 0 or an exit code. */
+static void backend_config(struct daemon *d, struct wifiprov_backend_config *bc)
+{
+    memset(bc, 0, sizeof(*bc));
+    bc->event = d->ev;
+    bc->scan_done_fn = on_scan_done;
+    bc->wifi_event_fn = on_wifi_event;
+    bc->ctx = d;
+    bc->ifname = d->cfg->interface;
+    bc->sim_config = d->cfg->sim_config;
+    bc->sim_scan_ms = d->cfg->sim_scan_ms;
+    bc->wpa_ctrl_dir = d->cfg->wpa_ctrl_dir;
+    bc->dhcp_hook = d->cfg->dhcp_hook;
+    bc->state_dir = d->cfg->state_dir;
+    bc->commit_done_fn = on_commit_done;
+}
+
+/* @return 0, an exit code, or -1 when the service runs but has no usable device (yet). */
 static int backend_create(struct daemon *d)
 {
     struct wifiprov_backend_config bc;
     int err = WIFIPROV_ERR_UNSUPPORTED;
 
-    memset(&bc, 0, sizeof(bc));
-    bc.event = d->ev;
-    bc.scan_done_fn = on_scan_done;
-    bc.wifi_event_fn = on_wifi_event;
-    bc.ctx = d;
-    bc.ifname = d->cfg->interface;
-    bc.sim_config = d->cfg->sim_config;
-    bc.sim_scan_ms = d->cfg->sim_scan_ms;
-    bc.wpa_ctrl_dir = d->cfg->wpa_ctrl_dir;
-    bc.dhcp_hook = d->cfg->dhcp_hook;
-    bc.state_dir = d->cfg->state_dir;
-    bc.commit_done_fn = on_commit_done;
+    backend_config(d, &bc);
     switch (d->cfg->wifi) {
     case WIFIPROVD_WIFI_SIM:
 #ifdef WIFIPROV_HAVE_SIM
@@ -423,9 +431,13 @@ static int backend_create(struct daemon *d)
         break;
     }
     if (err) {
-        wd_err("Cannot start the Wi-Fi backend '%s': %s", wifiprovd_wifi_to_string(d->cfg->wifi),
-               wifiprov_strerror(err));
-        return err == WIFIPROV_ERR_UNSUPPORTED ? WIFIPROVD_EXIT_USAGE : WIFIPROVD_EXIT_FAILURE;
+        /* The backend said what is wrong; this line only says what it means for the daemon. */
+        if (err == WIFIPROV_ERR_UNSUPPORTED && d->cfg->wifi != WIFIPROVD_WIFI_SIM)
+            return -1;
+        wd_err("Cannot start the Wi-Fi backend '%s' (see above)", wifiprovd_wifi_to_string(d->cfg->wifi));
+        /* The simulator's only input is its configuration: any failure is a configuration error. */
+        return d->cfg->wifi == WIFIPROVD_WIFI_SIM || err == WIFIPROV_ERR_INVAL ? WIFIPROVD_EXIT_USAGE
+                                                                              : WIFIPROVD_EXIT_FAILURE;
     }
     d->ops.scan_start = w_scan_start;
     d->ops.connect = w_connect;
@@ -891,6 +903,10 @@ static int on_usr1(sd_event_source *s, const struct signalfd_siginfo *si, void *
     if (wifiprov_sessions_locked(d->sessions))
         wd_info("SIGUSR1: handshakes were locked after %u failures; unlocking", d->cfg->max_auth_failures);
     wifiprov_sessions_unlock(d->sessions);
+    if (!d->backend) {
+        wd_info("SIGUSR1: the Wi-Fi service is not running yet; provisioning starts once it does");
+        return 0;
+    }
     wd_info("SIGUSR1: starting provisioning");
     if (start_provisioning(d) < 0)
         wd_err("Provisioning could not be started");
@@ -931,9 +947,136 @@ static void free_transports(struct daemon *d)
     d->n_transports = 0;
 }
 
-static int run(struct daemon *d)
+/* After the backend exists: the stored network, or provisioning. @return 0 or an exit code. */
+static int begin(struct daemon *d)
 {
     struct wifiprovd_state st;
+    int r;
+
+    make_service_name(d);
+    wd_info("wifiprovd %s: security %d, Wi-Fi backend %s, state in %s", WIFIPROV_VERSION_STRING, d->cfg->security,
+            d->backend->name, d->cfg->state_dir);
+
+    r = wifiprovd_store_load(d->cfg->state_dir, &st);
+    if (r < 0)
+        return WIFIPROVD_EXIT_FAILURE;
+    if (r == 1 && !d->cfg->reprovision) {
+        char ssid[4 * WIFIPROV_SSID_MAX + 1];
+        int err = 0;
+
+        wifiprovd_escape(st.creds.ssid, st.creds.ssid_len, ssid, sizeof(ssid));
+        wd_info("Already provisioned, starting Wi-Fi STA");
+        wd_info("Stored network: SSID %s (backend %s)", ssid, st.backend);
+        if (strcmp(st.backend, d->backend->name) != 0)
+            wd_warn("The network was stored by the '%s' backend, now '%s' runs", st.backend, d->backend->name);
+        if (!d->backend->connect_saved) {
+            wd_err("The Wi-Fi backend cannot reconnect to a stored network");
+        } else {
+            err = d->backend->connect_saved(d->backend, &st.creds);
+            if (err && err != WIFIPROV_ERR_NOT_FOUND)
+                wd_err("Cannot connect to the stored network: %s", wifiprov_strerror(err));
+        }
+        wifiprov_memzero(&st, sizeof(st));
+        if (err == WIFIPROV_ERR_NOT_FOUND) {
+            /* Removed from the backend by hand: the device is not provisioned any more. */
+            wd_warn("The stored network %s no longer exists in %s; starting provisioning", ssid, d->backend->name);
+            if (start_provisioning(d) < 0)
+                return WIFIPROVD_EXIT_FAILURE;
+        } else {
+            d->idle_mode = true;
+            wd_info("Idle; send SIGUSR1 to start provisioning again");
+            wifiprovd_service_status("Provisioned; idle (SIGUSR1 provisions again)");
+        }
+    } else {
+        wifiprov_memzero(&st, sizeof(st));
+        if (r == 1)
+            wd_info("A network is stored, but --reprovision was given");
+        if (start_provisioning(d) < 0)
+            return WIFIPROVD_EXIT_FAILURE;
+    }
+    return 0;
+}
+
+#define BACKEND_RETRIES 30 /* a service that runs but has no usable device: once a second, this long */
+
+static int start_backend(struct daemon *d);
+
+static int on_backend_retry(sd_event_source *s, uint64_t usec, void *ud)
+{
+    struct daemon *d = ud;
+    int ret;
+
+    (void)s;
+    (void)usec;
+    ret = start_backend(d);
+    if (ret)
+        sd_event_exit(d->ev, ret);
+    return 0;
+}
+
+static void on_service_ready(void *ctx)
+{
+    struct daemon *d = ctx;
+    int ret;
+
+    wifiprov_backend_wait_free(d->wait);
+    d->wait = NULL;
+    ret = start_backend(d);
+    if (ret)
+        sd_event_exit(d->ev, ret);
+}
+
+/*
+ * Creates the backend and begins, or waits: for the service to start (a boot race is a
+ * runtime condition, not a configuration error), then for its device for a while.
+ * @return 0 (begun or waiting) or an exit code.
+ */
+static int start_backend(struct daemon *d)
+{
+    struct wifiprov_backend_config bc;
+    bool nm = d->cfg->wifi == WIFIPROVD_WIFI_NM || d->cfg->wifi == WIFIPROVD_WIFI_AUTO;
+    bool wpa = d->cfg->wifi == WIFIPROVD_WIFI_WPA || d->cfg->wifi == WIFIPROVD_WIFI_AUTO;
+    char what[160];
+    int ret;
+
+    backend_config(d, &bc);
+    if ((nm || wpa) && !wifiprov_backend_service_present(&bc, nm, wpa)) {
+        if (wifiprov_backend_wait_new(&bc, nm, wpa, on_service_ready, d, &d->wait)) {
+            wd_err("Cannot wait for the Wi-Fi service");
+            return WIFIPROVD_EXIT_FAILURE;
+        }
+        snprintf(what, sizeof(what), "Waiting for %s%s%s%s to start", nm ? "NetworkManager on the system bus" : "",
+                 nm && wpa ? " or " : "", wpa ? "a wpa_supplicant control socket in " : "",
+                 wpa ? (d->cfg->wpa_ctrl_dir ? d->cfg->wpa_ctrl_dir : "/run/wpa_supplicant") : "");
+        wd_info("%s", what);
+        wifiprovd_service_status("%s", what);
+        return 0;
+    }
+    ret = backend_create(d);
+    if (ret == -1) {
+        if (++d->retries > BACKEND_RETRIES) {
+            wd_err("The Wi-Fi backend '%s' found no usable device in %d s; check --interface and the service's "
+                   "configuration",
+                   wifiprovd_wifi_to_string(d->cfg->wifi), BACKEND_RETRIES);
+            return WIFIPROVD_EXIT_USAGE;
+        }
+        if (d->retries == 1)
+            wd_info("Waiting up to %d s for the Wi-Fi service to offer a usable device", BACKEND_RETRIES);
+        if (!d->retry_timer && sd_event_add_time_relative(d->ev, &d->retry_timer, CLOCK_MONOTONIC, 1000 * 1000, 0,
+                                                          on_backend_retry, d) < 0)
+            return WIFIPROVD_EXIT_FAILURE;
+        if (sd_event_source_set_time_relative(d->retry_timer, 1000 * 1000) < 0 ||
+            sd_event_source_set_enabled(d->retry_timer, SD_EVENT_ONESHOT) < 0)
+            return WIFIPROVD_EXIT_FAILURE;
+        return 0;
+    }
+    if (ret)
+        return ret;
+    return begin(d);
+}
+
+static int run(struct daemon *d)
+{
     sigset_t mask;
     int ret, r;
 
@@ -976,50 +1119,9 @@ static int run(struct daemon *d)
     ret = create_transports(d);
     if (ret)
         return ret;
-    ret = backend_create(d);
+    ret = start_backend(d);
     if (ret)
         return ret;
-    make_service_name(d);
-    wd_info("wifiprovd %s: security %d, Wi-Fi backend %s, state in %s", WIFIPROV_VERSION_STRING, d->cfg->security,
-            d->backend->name, d->cfg->state_dir);
-
-    r = wifiprovd_store_load(d->cfg->state_dir, &st);
-    if (r < 0)
-        return WIFIPROVD_EXIT_FAILURE;
-    if (r == 1 && !d->cfg->reprovision) {
-        char ssid[4 * WIFIPROV_SSID_MAX + 1];
-        int err = 0;
-
-        wifiprovd_escape(st.creds.ssid, st.creds.ssid_len, ssid, sizeof(ssid));
-        wd_info("Already provisioned, starting Wi-Fi STA");
-        wd_info("Stored network: SSID %s (backend %s)", ssid, st.backend);
-        if (strcmp(st.backend, d->backend->name) != 0)
-            wd_warn("The network was stored by the '%s' backend, now '%s' runs", st.backend, d->backend->name);
-        if (!d->backend->connect_saved) {
-            wd_err("The Wi-Fi backend cannot reconnect to a stored network");
-        } else {
-            err = d->backend->connect_saved(d->backend, &st.creds);
-            if (err && err != WIFIPROV_ERR_NOT_FOUND)
-                wd_err("Cannot connect to the stored network: %s", wifiprov_strerror(err));
-        }
-        wifiprov_memzero(&st, sizeof(st));
-        if (err == WIFIPROV_ERR_NOT_FOUND) {
-            /* Removed from the backend by hand: the device is not provisioned any more. */
-            wd_warn("The stored network %s no longer exists in %s; starting provisioning", ssid, d->backend->name);
-            if (start_provisioning(d) < 0)
-                return WIFIPROVD_EXIT_FAILURE;
-        } else {
-            d->idle_mode = true;
-            wd_info("Idle; send SIGUSR1 to start provisioning again");
-            wifiprovd_service_status("Provisioned; idle (SIGUSR1 provisions again)");
-        }
-    } else {
-        wifiprov_memzero(&st, sizeof(st));
-        if (r == 1)
-            wd_info("A network is stored, but --reprovision was given");
-        if (start_provisioning(d) < 0)
-            return WIFIPROVD_EXIT_FAILURE;
-    }
     wifiprovd_service_ready();
     r = sd_event_loop(d->ev);
     wifiprovd_service_stopping();
@@ -1049,6 +1151,8 @@ int main(int argc, char **argv)
     d.end_defer = sd_event_source_disable_unref(d.end_defer);
     d.down_defer = sd_event_source_disable_unref(d.down_defer);
     d.prov_timer = sd_event_source_disable_unref(d.prov_timer);
+    d.retry_timer = sd_event_source_disable_unref(d.retry_timer);
+    wifiprov_backend_wait_free(d.wait);
     d.session_timer = sd_event_source_disable_unref(d.session_timer);
     wifiprov_backend_free(d.backend);
     if (d.ev)

@@ -68,6 +68,21 @@ int wifiprov_backend_wpa_new(const struct wifiprov_backend_config *cfg, struct w
  * what is missing (WIFIPROV_ERR_UNSUPPORTED). */
 int wifiprov_backend_auto_new(const struct wifiprov_backend_config *cfg, struct wifiprov_backend **out);
 
+/*
+ * A boot race: the daemon may start before the service its backend needs. Whether it runs
+ * (@p nm: NetworkManager on the system bus; @p wpa: a wpa_supplicant control socket in
+ * cfg->wpa_ctrl_dir, the one named cfg->ifname when set).
+ */
+bool wifiprov_backend_service_present(const struct wifiprov_backend_config *cfg, bool nm, bool wpa);
+/*
+ * Waits on cfg->event until one of them appears, then calls @p ready_fn once (from the loop).
+ * @return 0 or a negative WIFIPROV_ERR_*.
+ */
+struct wifiprov_backend_wait;
+int wifiprov_backend_wait_new(const struct wifiprov_backend_config *cfg, bool nm, bool wpa, void (*ready_fn)(void *ctx),
+                              void *ctx, struct wifiprov_backend_wait **out);
+void wifiprov_backend_wait_free(struct wifiprov_backend_wait *w);
+
 static inline void wifiprov_backend_free(struct wifiprov_backend *b)
 {
     if (b)

@@ -79,6 +79,13 @@ bool wifiprov__wifiutil_kv(const char *text, const char *key, char *out, size_t 
  */
 int wifiprov__backend_nm_open(const struct wifiprov_backend_config *cfg, bool probe, struct wifiprov_backend **out);
 int wifiprov__backend_wpa_open(const struct wifiprov_backend_config *cfg, bool probe, struct wifiprov_backend **out);
+/* Whether NetworkManager owns its name on the system bus (a synchronous check). */
+bool wifiprov__backend_nm_on_bus(void);
+/* Whether wpa_supplicant's control socket is in @p dir (NULL = the default): the one named
+ * @p ifname, or exactly one when @p ifname is NULL. */
+bool wifiprov__backend_wpa_socket_present(const char *dir, const char *ifname);
+/* The one control socket in @p dir when no interface is named (wpa_ctrl.c). */
+int wifiprov__wpa_find_socket(const char *dir, bool probe, char **ifname);
 
 /* Starts `@p hook "<ifname>"` through /bin/sh in its own session; *pid_out is its pid
  * (reap it with wifiprov__wifiutil_hook_done). @return 0 or a negative WIFIPROV_ERR_*. */

@@ -73,8 +73,6 @@ void wifiprov__wpa_refresh_aps(struct wpa *w);
 
 int wifiprov__wpa_open_sockets(struct wpa *w, bool probe);
 void wifiprov__wpa_close_sockets(struct wpa *w);
-/* The one control socket in @p dir when no interface is named (p2p-dev-* ignored). */
-int wifiprov__wpa_find_socket(const char *dir, bool probe, char **ifname);
 
 /* wpa.c: one event line from the monitor, and the loss of the control interface. */
 void wifiprov__wpa_handle_event(struct wpa *w, const char *line);

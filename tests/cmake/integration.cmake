@@ -6,14 +6,16 @@ if(TARGET wifiprovd)
     custom_data_failure wrong_pop wrong_sec2_password wrong_passphrase_reset network_not_found
     reprov_after_success auto_stop restart_stored corrupt_state two_clients two_clients_staging no_cookie_connection
     bad_input captive_probes web_ui_page qr_outputs usage_errors ipv6_listen
-    session_limits help_version connection_limits ble_unavailable transport_list)
+    session_limits help_version connection_limits ble_unavailable transport_list
+    service_wait)
   wifiprov_unit_test(test_integration
     SOURCES ${CMAKE_SOURCE_DIR}/tests/integration/test_daemon.c ${CMAKE_SOURCE_DIR}/tests/integration/itest.c
     LABEL integration
     LIBS PkgConfig::CURL
     CASES ${WIFIPROV_INTEGRATION_CASES})
   target_include_directories(test_integration PRIVATE ${CMAKE_SOURCE_DIR}/tests/integration)
-  target_compile_definitions(test_integration PRIVATE WIFIPROVD_PATH="$<TARGET_FILE:wifiprovd>")
+  target_compile_definitions(test_integration PRIVATE WIFIPROVD_PATH="$<TARGET_FILE:wifiprovd>"
+                                                      WIFIPROV_SOURCE_DIR="${CMAKE_SOURCE_DIR}")
   add_dependencies(test_integration wifiprovd)
   foreach(c ${WIFIPROV_INTEGRATION_CASES})
     # Each case bounds its own waits (start 20 s, status 15 s, stop 10 s); this is the backstop.

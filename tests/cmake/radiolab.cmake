@@ -33,8 +33,11 @@ wifiprov_unit_test(test_wifiutil
 
 # The NetworkManager backend against a scripted NetworkManager on a private D-Bus bus
 # (python3-dbus + GLib): failure mapping, profile deletion and saving, without a radio.
+if(TARGET wifiprovd)
+  set(WIFIPROV_NM_FAKE_DAEMON $<TARGET_FILE:wifiprovd>)
+endif()
 add_test(NAME wifi_nm_fake COMMAND ${CMAKE_SOURCE_DIR}/tests/radiolab/test_nm_fake.sh
-                                   $<TARGET_FILE:wifiprov_lab_driver>)
+                                   $<TARGET_FILE:wifiprov_lab_driver> ${WIFIPROV_NM_FAKE_DAEMON})
 set_tests_properties(wifi_nm_fake PROPERTIES LABELS integration TIMEOUT 120 SKIP_RETURN_CODE 77)
 
 # The wpa_supplicant backend against a scripted control socket (python3 only).

@@ -13,6 +13,7 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -1161,6 +1162,42 @@ static int run_daemon(struct fixture *f, const char *const *args, const char *er
     return f->d.exit_status;
 }
 
+/*
+ * wpa_supplicant not running yet at start (a boot race) is no configuration error: the daemon
+ * says it waits, and goes on once the control socket appears (the scripted supplicant of the
+ * backend tests, started a moment later).
+ */
+static void service_wait(void **state)
+{
+    struct fixture *f = *state;
+    char ctrl[PATH_MAX + 32];
+    const char *args[] = {"--security", "0", "--wifi", "wpa_supplicant", "--wpa-ctrl-dir", ctrl, NULL};
+    pid_t fake;
+
+    snprintf(ctrl, sizeof(ctrl), "%s/ctrl", f->d.dir);
+    assert_int_equal(mkdir(ctrl, 0700), 0);
+    itest_daemon_start(&f->d, args, "Waiting for a wpa_supplicant control socket in");
+    /* Still waiting a while later: not exited, no backend yet. */
+    assert_false(itest_log_wait(&f->d, "wpa_supplicant: using", 1500));
+    assert_false(itest_daemon_wait(&f->d, 0));
+    fake = fork();
+    assert_true(fake >= 0);
+    if (fake == 0) {
+        int null = open("/dev/null", O_WRONLY);
+
+        prctl(PR_SET_PDEATHSIG, SIGKILL);
+        dup2(null, 1);
+        execl("/usr/bin/python3", "python3", WIFIPROV_SOURCE_DIR "/tests/radiolab/fake_wpa.py", ctrl, (char *)NULL);
+        _exit(127);
+    }
+    assert_true(itest_log_wait(&f->d, "the wpa_supplicant control socket appeared", 10000));
+    assert_true(itest_log_wait(&f->d, "wpa_supplicant: using", 5000));
+    assert_true(itest_log_wait(&f->d, "Provisioning started with service name", 5000));
+    itest_daemon_stop(&f->d);
+    kill(fake, SIGTERM);
+    waitpid(fake, NULL, 0);
+}
+
 /* Usage and configuration errors: exit status 2, nothing started. */
 static void usage_errors(void **state)
 {
@@ -1182,6 +1219,8 @@ static void usage_errors(void **state)
         /* SHA-512("wifiprov:pw69") starts with 0x00: refused, never run with an empty verifier. */
         {"--security", "2", "--sec2-username", "wifiprov", "--sec2-password", "pw69"},
         {"--security", "2", "--sec2-verifier-file", missing},
+        /* A bad simulator configuration is a configuration error too. */
+        {"--security", "0", "--wifi", "sim", "--sim-config", missing},
     };
 
     snprintf(missing, sizeof(missing), "%s/no-such-file.json", f->d.dir);
@@ -1349,6 +1388,7 @@ int main(int argc, char **argv)
         cmocka_unit_test_setup_teardown(session_limits, setup, teardown),
         cmocka_unit_test_setup_teardown(help_version, setup, teardown),
         cmocka_unit_test_setup_teardown(connection_limits, setup, teardown),
+        cmocka_unit_test_setup_teardown(service_wait, setup, teardown),
     };
     int ret;
 

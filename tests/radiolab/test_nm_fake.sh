@@ -2,9 +2,11 @@
 # The NetworkManager backend against tests/radiolab/fake_nm.py on a private D-Bus bus: no
 # radio, no root, a few seconds. Checks scan/auth mapping, the reason mapping of failures,
 # that failed or forgotten profiles are deleted and that commit saves to disk.
-# Usage: test_nm_fake.sh DRIVER   (exit 0 = pass; 77 = skipped: python3-dbus/gi missing)
+# With DAEMON given, also that wifiprovd started before NetworkManager waits for it.
+# Usage: test_nm_fake.sh DRIVER [DAEMON]   (exit 0 = pass; 77 = skipped: python3-dbus/gi missing)
 set -uo pipefail
 driver=$1
+daemon=${2:-}
 here=$(cd "$(dirname "$0")" && pwd)
 py=/usr/bin/python3
 if ! $py -c 'import dbus, gi' 2>/dev/null || ! command -v dbus-daemon >/dev/null; then
@@ -38,10 +40,14 @@ dbus-daemon --config-file="$tmp/bus.conf" --nofork --nopidfile > "$tmp/bus.log" 
 pids+=($!)
 for _ in $(seq 50); do [ -S "$tmp/bus" ] && break; sleep 0.1; done
 export DBUS_SYSTEM_BUS_ADDRESS=unix:path=$tmp/bus
-$py "$here/fake_nm.py" "$DBUS_SYSTEM_BUS_ADDRESS" > "$tmp/nm.log" 2>&1 &
-pids+=($!)
-for _ in $(seq 100); do grep -q READY "$tmp/nm.log" && break; sleep 0.1; done
-grep -q READY "$tmp/nm.log" || { echo "FAIL: fake NetworkManager did not start"; cat "$tmp/nm.log"; exit 1; }
+start_nm() {
+  $py "$here/fake_nm.py" "$DBUS_SYSTEM_BUS_ADDRESS" > "$tmp/nm.log" 2>&1 &
+  nm_pid=$!
+  pids+=($nm_pid)
+  for _ in $(seq 100); do grep -q READY "$tmp/nm.log" && break; sleep 0.1; done
+  grep -q READY "$tmp/nm.log" || { echo "FAIL: fake NetworkManager did not start"; cat "$tmp/nm.log"; exit 1; }
+}
+start_nm
 
 # Failures are counted in a file: some happen inside $(...) subshells.
 : > "$tmp/fails"
@@ -122,6 +128,26 @@ if printf '%s\n' "$calls" | grep -q 'Delete /org/freedesktop/NetworkManager/Sett
 else ok "sweep kept the committed profile"; fi
 check sweep-logged 'deleted profile .* left over by an earlier run' "$(cat "$tmp/drv.err")"
 
+# wifiprovd started before NetworkManager (a boot race) waits for its name on the bus.
+if [ -n "$daemon" ]; then
+  kill "$nm_pid"; wait "$nm_pid" 2>/dev/null
+  mkdir "$tmp/state"
+  "$daemon" --config /dev/null --security 0 --listen 127.0.0.1:0 --no-qr --wifi networkmanager \
+    --state-dir "$tmp/state" > /dev/null 2> "$tmp/daemon.log" &
+  dpid=$!
+  pids+=($dpid)
+  for _ in $(seq 50); do grep -q 'Waiting for NetworkManager' "$tmp/daemon.log" && break; sleep 0.1; done
+  sleep 1
+  if kill -0 "$dpid" 2>/dev/null && grep -q 'Waiting for NetworkManager on the system bus' "$tmp/daemon.log"; then
+    ok daemon-waits
+  else bad "daemon-waits: $(cat "$tmp/daemon.log")"; fi
+  start_nm
+  for _ in $(seq 100); do grep -q 'Provisioning started' "$tmp/daemon.log" && break; sleep 0.1; done
+  check daemon-sees-nm 'NetworkManager appeared on the system bus' "$(cat "$tmp/daemon.log")"
+  check daemon-continues 'Provisioning started' "$(cat "$tmp/daemon.log")"
+  kill "$dpid"; wait "$dpid"; rc=$?
+  [ "$rc" = 0 ] && ok daemon-exit-0 || bad "daemon-exit-0: exit $rc"
+fi
 fails=$(wc -l < "$tmp/fails")
 echo "$fails failed"
 [ "$fails" = 0 ]
