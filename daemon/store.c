@@ -75,18 +75,7 @@ int wifiprovd_store_prepare(const char *dir)
 
 void wifiprovd_escape(const uint8_t *in, size_t len, char *out, size_t cap)
 {
-    size_t o = 0;
-
-    for (size_t i = 0; i < len && o + 5 < cap; i++) {
-        if (in[i] >= 0x20 && in[i] < 0x7f && in[i] != '\\') {
-            out[o++] = (char)in[i];
-        } else {
-            snprintf(out + o, cap - o, "\\x%02x", in[i]);
-            o += 4;
-        }
-    }
-    if (cap)
-        out[o < cap ? o : cap - 1] = '\0';
+    (void)wifiprov__escape(in, len, out, cap);
 }
 
 static int hex_field(const cJSON *obj, const char *name, uint8_t *out, size_t cap, size_t *len)

@@ -110,7 +110,12 @@ static Status set_config(struct wifiprov_prov *p, uint32_t session_id, const Cmd
         s->has_bssid = true;
     }
     s->channel = c->channel;
-    wifiprov__info("prov: credentials staged for SSID \"%.*s\"", (int)s->ssid_len, (const char *)s->ssid);
+    {
+        char shown[WIFIPROV__ESCAPED_SSID_MAX];
+
+        wifiprov__info("prov: credentials staged for SSID \"%s\"",
+                       wifiprov__escape(s->ssid, s->ssid_len, shown, sizeof(shown)));
+    }
     return STATUS__Success;
 }
 

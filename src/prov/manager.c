@@ -451,8 +451,12 @@ int wifiprov__prov_apply(struct wifiprov_prov *p, uint32_t session_id)
     p->last_reason = WIFIPROV_FAIL_REASON_AUTH_ERROR;
     memset(&p->status, 0, sizeof(p->status));
     p->status.state = WIFIPROV_STA_STATE_CONNECTING;
-    wifiprov__info("prov: credentials received for SSID \"%.*s\"", (int)p->applied_creds.ssid_len,
-                   (const char *)p->applied_creds.ssid);
+    {
+        char shown[WIFIPROV__ESCAPED_SSID_MAX];
+
+        wifiprov__info("prov: credentials received for SSID \"%s\"",
+                       wifiprov__escape(p->applied_creds.ssid, p->applied_creds.ssid_len, shown, sizeof(shown)));
+    }
     emit(p, WIFIPROV_PROV_EVENT_CRED_RECV, &p->applied_creds, NULL);
     enter_state(p, WIFIPROV_PROV_STATE_CRED_RECV);
     emit(p, WIFIPROV_PROV_EVENT_CONNECTING, NULL, NULL);
@@ -516,7 +520,12 @@ static void connected(struct wifiprov_prov *p, const struct wifiprov_wifi_event 
         memcpy(st->bssid, ev->bssid, WIFIPROV_BSSID_LEN);
     st->channel = ev->channel;
     st->auth = ev->auth;
-    wifiprov__info("prov: connected to \"%.*s\", IPv4 %s", (int)st->ssid_len, (const char *)st->ssid, st->ip4);
+    {
+        char shown[WIFIPROV__ESCAPED_SSID_MAX];
+
+        wifiprov__info("prov: connected to \"%s\", IPv4 %s",
+                       wifiprov__escape(st->ssid, st->ssid_len, shown, sizeof(shown)), st->ip4);
+    }
 
     /* Only now do the new credentials replace the ones that worked before. */
     r = p->cfg.wifi->commit(p->cfg.wifi_ctx, &p->applied_creds);

@@ -57,6 +57,21 @@ int wifiprov__hex_digit(char c);
  * @return 0, WIFIPROV_ERR_INVAL (odd count or bad digit), WIFIPROV_ERR_NOSPC. */
 int wifiprov__hex_decode(const char *in, uint8_t *out, size_t out_cap, size_t *out_len);
 
+/*
+ * Printable form of bytes from a peer (an SSID) for a log line: printable ASCII as is,
+ * anything else (and '\\', '"') as \xNN, so a client cannot forge or split log lines.
+ * Truncated to fit @p cap (4 * len + 1 holds any input); always NUL-terminated. @return @p out.
+ */
+const char *wifiprov__escape(const uint8_t *in, size_t len, char *out, size_t cap);
+#define WIFIPROV__ESCAPED_SSID_MAX (4 * 32 + 1)
+
+/*
+ * A secret given on the command line (PoP, password): returns a malloc()ed copy (free() it
+ * after wiping) and wipes the argument in place, so ps and /proc/PID/cmdline show nothing.
+ * NULL when out of memory (the argument is wiped all the same).
+ */
+char *wifiprov__argv_secret(char *arg);
+
 #define WIFIPROV_ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 #define WIFIPROV_MIN(a, b) ((a) < (b) ? (a) : (b))
 

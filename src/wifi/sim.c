@@ -453,6 +453,7 @@ static int on_conn_timer(sd_event_source *src, uint64_t usec, void *userdata)
     struct sim *s = userdata;
     const struct sim_net *n = find_net(s, &s->attempt);
     struct wifiprov_wifi_event ev;
+    char shown[WIFIPROV__ESCAPED_SSID_MAX];
 
     memset(&ev, 0, sizeof(ev));
     switch (s->phase) {
@@ -476,12 +477,13 @@ static int on_conn_timer(sd_event_source *src, uint64_t usec, void *userdata)
         if (!n) {
             ev.type = WIFIPROV_WIFI_EVENT_ATTEMPT_FAILED;
             ev.reason = WIFIPROV_FAIL_REASON_NETWORK_NOT_FOUND;
-            wifiprov__info("sim: \"%.*s\" not found", (int)s->attempt.ssid_len, (const char *)s->attempt.ssid);
+            wifiprov__info("sim: \"%s\" not found",
+                           wifiprov__escape(s->attempt.ssid, s->attempt.ssid_len, shown, sizeof(shown)));
         } else if (!passphrase_ok(n, &s->attempt)) {
             ev.type = WIFIPROV_WIFI_EVENT_ATTEMPT_FAILED;
             ev.reason = WIFIPROV_FAIL_REASON_AUTH_ERROR;
-            wifiprov__info("sim: \"%.*s\" rejected the credentials", (int)n->ap.ssid_len,
-                           (const char *)n->ap.ssid);
+            wifiprov__info("sim: \"%s\" rejected the credentials",
+                           wifiprov__escape(n->ap.ssid, n->ap.ssid_len, shown, sizeof(shown)));
         } else {
             ev.type = WIFIPROV_WIFI_EVENT_CONNECTED;
             ev.ip4 = n->ip;
@@ -490,8 +492,8 @@ static int on_conn_timer(sd_event_source *src, uint64_t usec, void *userdata)
             ev.bssid = n->ap.bssid;
             ev.channel = (int32_t)n->ap.channel;
             ev.auth = n->ap.auth;
-            wifiprov__info("sim: connected to \"%.*s\", IPv4 %s", (int)n->ap.ssid_len, (const char *)n->ap.ssid,
-                           n->ip);
+            wifiprov__info("sim: connected to \"%s\", IPv4 %s",
+                           wifiprov__escape(n->ap.ssid, n->ap.ssid_len, shown, sizeof(shown)), n->ip);
         }
         wifiprov_memzero(&s->attempt, sizeof(s->attempt));
         emit(s, &ev);
@@ -512,6 +514,7 @@ static void cancel_attempt(struct sim *s)
 static int sim_connect(void *ctx, const struct wifiprov_wifi_creds *creds)
 {
     struct sim *s = ctx;
+    char shown[WIFIPROV__ESCAPED_SSID_MAX];
     int r;
 
     if (!creds || creds->ssid_len > WIFIPROV_SSID_MAX)
@@ -524,7 +527,8 @@ static int sim_connect(void *ctx, const struct wifiprov_wifi_creds *creds)
     if (r < 0)
         cancel_attempt(s);
     else
-        wifiprov__info("sim: connecting to \"%.*s\"", (int)creds->ssid_len, (const char *)creds->ssid);
+        wifiprov__info("sim: connecting to \"%s\"",
+                       wifiprov__escape(creds->ssid, creds->ssid_len, shown, sizeof(shown)));
     return r;
 }
 
@@ -537,12 +541,14 @@ static int sim_disconnect(void *ctx)
 static int sim_commit(void *ctx, const struct wifiprov_wifi_creds *creds)
 {
     struct sim *s = ctx;
+    char shown[WIFIPROV__ESCAPED_SSID_MAX];
 
     if (!creds)
         return WIFIPROV_ERR_INVAL;
     s->committed = *creds;
     s->has_committed = true;
-    wifiprov__info("sim: \"%.*s\" is now the saved network", (int)creds->ssid_len, (const char *)creds->ssid);
+    wifiprov__info("sim: \"%s\" is now the saved network",
+                   wifiprov__escape(creds->ssid, creds->ssid_len, shown, sizeof(shown)));
     return 0;
 }
 
