@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "util.h"
 
 enum {
     OPT_TRANSPORT = 256,
@@ -244,9 +245,8 @@ bool cli_secret_set(struct cli_secret *s, const char *value, const char *source)
 static int take_secret(struct cli_secret *s, char *arg)
 {
     cli_secret_free(s);
-    s->value = strdup(arg);
+    s->value = wifiprov__argv_secret(arg);
     s->source = "option";
-    wifiprov_memzero(arg, strlen(arg));
     return s->value ? 0 : -1;
 }
 

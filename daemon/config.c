@@ -52,7 +52,10 @@ static const struct opt opts[] = {
     {"security", 's', OPT_TYPE_SECURITY, OFF(security), 0, false, "0|1|2",
      "Security scheme: 0 plaintext, 1 X25519 + proof of possession + AES-CTR, 2 SRP-6a + AES-GCM. Default: 2."},
     {"pop", 'p', OPT_TYPE_STR, OFF(pop), 0, true, "STRING",
-     "Security 1: proof of possession. Without it the device advertises 'no_pop'."},
+     "Security 1: proof of possession. Without it the device advertises 'no_pop'. Wiped from the command "
+     "line at start; --pop-file keeps it out of the command line altogether."},
+    {"pop-file", 0, OPT_TYPE_STR, OFF(pop_file), 0, false, "FILE",
+     "Security 1: read the proof of possession from the first line of FILE (mode 0600) instead of --pop."},
     {"sec2-username", 0, OPT_TYPE_STR, OFF(sec2_username), 0, false, "NAME",
      "Security 2: SRP username (development mode, with --sec2-password)."},
     {"sec2-password", 0, OPT_TYPE_STR, OFF(sec2_password), 0, true, "PASSWORD",
@@ -115,6 +118,12 @@ static const struct opt opts[] = {
      "probes get their 'success' answers."},
     {"web-ui-dir", 0, OPT_TYPE_STR, OFF(web_ui_dir), 0, false, "DIR",
      "Directory of the page (index.html). Default: " WIFIPROVD_WEB_UI_DIR "."},
+    {"qr-stdout", 0, OPT_TYPE_BOOL, OFF(qr_stdout), 0, false, NULL,
+     "Print the QR code and its payload (which holds the PoP) even when standard output is not a terminal "
+     "(under systemd it goes to the journal). Without it the code is printed to a terminal only."},
+    {"force-insecure", 0, OPT_TYPE_BOOL, OFF(force_insecure), 0, false, NULL,
+     "Allow security 0 together with --auto-stop 0: an unauthenticated provisioning service that never "
+     "stops, so anyone in range can change the Wi-Fi. For tests and demos only."},
     {"max-sessions", 0, OPT_TYPE_UINT, OFF(max_sessions), 1024, false, "N",
      "Client sessions held at once over all transports; when full the least recently used session that "
      "has not completed its handshake is closed, an established one never (the newcomer is refused). "
@@ -208,7 +217,7 @@ static void usage(FILE *f, const char *prog)
                "      An option on the command line wins over the file's, and over the file's\n"
                "      related ones: --security N drops the file's settings of the other\n"
                "      schemes, --sec2-password/--sec2-username drop its sec2-verifier-file\n"
-               "      and the reverse.\n"
+               "      and the reverse, --pop drops its pop-file and the reverse.\n"
                "      --no-config\n      Read no configuration file (the same as -c /dev/null).\n",
             WIFIPROVD_DEFAULT_CONFIG);
     for (size_t i = 0; i < N_OPTS; i++) {
@@ -303,6 +312,9 @@ static int set_opt(struct wifiprovd_config *cfg, const struct opt *o, const char
         char *dup = strdup(val);
         if (!dup)
             return -1;
+        /* A secret given twice (file, then command line): the replaced copy is wiped too. */
+        if (o->secret && *slot)
+            wifiprov_memzero(*slot, strlen(*slot));
         free(*slot);
         *slot = dup;
         return 0;
@@ -377,10 +389,9 @@ static char *trim(char *s)
  * Parses INI text of @p len bytes; keys set on the command line (@p given, may be NULL)
  * are skipped. *has_secret tells whether a secret key has a value. @return 0 or -1.
  */
-static int parse_text(struct wifiprovd_config *cfg, const char *text, size_t len, const char *name,
-                      const bool *given, bool *has_secret)
+static int parse_lines(struct wifiprovd_config *cfg, const char *text, size_t len, const char *name, const bool *given,
+                       bool *has_secret, char line[LINE_MAX_LEN + 1])
 {
-    char line[LINE_MAX_LEN + 1];
     unsigned lineno = 0;
     size_t pos = 0;
 
@@ -447,6 +458,17 @@ static int parse_text(struct wifiprovd_config *cfg, const char *text, size_t len
         from_line[i] = lineno;
     }
     return 0;
+}
+
+static int parse_text(struct wifiprovd_config *cfg, const char *text, size_t len, const char *name, const bool *given,
+                      bool *has_secret)
+{
+    char line[LINE_MAX_LEN + 1];
+    int r = parse_lines(cfg, text, len, name, given, has_secret, line);
+
+    /* The line buffer held "pop = ..." or "sec2-password = ...". */
+    wifiprov_memzero(line, sizeof(line));
+    return r;
 }
 
 int wifiprovd_config_parse_text(struct wifiprovd_config *cfg, const char *text, size_t len, const char *name)
@@ -567,6 +589,42 @@ static int parse_transports(struct wifiprovd_config *cfg)
     }
 }
 
+#define POP_FILE_MAX 256
+
+/* --pop-file: the first line of the file is the PoP. @return 0 or -1 (printed). */
+static int read_pop_file(struct wifiprovd_config *cfg)
+{
+    char buf[POP_FILE_MAX + 2];
+    FILE *f = fopen(cfg->pop_file, "r");
+    struct stat sb;
+    size_t n = 0;
+    int ret = -1;
+
+    if (!f) {
+        cfg_err("cannot read the PoP file %s: %s", cfg->pop_file, strerror(errno));
+        return -1;
+    }
+    if (fstat(fileno(f), &sb) < 0 || !S_ISREG(sb.st_mode)) {
+        cfg_err("%s is not a regular file", cfg->pop_file);
+        goto out;
+    }
+    if (sb.st_mode & 077)
+        cfg_err("warning: the PoP file %s is readable by others; chmod 600 it", cfg->pop_file);
+    n = fread(buf, 1, sizeof(buf) - 1, f);
+    buf[n] = '\0';
+    buf[strcspn(buf, "\r\n")] = '\0';
+    if (!buf[0] || strlen(buf) > POP_FILE_MAX) {
+        cfg_err("%s: the first line must hold the PoP (1..%d bytes)", cfg->pop_file, POP_FILE_MAX);
+        goto out;
+    }
+    cfg->pop = strdup(buf);
+    ret = cfg->pop ? 0 : -1;
+out:
+    wifiprov_memzero(buf, sizeof(buf));
+    fclose(f);
+    return ret;
+}
+
 static void set_defaults(struct wifiprovd_config *cfg)
 {
     memset(cfg, 0, sizeof(*cfg));
@@ -626,7 +684,16 @@ static void skip_related(const struct wifiprovd_config *cfg, bool *skip)
     bool dev = skip[opt_index("sec2-password")] || skip[opt_index("sec2-username")];
     bool file = skip[opt_index("sec2-verifier-file")];
 
-    if (sec && cfg->security != 1)
+    bool pop = skip[opt_index("pop")], pop_file = skip[opt_index("pop-file")];
+
+    if (sec && cfg->security != 1) {
+        skip_opt(skip, "pop");
+        skip_opt(skip, "pop-file");
+    }
+    /* The PoP comes from one place: the command line's --pop or --pop-file wins over both in the file. */
+    if (pop)
+        skip_opt(skip, "pop-file");
+    if (pop_file)
         skip_opt(skip, "pop");
     if (sec && cfg->security != 2) {
         skip_opt(skip, "sec2-username");
@@ -724,8 +791,19 @@ int wifiprovd_config_load(int argc, char **argv, struct wifiprovd_config *cfg)
             fprintf(stderr, "Try '%s --help'.\n", argv[0]);
             return -1;
         }
-        if (set_opt(cfg, &opts[i], opts[i].type == OPT_TYPE_BOOL ? NULL : optarg, "command line") < 0)
+        if (opts[i].secret && opts[i].type == OPT_TYPE_STR) {
+            /* Copied and wiped from argv, so ps and /proc/PID/cmdline do not show it. */
+            char **slot = (char **)(void *)((char *)cfg + opts[i].offset);
+
+            if (*slot)
+                wifiprov_memzero(*slot, strlen(*slot));
+            free(*slot);
+            *slot = wifiprov__argv_secret(optarg);
+            if (!*slot)
+                return -1;
+        } else if (set_opt(cfg, &opts[i], opts[i].type == OPT_TYPE_BOOL ? NULL : optarg, "command line") < 0) {
             return -1;
+        }
         given[i] = true;
     }
     if (optind < argc) {
@@ -749,6 +827,14 @@ int wifiprovd_config_load(int argc, char **argv, struct wifiprovd_config *cfg)
     if (fill_string_defaults(cfg) < 0) {
         fprintf(stderr, "wifiprovd: out of memory\n");
         return -1;
+    }
+    if (cfg->pop_file) {
+        if (cfg->pop) {
+            fprintf(stderr, "wifiprovd: give either --pop or --pop-file, not both\n");
+            return -1;
+        }
+        if (read_pop_file(cfg) < 0)
+            return -1;
     }
 
     /* Consistency checks that need no I/O. */
@@ -798,9 +884,16 @@ int wifiprovd_config_load(int argc, char **argv, struct wifiprovd_config *cfg)
     }
     if (cfg->security != 1 && cfg->pop) {
         fprintf(stderr,
-                "wifiprovd: --pop is for security 1, but security is %d (from %s; pop from %s); security 2 "
+                "wifiprovd: --pop%s is for security 1, but security is %d (from %s; pop from %s); security 2 "
                 "uses --sec2-*\n",
-                cfg->security, origin("security", o1, sizeof(o1)), origin("pop", o2, sizeof(o2)));
+                cfg->pop_file ? "-file" : "", cfg->security, origin("security", o1, sizeof(o1)),
+                origin(cfg->pop_file ? "pop-file" : "pop", o2, sizeof(o2)));
+        ret = -1;
+    }
+    if (cfg->security == 0 && cfg->auto_stop_s == 0 && !cfg->force_insecure) {
+        fprintf(stderr, "wifiprovd: security 0 with --auto-stop 0 would leave an unauthenticated provisioning "
+                        "service running for good (anyone in range could change the Wi-Fi); use security 1 or 2, "
+                        "or give --force-insecure if that is really wanted\n");
         ret = -1;
     }
     if (cfg->max_sessions == 0 || cfg->max_connections == 0 || cfg->session_timeout_s == 0 ||

@@ -689,8 +689,12 @@ static void show_qr(struct daemon *d)
         wd_err("Cannot build the QR payload");
         return;
     }
-    if (!cfg->no_qr)
+    /* The payload holds the PoP: printed to a terminal, never to a log (the journal) unless asked. */
+    if (!cfg->no_qr && (cfg->qr_stdout || isatty(STDOUT_FILENO)))
         wifiprovd_qr_print(stdout, payload);
+    else if (!cfg->no_qr)
+        wd_info("QR code not printed: standard output is not a terminal (--qr-stdout prints it anyway; "
+                "--qr-png/--qr-svg write it to a file)");
     if (cfg->qr_png && wifiprovd_qr_write_png(cfg->qr_png, payload) == 0)
         wd_info("QR code written to %s", cfg->qr_png);
     if (cfg->qr_svg && wifiprovd_qr_write_svg(cfg->qr_svg, payload) == 0)

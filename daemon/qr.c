@@ -3,9 +3,12 @@
  * with half blocks, PNG (libpng) and SVG files.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <cjson/cJSON.h>
 #include <png.h>
@@ -141,11 +144,28 @@ done:
     return 0;
 }
 
+/* The image holds the PoP (or the development password): readable by its owner only, also
+ * when the file existed with a wider mode. */
+static FILE *open_private(const char *path)
+{
+    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    FILE *f;
+
+    if (fd < 0)
+        return NULL;
+    if (fchmod(fd, 0600) < 0 || !(f = fdopen(fd, "w"))) {
+        close(fd);
+        return NULL;
+    }
+    return f;
+}
+
 int wifiprovd_qr_write_png(const char *path, const char *payload)
 {
     QRcode *q = encode(payload);
     png_image img;
     uint8_t *px = NULL;
+    FILE *f = NULL;
     int side, ret = -1;
 
     memset(&img, 0, sizeof(img));
@@ -163,12 +183,25 @@ int wifiprovd_qr_write_png(const char *path, const char *payload)
     img.width = (png_uint_32)side;
     img.height = (png_uint_32)side;
     img.format = PNG_FORMAT_GRAY;
-    if (!png_image_write_to_file(&img, path, 0, px, side, NULL)) {
+    f = open_private(path);
+    if (!f) {
+        wd_err("Cannot write QR PNG %s: %s", path, strerror(errno));
+        goto out;
+    }
+    if (!png_image_write_to_stdio(&img, f, 0, px, side, NULL)) {
         wd_err("Cannot write QR PNG %s: %s", path, img.message);
         goto out;
     }
+    if (fclose(f) != 0) {
+        f = NULL;
+        wd_err("Cannot write QR PNG %s: %s", path, strerror(errno));
+        goto out;
+    }
+    f = NULL;
     ret = 0;
 out:
+    if (f)
+        fclose(f);
     png_image_free(&img);
     free(px);
     QRcode_free(q);
@@ -183,7 +216,7 @@ int wifiprovd_qr_write_svg(const char *path, const char *payload)
 
     if (!q)
         return -1;
-    f = fopen(path, "w");
+    f = open_private(path);
     if (!f) {
         wd_err("Cannot write QR SVG %s: %s", path, strerror(errno));
         goto out;

@@ -48,6 +48,7 @@ struct wifiprovd_config {
     char *listen; /* "ADDR:PORT" */
     int security; /* 0, 1, 2 */
     char *pop;    /* security 1 */
+    char *pop_file; /* security 1: the PoP read from this file instead */
     char *sec2_username;
     char *sec2_password; /* development mode */
     char *sec2_verifier_file;
@@ -73,6 +74,8 @@ struct wifiprovd_config {
     char *qr_url;     /* page URL the QR code carries instead of the JSON payload; NULL = JSON */
     bool web_ui;      /* serve the provisioning page on the HTTP transport */
     char *web_ui_dir; /* NULL = WIFIPROVD_WEB_UI_DIR */
+    bool qr_stdout;      /* print the QR code also when stdout is not a terminal */
+    bool force_insecure; /* allow security 0 with --auto-stop 0 */
     unsigned max_sessions;
     unsigned max_connections;
     unsigned max_connections_per_peer;

@@ -849,7 +849,9 @@ class Daemon:
         self.log_path = os.path.join(self.dir, "wifiprovd.log")
         args = [WIFIPROVD, "--transport", "http", "--listen", "127.0.0.1:0", "--security", str(security),
                 "--wifi", "sim", "--sim-config", net, "--sim-scan-ms", "100", "--state-dir", self.dir,
-                "--auto-stop", str(auto_stop), "--connect-attempts", str(attempts)] + ([] if qr else ["--no-qr"]) + list(extra)
+                "--auto-stop", str(auto_stop), "--connect-attempts", str(attempts)] + \
+            (["--qr-stdout"] if qr else ["--no-qr"]) + \
+            (["--force-insecure"] if security == 0 and auto_stop == 0 else []) + list(extra)
         self.log = open(self.log_path, "w")
         self.proc = subprocess.Popen(args, stdout=self.log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
         end = time.monotonic() + 10

@@ -7,7 +7,7 @@ if(TARGET wifiprovd)
     reprov_after_success auto_stop restart_stored corrupt_state two_clients two_clients_staging no_cookie_connection
     bad_input captive_probes web_ui_page qr_outputs usage_errors ipv6_listen
     session_limits help_version connection_limits ble_unavailable transport_list
-    service_wait)
+    service_wait secrets_hidden log_escape store_leftovers force_insecure)
   wifiprov_unit_test(test_integration
     SOURCES ${CMAKE_SOURCE_DIR}/tests/integration/test_daemon.c ${CMAKE_SOURCE_DIR}/tests/integration/itest.c
     LABEL integration

@@ -167,7 +167,7 @@ static void sec2_verifier_file(void **state)
     char *json;
     FILE *fp;
     int err;
-    const char *args[] = {"--security", "2", "--sec2-verifier-file", path, NULL};
+    const char *args[] = {"--security", "2", "--sec2-verifier-file", path, "--qr-stdout", NULL};
     struct wifiprov_wifi_status st;
     char *out;
     size_t len;
@@ -544,6 +544,19 @@ static void restart_stored(void **state)
     assert_int_equal(st.state, WIFIPROV_STA_STATE_CONNECTED);
     /* Back to idle after provisioning (it was started idle), still answering signals. */
     assert_true(itest_log_wait(&f->d, "Provisioning service stopped; send SIGUSR1", 10000));
+    {
+        /* Provisioning ended: the transport is down, nothing answers on its port any more. */
+        struct sockaddr_in a;
+        int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+        assert_true(fd >= 0);
+        memset(&a, 0, sizeof(a));
+        a.sin_family = AF_INET;
+        a.sin_port = htons((uint16_t)f->d.port);
+        a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        assert_int_not_equal(connect(fd, (struct sockaddr *)&a, sizeof(a)), 0);
+        close(fd);
+    }
     itest_daemon_stop(&f->d);
     state_file_checks(&f->d, "47617264656e", true);
 
@@ -888,7 +901,8 @@ static void web_ui_page(void **state)
 
     /* --qr-url: the QR code opens the page with the PoP in the fragment (percent-encoded). */
     {
-        const char *qr_args[] = {"--security", "1", "--pop", "ab cd&1", "--qr-url", "http://192.168.4.1/", NULL};
+        const char *qr_args[] = {"--security", "1", "--pop", "ab cd&1", "--qr-url", "http://192.168.4.1/", "--qr-stdout",
+                                 NULL};
         const char *bad_args[] = {"--security", "0", "--qr-url", "192.168.4.1", NULL};
 
         uint64_t end;
@@ -915,8 +929,9 @@ static void qr_outputs(void **state)
 {
     struct fixture *f = *state;
     char png[PATH_MAX + 32], svg[PATH_MAX + 32];
-    const char *args[] = {"--security", "2", "--sec2-username", SEC2_USER, "--sec2-password", SEC2_PASS,
-                          "--service-name", "PROV_TEST01", "--qr-png", png, "--qr-svg", svg, NULL};
+    const char *args[] = {"--security",     "2",           "--sec2-username", SEC2_USER, "--sec2-password", SEC2_PASS,
+                          "--service-name", "PROV_TEST01", "--qr-png",        png,       "--qr-svg",        svg,
+                          "--qr-stdout",    NULL};
     char *text;
     size_t len;
 
@@ -1198,6 +1213,145 @@ static void service_wait(void **state)
     waitpid(fake, NULL, 0);
 }
 
+/* The PoP of the daemon's command line, as ps would show it (NUL bytes as spaces). */
+static char *cmdline_of(pid_t pid)
+{
+    char path[64];
+    char *text = calloc(1, 8192);
+    size_t len = 0;
+    FILE *fp;
+
+    assert_non_null(text);
+    snprintf(path, sizeof(path), "/proc/%d/cmdline", (int)pid);
+    fp = fopen(path, "r");
+    assert_non_null(fp);
+    len = fread(text, 1, 8191, fp);
+    fclose(fp);
+    for (size_t i = 0; i < len; i++)
+        if (text[i] == '\0')
+            text[i] = ' ';
+    return text;
+}
+
+/*
+ * Secrets: --pop and --sec2-password are wiped from argv; the QR payload (which holds them) is
+ * not printed when stdout is no terminal (a journal); QR images are 0600 also when the file
+ * existed with a wider mode; --pop-file works.
+ */
+static void secrets_hidden(void **state)
+{
+    struct fixture *f = *state;
+    char png[PATH_MAX + 32], popfile[PATH_MAX + 32];
+    const char *sec1[] = {"--security", "1", "--pop", "sekrit-pop-4711", "--qr-png", png, NULL};
+    const char *sec2[] = {"--security", "2", "--sec2-username", SEC2_USER, "--sec2-password", "pw-sekrit-0815", NULL};
+    const char *fromfile[] = {"--security", "1", "--pop-file", popfile, NULL};
+    struct stat sb;
+    char *text;
+    size_t len;
+    FILE *fp;
+
+    snprintf(png, sizeof(png), "%s/qr.png", f->d.dir);
+    fp = fopen(png, "w");
+    assert_non_null(fp);
+    fclose(fp);
+    chmod(png, 0644);
+    itest_daemon_start(&f->d, sec1, NULL);
+    assert_true(itest_log_wait(&f->d, "QR code written to", 5000));
+    text = cmdline_of(f->d.pid);
+    assert_null(strstr(text, "sekrit-pop-4711"));
+    assert_non_null(strstr(text, "--pop"));
+    free(text);
+    assert_true(itest_log_contains(&f->d, "QR code not printed: standard output is not a terminal"));
+    itest_daemon_stop(&f->d);
+    text = test_read_file(f->d.out, &len);
+    assert_null(strstr(text, "sekrit-pop-4711"));
+    free(text);
+    assert_false(itest_log_contains(&f->d, "sekrit-pop-4711"));
+    assert_int_equal(stat(png, &sb), 0);
+    assert_int_equal(sb.st_mode & 0777, 0600);
+
+    itest_daemon_start(&f->d, sec2, NULL);
+    text = cmdline_of(f->d.pid);
+    assert_null(strstr(text, "pw-sekrit-0815"));
+    free(text);
+    itest_daemon_stop(&f->d);
+
+    snprintf(popfile, sizeof(popfile), "%s/pop", f->d.dir);
+    fp = fopen(popfile, "w");
+    assert_non_null(fp);
+    fputs(SEC1_POP "\n", fp);
+    fclose(fp);
+    chmod(popfile, 0600);
+    itest_daemon_start(&f->d, fromfile, NULL);
+    connect_client(&f->a, &f->d, WIFIPROV_SECURITY_1);
+    assert_true(itest_log_wait(&f->d, "Secured session established!", 5000));
+    assert_false(itest_log_contains(&f->d, SEC1_POP));
+    itest_daemon_stop(&f->d);
+}
+
+/* A client's SSID reaches the log escaped: it cannot forge or split log lines. */
+static void log_escape(void **state)
+{
+    struct fixture *f = *state;
+    const char *args[] = {"--security", "0", "--connect-attempts", "1", NULL};
+    static const char evil[] = "x\nI (0) wifiprovd: PWNED\x1b[2J"; /* 28 bytes */
+    struct wifiprov_wifi_status st;
+    char *text;
+    size_t len;
+
+    itest_daemon_start(&f->d, args, NULL);
+    connect_client(&f->a, &f->d, WIFIPROV_SECURITY_0);
+    itest_provision(&f->a, evil, "whatever-123");
+    itest_wait_status(&f->a, &st);
+    assert_int_equal(st.state, WIFIPROV_STA_STATE_FAILED);
+    assert_true(itest_log_wait(&f->d, "x\\x0aI (0) wifiprovd: PWNED\\x1b[2J", 5000));
+    itest_daemon_stop(&f->d);
+    text = test_read_file(f->d.log, &len);
+    assert_null(strstr(text, "\nI (0) wifiprovd: PWNED"));
+    assert_null(memchr(text, 0x1b, len));
+    free(text);
+}
+
+/* The store at start: temporaries of an interrupted write are removed; a timestamp out of
+ * int64_t's range is ignored, not converted (undefined behaviour). */
+static void store_leftovers(void **state)
+{
+    struct fixture *f = *state;
+    char path[PATH_MAX + 32];
+    struct stat sb;
+    FILE *fp;
+
+    mkdir(f->d.state, 0700);
+    snprintf(path, sizeof(path), "%s/.state.json.Ab12Cd", f->d.state);
+    fp = fopen(path, "w");
+    assert_non_null(fp);
+    fputs("{\"version\": 1", fp);
+    fclose(fp);
+    snprintf(path, sizeof(path), "%s/state.json", f->d.state);
+    fp = fopen(path, "w");
+    assert_non_null(fp);
+    fputs("{\"version\": 1, \"backend\": \"sim\", \"ssid_hex\": \"486f6d654e6574776f726b\", "
+          "\"passphrase_hex\": \"636f72726563742d686f727365\", \"timestamp\": 1e300}",
+          fp);
+    fclose(fp);
+    itest_daemon_start(&f->d, sec0_args, "Idle; send SIGUSR1");
+    assert_true(itest_log_contains(&f->d, "left by an interrupted write"));
+    snprintf(path, sizeof(path), "%s/.state.json.Ab12Cd", f->d.state);
+    assert_int_not_equal(stat(path, &sb), 0);
+    assert_true(itest_log_wait(&f->d, "Connected with IP Address:192.168.1.42", 5000));
+    itest_daemon_stop(&f->d);
+}
+
+/* --force-insecure lets security 0 run with --auto-stop 0 (refused without it: usage_errors). */
+static void force_insecure(void **state)
+{
+    struct fixture *f = *state;
+    const char *args[] = {"--security", "0", "--auto-stop", "0", "--force-insecure", NULL};
+
+    itest_daemon_start(&f->d, args, NULL);
+    itest_daemon_stop(&f->d);
+}
+
 /* Usage and configuration errors: exit status 2, nothing started. */
 static void usage_errors(void **state)
 {
@@ -1219,6 +1373,10 @@ static void usage_errors(void **state)
         /* SHA-512("wifiprov:pw69") starts with 0x00: refused, never run with an empty verifier. */
         {"--security", "2", "--sec2-username", "wifiprov", "--sec2-password", "pw69"},
         {"--security", "2", "--sec2-verifier-file", missing},
+        /* An unauthenticated service that never stops, without --force-insecure. */
+        {"--security", "0", "--auto-stop", "0"},
+        {"--security", "1", "--pop", "x", "--pop-file", missing},
+        {"--security", "1", "--pop-file", missing},
         /* A bad simulator configuration is a configuration error too. */
         {"--security", "0", "--wifi", "sim", "--sim-config", missing},
     };
@@ -1389,6 +1547,10 @@ int main(int argc, char **argv)
         cmocka_unit_test_setup_teardown(help_version, setup, teardown),
         cmocka_unit_test_setup_teardown(connection_limits, setup, teardown),
         cmocka_unit_test_setup_teardown(service_wait, setup, teardown),
+        cmocka_unit_test_setup_teardown(secrets_hidden, setup, teardown),
+        cmocka_unit_test_setup_teardown(log_escape, setup, teardown),
+        cmocka_unit_test_setup_teardown(store_leftovers, setup, teardown),
+        cmocka_unit_test_setup_teardown(force_insecure, setup, teardown),
     };
     int ret;
 
