@@ -608,8 +608,9 @@ static int read_pop_file(struct wifiprovd_config *cfg)
         cfg_err("%s is not a regular file", cfg->pop_file);
         goto out;
     }
-    if (sb.st_mode & 077)
-        cfg_err("warning: the PoP file %s is readable by others; chmod 600 it", cfg->pop_file);
+    if (wifiprovd_file_too_open(&sb))
+        cfg_err("warning: the PoP file %s is readable by others; chmod 600 it (or 640 with the daemon's group)",
+                cfg->pop_file);
     n = fread(buf, 1, sizeof(buf) - 1, f);
     buf[n] = '\0';
     buf[strcspn(buf, "\r\n")] = '\0';
