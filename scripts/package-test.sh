@@ -69,7 +69,7 @@ for p in "${pkgs[@]}"; do installed "$p" || fail "$p is not installed"; done
 dpkg -L "${pkgs[@]}" | sort -u >"$work/files"
 
 step "installed programs"
-wifiprovd --version | grep -q '^wifiprovd ' || fail "wifiprovd --version"
+wifiprovd --version | grep '^wifiprovd ' >/dev/null || fail "wifiprovd --version"
 wifiprov --help >"$work/help" 2>&1 || fail "wifiprov --help exited non-zero"
 grep -qi 'usage' "$work/help" || fail "wifiprov --help says no usage"
 echo "  $(wifiprovd --version); wifiprov --help: $(wc -l <"$work/help") lines"
@@ -82,8 +82,8 @@ systemd-analyze verify "$unitdir/wifiprovd.service" >"$work/verify" 2>&1 || { ca
 grep -q '^ExecStart=/usr/bin/wifiprovd --config /etc/wifiprov/wifiprovd.conf$' "$unitdir/wifiprovd.service" \
   || fail "the unit does not start /usr/bin/wifiprovd with /etc/wifiprov/wifiprovd.conf"
 getent passwd wifiprov >/dev/null || fail "the package did not create the user wifiprov"
-dpkg-query -W -f='${Conffiles}\n' wifiprovd | grep -q '/etc/wifiprov/wifiprovd.conf' || fail "wifiprovd.conf is not a conffile"
-wifiprovd --help | grep -q '/etc/wifiprov/wifiprovd.conf' || fail "the built-in default configuration is not /etc/wifiprov/wifiprovd.conf"
+dpkg-query -W -f='${Conffiles}\n' wifiprovd | grep '/etc/wifiprov/wifiprovd.conf' >/dev/null || fail "wifiprovd.conf is not a conffile"
+wifiprovd --help | grep '/etc/wifiprov/wifiprovd.conf' >/dev/null || fail "the built-in default configuration is not /etc/wifiprov/wifiprovd.conf"
 echo "  unit in $unitdir, user $(getent passwd wifiprov | cut -d: -f1,3,6), conffile /etc/wifiprov/wifiprovd.conf"
 systemd-analyze security --offline=true "$unitdir/wifiprovd.service" 2>/dev/null | tail -n1 | sed 's/^/  /'
 # The daemon runs as that user with the installed sample configuration and the README's

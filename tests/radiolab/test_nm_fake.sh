@@ -54,7 +54,7 @@ start_nm
 ok() { echo "ok   $1"; }
 bad() { echo "FAIL $1" >&2; echo "$1" >> "$tmp/fails"; }
 # check NAME REGEX TEXT
-check() { if printf '%s\n' "$3" | grep -Eq -- "$2"; then ok "$1"; else bad "$1: want /$2/ in:"; printf '%s\n' "$3" | sed 's/^/     /'; fi; }
+check() { if grep -Eq -- "$2" <<< "$3"; then ok "$1"; else bad "$1: want /$2/ in:"; printf '%s\n' "$3" | sed 's/^/     /'; fi; }
 # The driver exits 0 when every command ran; anything else (a sanitizer report, a leak, a
 # crash, a timeout) fails the test even if its output looked right.
 drv() {
@@ -101,7 +101,7 @@ check deleted-wrong-sae '^CALL Delete /org/freedesktop/NetworkManager/Settings/2
 check deleted-not-found '^CALL Delete /org/freedesktop/NetworkManager/Settings/3$' "$calls"
 check saved '^CALL Update2 /org/freedesktop/NetworkManager/Settings/4 flags=1 settings=0$' "$calls"
 check forgotten '^CALL Delete /org/freedesktop/NetworkManager/Settings/5$' "$calls"
-if printf '%s\n' "$calls" | grep -q 'Delete /org/freedesktop/NetworkManager/Settings/4$'; then
+if grep -q 'Delete /org/freedesktop/NetworkManager/Settings/4$' <<< "$calls"; then
   bad "committed profile deleted"
 else ok "committed profile kept"; fi
 

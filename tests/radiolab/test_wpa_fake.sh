@@ -20,7 +20,7 @@ grep -q READY "$tmp/wpa.log" || { echo "FAIL: fake wpa_supplicant did not start"
 : > "$tmp/fails"
 ok() { echo "ok   $1"; }
 bad() { echo "FAIL $1" >&2; echo "$1" >> "$tmp/fails"; }
-check() { if printf '%s\n' "$3" | grep -Eq -- "$2"; then ok "$1"; else bad "$1: want /$2/ in:"; printf '%s\n' "$3" | sed 's/^/     /' >&2; fi; }
+check() { if grep -Eq -- "$2" <<< "$3"; then ok "$1"; else bad "$1: want /$2/ in:"; printf '%s\n' "$3" | sed 's/^/     /' >&2; fi; }
 drv() {
   local rc
   # A DHCP hook that returns at once: lo keeps 127.0.0.1, which then counts as the lease.
