@@ -259,11 +259,24 @@ static int set_str(char **dst, const char *v)
 
 static int parse_address(struct cli_opts *o, const char *a)
 {
-    const char *colon, *host = a;
+    const char *colon, *host, *slash;
+    char buf[300];
     size_t hl;
     char *end;
     unsigned long port = 80;
 
+    /* A URL as a browser shows it: http://HOST[:PORT][/]. The transport has no TLS, so no https. */
+    if (!strncasecmp(a, "http://", 7))
+        a += 7;
+    slash = strchr(a, '/');
+    if (slash) {
+        if (slash[1] || (size_t)(slash - a) >= sizeof(buf))
+            return -1;
+        memcpy(buf, a, (size_t)(slash - a));
+        buf[slash - a] = '\0';
+        a = buf;
+    }
+    host = a;
     if (a[0] == '[') {
         const char *rb = strchr(a, ']');
 
@@ -671,7 +684,8 @@ int cli_opts_parse(struct cli_opts *o, int argc, char **argv)
             if (set_str(&o->ble_name, ps.address_arg) < 0)
                 goto nomem;
         } else if (parse_address(o, ps.address_arg) < 0) {
-            opt_err("bad address '%s' (expected HOST[:PORT])\n", ps.address_arg);
+            opt_err("bad address '%s' (expected HOST[:PORT] or http://HOST[:PORT]%s)\n", ps.address_arg,
+                    strncasecmp(ps.address_arg, "https://", 8) ? "" : "; devices serve plain HTTP, not https");
             goto out;
         }
     }

@@ -20,12 +20,25 @@
 struct target {
     char ssid[WIFIPROV_SSID_MAX + 1];
     bool open_network; /* known to be open from the scan */
+    int auth;          /* wifiprov_auth_mode from the scan, -1 = not known */
 };
 
-static const char *reason_advice(enum wifiprov_fail_reason r)
+/* Enterprise (802.1X) networks take no passphrase; numbering as PROTOCOL.md §8.3. */
+static bool auth_enterprise(int auth)
+{
+    return auth == WIFIPROV_AUTH_MODE_WPA2_ENTERPRISE || auth == 10 || auth == 14 || auth == 15 || auth == 16;
+}
+
+static const char *reason_advice(enum wifiprov_fail_reason r, const struct target *t)
 {
     switch (r) {
     case WIFIPROV_FAIL_REASON_AUTH_ERROR:
+        if (auth_enterprise(t->auth))
+            return "The device could not authenticate: the network uses enterprise (802.1X) authentication, which "
+                   "provisioning cannot set up (it sends only a passphrase)";
+        if (t->auth < 0)
+            return "The device could not authenticate: the passphrase is probably wrong (or the network uses "
+                   "enterprise/802.1X authentication, which provisioning cannot set up)";
         return "The device could not authenticate: the passphrase is probably wrong";
     case WIFIPROV_FAIL_REASON_NETWORK_NOT_FOUND:
         return "The device did not find the network: check the SSID and that it is in range";
@@ -75,6 +88,7 @@ static int choose_network(struct cli_ctx *ctx, struct cli_session *s, struct tar
         memcpy(t->ssid, aps[sel - 1].ssid, aps[sel - 1].ssid_len);
         t->ssid[aps[sel - 1].ssid_len] = '\0';
         t->open_network = aps[sel - 1].auth == WIFIPROV_AUTH_MODE_OPEN;
+        t->auth = (int)aps[sel - 1].auth;
         free(aps);
         return 0;
     }
@@ -111,6 +125,22 @@ static int get_passphrase(struct cli_ctx *ctx, const struct target *t)
     o->passphrase.value = v;
     o->passphrase.source = "prompt";
     return 0;
+}
+
+/*
+ * A WPA/WPA2/WPA3 passphrase has 8 to 63 characters (longer ones are refused when parsing the options);
+ * shorter ones are only valid for WEP, or ignored by open networks. Checked before anything is sent, so
+ * a typo does not cost a connection attempt. @return 0 or an exit code.
+ */
+static int check_passphrase(struct cli_ctx *ctx, const struct target *t)
+{
+    size_t n = strlen(ctx->opts->passphrase.value);
+
+    if (n == 0 || n >= 8 || t->auth == WIFIPROV_AUTH_MODE_OPEN || t->auth == WIFIPROV_AUTH_MODE_WEP)
+        return 0;
+    return cli_fail(ctx, CLI_EXIT_USAGE, "BadPassphrase",
+                    "a WPA/WPA2/WPA3 passphrase has 8 to 63 characters; this one has %zu, so nothing was sent%s", n,
+                    t->auth < 0 ? " (for a WEP network, choose it from the device's scan: leave out --ssid)" : "");
 }
 
 /* SetConfig + ApplyConfig. @return 0 or an exit code. */
@@ -287,6 +317,7 @@ int cli_cmd_provision(struct cli_ctx *ctx)
     int ret;
 
     memset(&t, 0, sizeof(t));
+    t.auth = -1;
     if (!o->ssid && (!o->interactive || o->json)) {
         /* Check before connecting: nothing to choose with. */
         memset(&s, 0, sizeof(s));
@@ -306,7 +337,7 @@ int cli_cmd_provision(struct cli_ctx *ctx)
     } else if ((ret = choose_network(ctx, &s, &t))) {
         goto out;
     }
-    if ((ret = get_passphrase(ctx, &t)))
+    if ((ret = get_passphrase(ctx, &t)) || (ret = check_passphrase(ctx, &t)))
         goto out;
 
     for (;;) {
@@ -328,16 +359,16 @@ int cli_cmd_provision(struct cli_ctx *ctx)
         cJSON_AddStringToObject(ctx->result, "state", "failed");
         cJSON_AddStringToObject(ctx->result, "ssid", t.ssid);
         if (o->interactive && !o->json)
-            cli_print(ctx, "%s.\n", reason_advice(st.fail_reason));
+            cli_print(ctx, "%s.\n", reason_advice(st.fail_reason, &t));
         if (!ask_retry(ctx)) {
             ret = cli_fail(ctx, CLI_EXIT_WIFI, wifiprov_fail_reason_to_string(st.fail_reason), "%s (ssid '%s', reason %s)",
-                           reason_advice(st.fail_reason), t.ssid, wifiprov_fail_reason_to_string(st.fail_reason));
+                           reason_advice(st.fail_reason, &t), t.ssid, wifiprov_fail_reason_to_string(st.fail_reason));
             goto out;
         }
         cJSON_DeleteItemFromObjectCaseSensitive(ctx->result, "state");
         cJSON_DeleteItemFromObjectCaseSensitive(ctx->result, "ssid");
         cli_secret_free(&o->passphrase);
-        if ((ret = get_passphrase(ctx, &t)))
+        if ((ret = get_passphrase(ctx, &t)) || (ret = check_passphrase(ctx, &t)))
             goto out;
         err = wifiprov_client_ctrl_reset(s.client, &status);
         if (err == WIFIPROV_ERR_DEVICE) {

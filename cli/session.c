@@ -147,6 +147,16 @@ static int read_version(struct cli_ctx *ctx, struct cli_session *s)
         return cli_fail(ctx, CLI_EXIT_ERROR, NULL, "out of memory");
     err = s->tp->ops->xfer(s->tp, WIFIPROV_EP_VERSION, (const uint8_t *)probe, strlen(probe), buf,
                            WIFIPROV_REPLY_CAP, &len);
+    if (err < 0 && err == WIFIPROV_ERR_TRANSPORT && ctx->opts->transport == CLI_TRANSPORT_KIND_HTTP &&
+        strstr(s->tp->errmsg, "cannot reach")) {
+        /* The first request: the usual cause is being on the wrong network or the device not serving. */
+        ret = cli_fail(ctx, CLI_EXIT_TRANSPORT, NULL,
+                       "Cannot read the device's protocol version: %s. Is this computer on the device's network "
+                       "(a device in SoftAP mode opens one named PROV_XXXXXX: join it first), and is the device, "
+                       "or wifiprovd, serving at %s:%u?",
+                       s->tp->errmsg, ctx->opts->host, ctx->opts->port);
+        goto out;
+    }
     if (err < 0) {
         ret = cli_session_fail(ctx, s, err, "Cannot read the device's protocol version");
         goto out;

@@ -179,6 +179,16 @@ def transport_refused():
     check(obj["error"] == "transport", obj)
     rc, out, err = run(["status", "--sec", "0", "--address", "127.0.0.1:%d" % port])
     check(rc == 3 and "127.0.0.1:%d" % port in err, (rc, err))
+    check("PROV_" in err and "wifiprovd" in err, "no hint for a refused connection: %s" % err)
+    # A URL is understood as an address.
+    for url in ("http://127.0.0.1:%d" % port, "HTTP://127.0.0.1:%d/" % port):
+        rc, out, err = run(["status", "--sec", "0", "--address", url])
+        check(rc == 3 and "127.0.0.1:%d" % port in err, (url, rc, err))
+    for bad in ("https://127.0.0.1:%d" % port, "http://127.0.0.1:%d/prov" % port):
+        rc, out, err = run(["status", "--sec", "0", "--address", bad])
+        check(rc == 2, (bad, rc, err))
+    rc, out, err = run(["status", "--sec", "0", "--address", "https://127.0.0.1"])
+    check("plain HTTP" in err, err)
 
 
 @case
@@ -838,14 +848,14 @@ SEC2 = ["--username", "wifiprov", "--password", "abcd1234"]
 class Daemon:
     """wifiprovd --wifi sim on 127.0.0.1:<free port>; killed on exit."""
 
-    def __init__(self, security, extra=(), auto_stop=0, attempts=2, qr=False):
+    def __init__(self, security, extra=(), auto_stop=0, attempts=2, qr=False, networks=None):
         if not WIFIPROVD:
             raise Fail("wifiprovd was not given (--wifiprovd)")
         self.security = security
         self.dir = tempfile.mkdtemp(prefix="wifiprov-cli-")
         net = os.path.join(self.dir, "sim.json")
         with open(net, "w") as f:
-            json.dump(NETWORKS, f)
+            json.dump(NETWORKS if networks is None else networks, f)
         self.log_path = os.path.join(self.dir, "wifiprovd.log")
         args = [WIFIPROVD, "--transport", "http", "--listen", "127.0.0.1:0", "--security", str(security),
                 "--wifi", "sim", "--sim-config", net, "--sim-scan-ms", "100", "--state-dir", self.dir,
@@ -1060,6 +1070,22 @@ def daemon_busy_device():
                   % (attempt, msg))
         obj, _, _ = run_json(["reset"] + d.addr(), 7)
         check(obj["reason"] == "Busy" and "wifiprov status" in obj["message"], obj)
+
+
+@case
+def daemon_passphrase_checks():
+    """A WPA passphrase under 8 characters is refused before sending; an enterprise network's failure is not
+    blamed on the passphrase alone."""
+    corp = {"ssid": "CorpNet", "bssid": "aa:bb:cc:dd:ee:09", "channel": 6, "rssi": -50, "auth": "wpa2_enterprise",
+            "connect_ms": 50, "ip": "10.1.2.9"}
+    with Daemon(0, networks=NETWORKS + [corp]) as d:
+        obj, _, _ = run_json(["provision", "--ssid", "TestNet", "--passphrase", "short"] + d.addr(), 2)
+        check(obj["reason"] == "BadPassphrase" and "8 to 63" in obj["message"], obj)
+        check("credentials received" not in open(d.log_path).read(), "sent anyway")
+        obj, _, _ = run_json(["provision", "--ssid", "CorpNet", "--passphrase", "whatever1"] + d.addr(), 5)
+        check(obj["reason"] == "AuthError" and "enterprise" in obj["message"], obj)
+        # An open network takes an empty passphrase.
+        provision_ok(d, [], ssid="OpenNet", passphrase="")
 
 
 @case

@@ -17,7 +17,7 @@ if(TARGET wifiprov_cli)
   set(WIFIPROV_CLI_DAEMON_CASES
     daemon_provision_sec0 daemon_provision_sec1 daemon_provision_sec2
     daemon_wrong_pop daemon_wrong_password daemon_wrong_passphrase daemon_no_reset_on_failure daemon_unknown_ssid
-    daemon_scan daemon_status daemon_busy_device daemon_reset_after_failure daemon_reprov daemon_custom daemon_version
+    daemon_scan daemon_status daemon_busy_device daemon_passphrase_checks daemon_reset_after_failure daemon_reprov daemon_custom daemon_version
     daemon_esp_prov_aliases daemon_qr_option daemon_debug_hides_secrets daemon_interactive daemon_console_relay daemon_gencred_verifier_file
     daemon_timeout)
   # A console-transport device on stdin/stdout, for device variants wifiprovd does not offer.
