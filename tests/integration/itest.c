@@ -408,7 +408,7 @@ void itest_client_close(struct itest_client *c)
     c->curl = NULL;
 }
 
-void itest_provision(struct itest_client *c, const char *ssid, const char *passphrase)
+void itest_set_config(struct itest_client *c, const char *ssid, const char *passphrase)
 {
     struct wifiprov_wifi_creds cr;
     int status = -1;
@@ -419,6 +419,13 @@ void itest_provision(struct itest_client *c, const char *ssid, const char *passp
     cr.passphrase_len = (uint8_t)strlen(passphrase);
     memcpy(cr.passphrase, passphrase, cr.passphrase_len);
     assert_int_equal(wifiprov_client_set_config(c->wc, &cr, &status), 0);
+}
+
+void itest_provision(struct itest_client *c, const char *ssid, const char *passphrase)
+{
+    int status = -1;
+
+    itest_set_config(c, ssid, passphrase);
     assert_int_equal(wifiprov_client_apply_config(c->wc, &status), 0);
 }
 

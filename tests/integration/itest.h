@@ -69,6 +69,8 @@ void itest_client_close(struct itest_client *c);
 int itest_xfer(void *ctx, const char *endpoint, const uint8_t *req, size_t req_len, uint8_t *resp, size_t resp_cap,
                size_t *resp_len);
 
+/* SetConfig with status 0. */
+void itest_set_config(struct itest_client *c, const char *ssid, const char *passphrase);
 /* SetConfig + ApplyConfig, both with status 0. */
 void itest_provision(struct itest_client *c, const char *ssid, const char *passphrase);
 /* Polls GetStatus until it leaves CONNECTING (bounded). */

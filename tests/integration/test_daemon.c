@@ -636,19 +636,6 @@ static void two_clients(void **state)
     itest_daemon_stop(&f->d);
 }
 
-static void set_config(struct itest_client *c, const char *ssid, const char *passphrase)
-{
-    struct wifiprov_wifi_creds cr;
-    int status = -1;
-
-    memset(&cr, 0, sizeof(cr));
-    cr.ssid_len = (uint8_t)strlen(ssid);
-    memcpy(cr.ssid, ssid, cr.ssid_len);
-    cr.passphrase_len = (uint8_t)strlen(passphrase);
-    memcpy(cr.passphrase, passphrase, cr.passphrase_len);
-    assert_int_equal(wifiprov_client_set_config(c->wc, &cr, &status), 0);
-}
-
 /* Two clients stage different credentials: each Apply applies its own session's (not the last staged). */
 static void two_clients_staging(void **state)
 {
@@ -659,8 +646,8 @@ static void two_clients_staging(void **state)
     itest_daemon_start(&f->d, sec2_args, NULL);
     connect_client(&f->a, &f->d, WIFIPROV_SECURITY_2);
     connect_client(&f->b, &f->d, WIFIPROV_SECURITY_2);
-    set_config(&f->a, "HomeNetwork", "correct-horse");
-    set_config(&f->b, "Garden", "wrong-grass");
+    itest_set_config(&f->a, "HomeNetwork", "correct-horse");
+    itest_set_config(&f->b, "Garden", "wrong-grass");
     assert_int_equal(wifiprov_client_apply_config(f->a.wc, &status), 0);
     itest_wait_status(&f->a, &st);
     assert_int_equal(st.state, WIFIPROV_STA_STATE_CONNECTED);

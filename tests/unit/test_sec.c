@@ -38,7 +38,10 @@ static int real_rng(void *ctx, uint8_t *buf, size_t len)
 
 /* ---- sessions ---- */
 
-static struct wifiprov_sec_session *device_new(enum wifiprov_security sec, const char *pop, int patch)
+/* A device with the example credentials; @p pre (may be NULL) and @p rng (NULL = the real one) as given. */
+static struct wifiprov_sec_session *device_new_with(enum wifiprov_security sec, const char *pop, int patch,
+                                                    const struct wifiprov_sec2_precomp *pre, wifiprov_random_fn rng,
+                                                    void *rng_ctx)
 {
     struct wifiprov_sec_params p = {0};
     struct wifiprov_sec_session *s = NULL;
@@ -56,7 +59,9 @@ static struct wifiprov_sec_session *device_new(enum wifiprov_security sec, const
     p.verifier = verifier;
     p.verifier_len = verifier_len;
     p.sec_patch_ver = patch;
-    p.random = real_rng;
+    p.sec2_precomp = pre;
+    p.random = rng ? rng : real_rng;
+    p.random_ctx = rng_ctx;
     assert_int_equal(wifiprov__sec_session_new(&p, &s), 0);
     /* The session keeps copies: the caller's buffers can go. */
     memset(salt, 0xee, salt_len);
@@ -66,8 +71,14 @@ static struct wifiprov_sec_session *device_new(enum wifiprov_security sec, const
     return s;
 }
 
-static struct wifiprov_sec_session *client_new(enum wifiprov_security sec, const char *pop, const char *user,
-                                               const char *pass, int patch)
+static struct wifiprov_sec_session *device_new(enum wifiprov_security sec, const char *pop, int patch)
+{
+    return device_new_with(sec, pop, patch, NULL, NULL, NULL);
+}
+
+static struct wifiprov_sec_session *client_new_with(enum wifiprov_security sec, const char *pop, const char *user,
+                                                    const char *pass, int patch, unsigned quirks,
+                                                    wifiprov_random_fn rng, void *rng_ctx)
 {
     struct wifiprov_sec_params p = {0};
     struct wifiprov_sec_session *s = NULL;
@@ -81,9 +92,17 @@ static struct wifiprov_sec_session *client_new(enum wifiprov_security sec, const
     p.password = (const uint8_t *)pass;
     p.password_len = pass ? strlen(pass) : 0;
     p.sec_patch_ver = patch;
-    p.random = real_rng;
+    p.sec2_test_quirks = quirks;
+    p.random = rng ? rng : real_rng;
+    p.random_ctx = rng_ctx;
     assert_int_equal(wifiprov__sec_session_new(&p, &s), 0);
     return s;
+}
+
+static struct wifiprov_sec_session *client_new(enum wifiprov_security sec, const char *pop, const char *user,
+                                               const char *pass, int patch)
+{
+    return client_new_with(sec, pop, user, pass, patch, 0, NULL, NULL);
 }
 
 /* Runs a whole handshake; both ends must end established. */
@@ -417,49 +436,15 @@ static int prng_fn(void *ctx, uint8_t *buf, size_t len)
     return 0;
 }
 
-/* A device like wifiprovd's: example credentials, sec_patch_ver 1, with the precomputed tables. */
+/* A device like wifiprovd's (sec_patch_ver 1, precomputed tables) and a client, both on @p rng. */
 static struct wifiprov_sec_session *device_prng(const struct wifiprov_sec2_precomp *pre, struct prng *rng)
 {
-    struct wifiprov_sec_params p = {0};
-    struct wifiprov_sec_session *s = NULL;
-    uint8_t *salt, *verifier;
-    size_t salt_len, verifier_len;
-
-    salt = test_hex(ex_salt, &salt_len);
-    verifier = test_hex(ex_verifier, &verifier_len);
-    p.security = WIFIPROV_SECURITY_2;
-    p.role = WIFIPROV_SEC_ROLE_DEVICE;
-    p.salt = salt;
-    p.salt_len = salt_len;
-    p.verifier = verifier;
-    p.verifier_len = verifier_len;
-    p.sec_patch_ver = 1;
-    p.sec2_precomp = pre;
-    p.random = prng_fn;
-    p.random_ctx = rng;
-    assert_int_equal(wifiprov__sec_session_new(&p, &s), 0);
-    free(salt);
-    free(verifier);
-    return s;
+    return device_new_with(WIFIPROV_SECURITY_2, NULL, 1, pre, prng_fn, rng);
 }
 
 static struct wifiprov_sec_session *client_prng(const char *pass, unsigned quirks, struct prng *rng)
 {
-    struct wifiprov_sec_params p = {0};
-    struct wifiprov_sec_session *s = NULL;
-
-    p.security = WIFIPROV_SECURITY_2;
-    p.role = WIFIPROV_SEC_ROLE_CLIENT;
-    p.username = (const uint8_t *)"wifiprov";
-    p.username_len = 8;
-    p.password = (const uint8_t *)pass;
-    p.password_len = strlen(pass);
-    p.sec_patch_ver = 1;
-    p.sec2_test_quirks = quirks;
-    p.random = prng_fn;
-    p.random_ctx = rng;
-    assert_int_equal(wifiprov__sec_session_new(&p, &s), 0);
-    return s;
+    return client_new_with(WIFIPROV_SECURITY_2, NULL, "wifiprov", pass, 1, quirks, prng_fn, rng);
 }
 
 /* One handshake; @return the device's result of Cmd1 (Cmd0 must pass). *cmd0_len, *cmd1_len: sizes sent. */
