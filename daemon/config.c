@@ -155,6 +155,26 @@ static const struct opt opts[] = {
     {"ble-require-encryption", 0, OPT_TYPE_BOOL, OFF(ble_require_encryption), 0, false, NULL,
      "BLE: characteristic values can only be read and written over an encrypted (paired) link; the "
      "endpoint-name descriptors stay readable. Default: off, as in ESP-IDF."},
+    {"softap", 0, OPT_TYPE_BOOL, OFF(softap), 0, false, NULL,
+     "Bring up the device's own access point while provisioning (SoftAP mode, as an ESP32): SSID = the "
+     "service name, address 192.168.4.1/24, DHCP from 192.168.4.2, every DNS name answered with 192.168.4.1, "
+     "and HTTP on 192.168.4.1:80 only (unless --listen is given). hostapd + dnsmasq, or NetworkManager with "
+     "the networkmanager backend. Everything is removed when provisioning ends. See wifiprovd(8)."},
+    {"softap-ssid", 0, OPT_TYPE_STR, OFF(softap_ssid), 0, false, "SSID",
+     "SoftAP: the network name (1..32 bytes). Default: the service name (PROV_XXXXXX)."},
+    {"softap-passphrase", 0, OPT_TYPE_STR, OFF(softap_passphrase), 0, true, "PASSPHRASE",
+     "SoftAP: WPA2-PSK passphrase, 8..63 printable ASCII characters; it is put in the QR code as "
+     "\"password\". Without it (and without --softap-passphrase-file) the access point is open."},
+    {"softap-passphrase-file", 0, OPT_TYPE_STR, OFF(softap_passphrase_file), 0, false, "FILE",
+     "SoftAP: read the passphrase from the first line of FILE (keep it mode 0600)."},
+    {"softap-interface", 0, OPT_TYPE_STR, OFF(softap_interface), 0, false, "IFNAME",
+     "SoftAP: interface for the access point. Default: a virtual interface (" "wpap0" ") made on the Wi-Fi "
+     "interface's radio. Naming the Wi-Fi interface itself puts the AP on it (no AP+STA)."},
+    {"softap-channel", 0, OPT_TYPE_UINT, OFF(softap_channel), 196, false, "N",
+     "SoftAP: channel. 0 = automatic: the station's current channel, else 1. Default: 0."},
+    {"softap-no-apsta", 0, OPT_TYPE_BOOL, OFF(softap_no_apsta), 0, false, NULL,
+     "SoftAP: take the access point down during every connection attempt (and bring it back after a "
+     "failure), even where the radio could keep it up beside the station."},
     {"verbose", 'v', OPT_TYPE_BOOL, OFF(verbose), 0, false, NULL, "Debug logging."},
 };
 
@@ -506,7 +526,7 @@ static int read_file(struct wifiprovd_config *cfg, const char *path, const bool 
     }
     ret = parse_text(cfg, buf, n, path, given, &has_secret);
     if (ret == 0 && has_secret && fstat(fileno(f), &sb) == 0 && wifiprovd_file_too_open(&sb))
-        cfg_err("warning: %s holds a secret (pop or sec2-password) but is readable by others; chmod 600 it "
+        cfg_err("warning: %s holds a secret (pop, sec2-password or softap-passphrase) but is readable by others; chmod 600 it "
                 "(or 640 with the daemon's group)",
                 path);
     wifiprov_memzero(buf, n);
@@ -626,6 +646,81 @@ out:
     return ret;
 }
 
+/* Reads the first line of the passphrase file. @return 0 or -1 (printed). */
+static int read_passphrase_file(struct wifiprovd_config *cfg)
+{
+    char buf[128];
+    FILE *f = fopen(cfg->softap_passphrase_file, "r");
+    size_t n;
+    int ret = -1;
+
+    if (!f) {
+        fprintf(stderr, "wifiprovd: cannot read --softap-passphrase-file %s: %s\n", cfg->softap_passphrase_file,
+                strerror(errno));
+        return -1;
+    }
+    if (!fgets(buf, sizeof(buf), f)) {
+        fprintf(stderr, "wifiprovd: %s is empty (want the SoftAP passphrase on its first line)\n",
+                cfg->softap_passphrase_file);
+        goto out;
+    }
+    n = strcspn(buf, "\r\n");
+    buf[n] = '\0';
+    cfg->softap_passphrase = strdup(buf);
+    ret = cfg->softap_passphrase ? 0 : -1;
+out:
+    wifiprov_memzero(buf, sizeof(buf));
+    fclose(f);
+    return ret;
+}
+
+static int check_softap(struct wifiprovd_config *cfg)
+{
+    if (!cfg->softap) {
+        if (cfg->softap_ssid || cfg->softap_passphrase || cfg->softap_passphrase_file || cfg->softap_interface ||
+            cfg->softap_channel || cfg->softap_no_apsta) {
+            fprintf(stderr, "wifiprovd: --softap-* options need --softap (softap = yes)\n");
+            return -1;
+        }
+        return 0;
+    }
+    if (cfg->softap_passphrase && cfg->softap_passphrase_file) {
+        fprintf(stderr, "wifiprovd: give either --softap-passphrase or --softap-passphrase-file, not both\n");
+        return -1;
+    }
+    if (cfg->softap_passphrase_file && read_passphrase_file(cfg) < 0)
+        return -1;
+    if (cfg->softap_passphrase) {
+        size_t n = strlen(cfg->softap_passphrase);
+        bool printable = true;
+        for (size_t i = 0; i < n; i++) {
+            unsigned char c = (unsigned char)cfg->softap_passphrase[i];
+            if (c < 32 || c > 126)
+                printable = false;
+        }
+        if (n < 8 || n > 63 || !printable) {
+            fprintf(stderr, "wifiprovd: the SoftAP passphrase must be 8..63 printable ASCII characters (WPA2-PSK); "
+                            "leave it out for an open access point\n");
+            return -1;
+        }
+    }
+    if (cfg->softap_ssid && (strlen(cfg->softap_ssid) == 0 || strlen(cfg->softap_ssid) > 32)) {
+        fprintf(stderr, "wifiprovd: --softap-ssid must be 1..32 bytes\n");
+        return -1;
+    }
+    if (cfg->softap_interface && (!*cfg->softap_interface || strlen(cfg->softap_interface) > 15 ||
+                                  strchr(cfg->softap_interface, '/'))) {
+        fprintf(stderr, "wifiprovd: --softap-interface wants an interface name of 1..15 characters\n");
+        return -1;
+    }
+    if (cfg->softap_channel > 14 && cfg->softap_channel < 32) {
+        fprintf(stderr, "wifiprovd: --softap-channel %u is not a Wi-Fi channel (1..14, or 32..196 for 5 GHz)\n",
+                cfg->softap_channel);
+        return -1;
+    }
+    return 0;
+}
+
 static void set_defaults(struct wifiprovd_config *cfg)
 {
     memset(cfg, 0, sizeof(*cfg));
@@ -650,7 +745,8 @@ static int fill_string_defaults(struct wifiprovd_config *cfg)
 {
     if (!cfg->transport && !(cfg->transport = strdup("http")))
         return -1;
-    if (!cfg->listen && !(cfg->listen = strdup("0.0.0.0:80")))
+    /* In SoftAP mode HTTP is served on the access point only, where the phone apps look for it. */
+    if (!cfg->listen && !(cfg->listen = strdup(cfg->softap ? "192.168.4.1:80" : "0.0.0.0:80")))
         return -1;
     if (!cfg->state_dir && !(cfg->state_dir = strdup(WIFIPROVD_DEFAULT_STATE_DIR)))
         return -1;
@@ -908,6 +1004,8 @@ int wifiprovd_config_load(int argc, char **argv, struct wifiprovd_config *cfg)
         fprintf(stderr, "wifiprovd: --qr-url wants the page's address, e.g. http://192.168.4.1/ (no '#' or spaces)\n");
         ret = -1;
     }
+    if (check_softap(cfg) < 0)
+        ret = -1;
     if (cfg->service_name && (strlen(cfg->service_name) == 0 || strlen(cfg->service_name) > 32)) {
         fprintf(stderr, "wifiprovd: --service-name must be 1..32 characters\n");
         ret = -1;
@@ -921,6 +1019,8 @@ void wifiprovd_config_free(struct wifiprovd_config *cfg)
         wifiprov_memzero(cfg->pop, strlen(cfg->pop));
     if (cfg->sec2_password)
         wifiprov_memzero(cfg->sec2_password, strlen(cfg->sec2_password));
+    if (cfg->softap_passphrase)
+        wifiprov_memzero(cfg->softap_passphrase, strlen(cfg->softap_passphrase));
     for (size_t i = 0; i < N_OPTS; i++) {
         if (opts[i].type == OPT_TYPE_STR) {
             char **slot = (char **)(void *)((char *)cfg + opts[i].offset);

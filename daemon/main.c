@@ -24,6 +24,7 @@
 #include <cjson/cJSON.h>
 #include <systemd/sd-event.h>
 
+#include "ap.h"
 #include "transport.h"
 #include "transport/sessions.h"
 #include "util.h"
@@ -67,6 +68,16 @@ struct daemon {
     struct wifiprov_wifi_creds commit_creds;
     bool commit_pending;
     bool commit_failed; /* the new network works but was not saved: exit 1, not provisioned */
+    struct wifiprovd_ap *ap; /* --softap */
+    sd_event_source *ap_retry;
+    unsigned ap_failures;
+    /* SSID -> channel of the last scan, to tell whether the AP can stay up during an attempt */
+    struct {
+        uint8_t ssid[WIFIPROV_SSID_MAX];
+        uint8_t ssid_len;
+        uint32_t channel;
+    } seen[64];
+    size_t n_seen;
 };
 
 /* --- logging ------------------------------------------------------------------- */
@@ -252,6 +263,15 @@ static void on_scan_done(void *ctx, int err, const struct wifiprov_ap *aps, size
         wd_warn("Wi-Fi scan failed: %s", wifiprov_strerror(err));
     else
         wd_dbg("Wi-Fi scan done: %zu access points", n);
+    if (!err) {
+        d->n_seen = 0;
+        for (size_t i = 0; i < n && d->n_seen < sizeof(d->seen) / sizeof(d->seen[0]); i++) {
+            memcpy(d->seen[d->n_seen].ssid, aps[i].ssid, aps[i].ssid_len);
+            d->seen[d->n_seen].ssid_len = aps[i].ssid_len;
+            d->seen[d->n_seen].channel = aps[i].channel;
+            d->n_seen++;
+        }
+    }
     if (d->prov)
         wifiprov_prov_scan_done(d->prov, err, aps, n);
 }
@@ -284,9 +304,24 @@ static int w_scan_start(void *ctx, const struct wifiprov_scan_opts *opts)
     return d->backend->ops->scan_start(d->backend->ctx, opts);
 }
 
+/* The channel of the network a client asked for: its own hint, else the last scan. 0 = unknown. */
+static unsigned target_channel(const struct daemon *d, const struct wifiprov_wifi_creds *creds)
+{
+    if (creds->channel > 0)
+        return (unsigned)creds->channel;
+    for (size_t i = 0; i < d->n_seen; i++) {
+        if (d->seen[i].ssid_len == creds->ssid_len && memcmp(d->seen[i].ssid, creds->ssid, creds->ssid_len) == 0)
+            return d->seen[i].channel;
+    }
+    return 0;
+}
+
 static int w_connect(void *ctx, const struct wifiprov_wifi_creds *creds)
 {
     struct daemon *d = ctx;
+
+    if (d->ap)
+        wifiprovd_ap_before_attempt(d->ap, target_channel(d, creds));
     return d->backend->ops->connect(d->backend->ctx, creds);
 }
 
@@ -480,6 +515,9 @@ static void stop_provisioning(struct daemon *d)
     d->sessions = NULL;
     if (d->session_timer)
         sd_event_source_set_enabled(d->session_timer, SD_EVENT_OFF);
+    if (d->ap)
+        wifiprovd_ap_stop(d->ap);
+    d->ap_retry = sd_event_source_disable_unref(d->ap_retry);
     wifiprov_prov_free(d->prov);
     d->prov = NULL;
     wifiprov_device_free(d->dev);
@@ -584,10 +622,15 @@ static void on_prov_event(void *ctx, enum wifiprov_prov_event ev, const struct w
         wifiprovd_service_status("Provisioning failed (%s); waiting for new credentials",
                                  data && data->status ? wifiprov_fail_reason_to_string(data->status->fail_reason)
                                                       : "?");
+        /* A phone that rejoins reads the reason there. */
+        if (d->ap)
+            wifiprovd_ap_resume(d->ap);
         break;
     case WIFIPROV_PROV_EVENT_RESET:
         wd_info("Provisioning reset by the client; waiting for new credentials");
         wifiprovd_service_status("Waiting for credentials as %s", d->service_name);
+        if (d->ap)
+            wifiprovd_ap_resume(d->ap);
         break;
     case WIFIPROV_PROV_EVENT_END:
         wd_info("Provisioning end");
@@ -682,9 +725,11 @@ static void show_qr(struct daemon *d)
         pop = cfg->sec2_password; /* development mode only; NULL with a verifier file */
     if (cfg->qr_url)
         payload = wifiprovd_qr_url(cfg->qr_url, cfg->security == 2 ? d->sec2_username : NULL, pop);
-    else
-        payload =
-            wifiprovd_qr_payload(d->service_name, cfg->security == 2 ? d->sec2_username : NULL, pop, qr_transport(d));
+    else /* In SoftAP mode the app joins the network named by "name", with "password". */
+        payload = wifiprovd_qr_payload(cfg->softap && cfg->softap_ssid ? cfg->softap_ssid : d->service_name,
+                                       cfg->security == 2 ? d->sec2_username : NULL, pop,
+                                       cfg->softap ? "softap" : qr_transport(d),
+                                       cfg->softap ? cfg->softap_passphrase : NULL);
     if (!payload) {
         wd_err("Cannot build the QR payload");
         return;
@@ -859,7 +904,8 @@ static int start_provisioning(struct daemon *d)
         wd_err("Cannot set up the sessions: %s", wifiprov_strerror(err));
         goto fail;
     }
-    if (start_transports(d) < 0)
+    /* With the SoftAP, the transports start once the AP (and so its address) is up: on_ap_event. */
+    if (d->ap ? wifiprovd_ap_start(d->ap) < 0 : start_transports(d) < 0)
         goto fail;
     err = wifiprov_prov_start(d->prov);
     if (err) {
@@ -872,6 +918,91 @@ static int start_provisioning(struct daemon *d)
 fail:
     stop_provisioning(d);
     return -1;
+}
+
+/* --- SoftAP ----------------------------------------------------------------------- */
+
+static int on_ap_retry(sd_event_source *s, uint64_t usec, void *ud)
+{
+    struct daemon *d = ud;
+
+    (void)s;
+    (void)usec;
+    d->ap_retry = sd_event_source_disable_unref(d->ap_retry);
+    if (!d->prov)
+        return 0;
+    wifiprovd_ap_stop(d->ap);
+    if (wifiprovd_ap_start(d->ap) < 0) {
+        wd_err("SoftAP: cannot start the access point again; stopping");
+        sd_event_exit(d->ev, WIFIPROVD_EXIT_FAILURE);
+    }
+    return 0;
+}
+
+static bool transports_up(const struct daemon *d)
+{
+    for (size_t i = 0; i < d->n_transports; i++) {
+        if (d->transports[i].up)
+            return true;
+    }
+    return false;
+}
+
+static void on_ap_event(void *ctx, enum wifiprovd_ap_event ev, const char *detail)
+{
+    struct daemon *d = ctx;
+
+    switch (ev) {
+    case WIFIPROVD_AP_EVENT_READY:
+        d->ap_failures = 0;
+        wd_info("SoftAP: '%s' is up on %s (%s/%d), joinable %llu ms after the start", d->ap->cfg.ssid,
+                d->ap->ifname, WIFIPROVD_AP_ADDRESS, WIFIPROVD_AP_PREFIX,
+                (unsigned long long)(now_ms() - log_start_ms));
+        if (d->prov && !transports_up(d) && start_transports(d) < 0) {
+            wd_err("SoftAP: no transport could be started on the access point; stopping");
+            sd_event_exit(d->ev, WIFIPROVD_EXIT_FAILURE);
+        }
+        break;
+    case WIFIPROVD_AP_EVENT_STA_JOINED:
+        wd_info("SoftAP: station %s joined", detail ? detail : "?");
+        break;
+    case WIFIPROVD_AP_EVENT_STA_LEFT:
+        wd_info("SoftAP: station %s left", detail ? detail : "?");
+        break;
+    case WIFIPROVD_AP_EVENT_FAILED:
+        wd_err("SoftAP: %s", detail ? detail : "the access point failed");
+        if (++d->ap_failures > 3) {
+            wd_err("SoftAP: the access point failed %u times in a row; stopping", d->ap_failures - 1);
+            sd_event_exit(d->ev, WIFIPROVD_EXIT_FAILURE);
+        } else if (!d->ap_retry &&
+                   sd_event_add_time_relative(d->ev, &d->ap_retry, CLOCK_MONOTONIC, 1000000u, 10000, on_ap_retry,
+                                              d) < 0) {
+            sd_event_exit(d->ev, WIFIPROVD_EXIT_FAILURE);
+        }
+        break;
+    }
+}
+
+/* Makes the SoftAP service and sweeps what an earlier run left. @return 0 or an exit code. */
+static int ap_create(struct daemon *d)
+{
+    const struct wifiprovd_config *cfg = d->cfg;
+    struct wifiprovd_ap_config ac;
+
+    if (!cfg->softap)
+        return 0;
+    memset(&ac, 0, sizeof(ac));
+    ac.event = d->ev;
+    ac.backend = d->backend->name;
+    ac.sta_ifname = cfg->interface;
+    ac.ap_ifname = cfg->softap_interface;
+    ac.ssid = cfg->softap_ssid ? cfg->softap_ssid : d->service_name;
+    ac.passphrase = cfg->softap_passphrase;
+    ac.channel = cfg->softap_channel;
+    ac.no_apsta = cfg->softap_no_apsta;
+    ac.event_fn = on_ap_event;
+    ac.ctx = d;
+    return wifiprovd_ap_new(&ac, &d->ap) < 0 ? WIFIPROVD_EXIT_FAILURE : 0;
 }
 
 /* --- signals and main -------------------------------------------------------------- */
@@ -958,6 +1089,9 @@ static int begin(struct daemon *d)
     int r;
 
     make_service_name(d);
+    r = ap_create(d);
+    if (r)
+        return r;
     wd_info("wifiprovd %s: security %d, Wi-Fi backend %s, state in %s", WIFIPROV_VERSION_STRING, d->cfg->security,
             d->backend->name, d->cfg->state_dir);
 
@@ -1152,6 +1286,7 @@ int main(int argc, char **argv)
 
     stop_provisioning(&d);
     free_transports(&d);
+    wifiprovd_ap_free(d.ap);
     d.end_defer = sd_event_source_disable_unref(d.end_defer);
     d.down_defer = sd_event_source_disable_unref(d.down_defer);
     d.prov_timer = sd_event_source_disable_unref(d.prov_timer);

@@ -20,17 +20,19 @@
 #define FILE_QUIET 4 /* and in image files (the standard's minimum) */
 #define PNG_SCALE 8  /* pixels per module */
 
-char *wifiprovd_qr_payload(const char *name, const char *username, const char *pop, const char *transport)
+char *wifiprovd_qr_payload(const char *name, const char *username, const char *pop, const char *transport,
+                           const char *password)
 {
     cJSON *o = cJSON_CreateObject();
     char *out = NULL;
 
     if (!o)
         return NULL;
-    /* Key order as in the ESP-IDF example: ver, name, username, pop, transport. */
+    /* Key order as in the ESP-IDF example: ver, name, username, pop, transport; then password. */
     if (!cJSON_AddStringToObject(o, "ver", "v1") || !cJSON_AddStringToObject(o, "name", name) ||
         (username && !cJSON_AddStringToObject(o, "username", username)) ||
-        (pop && !cJSON_AddStringToObject(o, "pop", pop)) || !cJSON_AddStringToObject(o, "transport", transport))
+        (pop && !cJSON_AddStringToObject(o, "pop", pop)) || !cJSON_AddStringToObject(o, "transport", transport) ||
+        (password && !cJSON_AddStringToObject(o, "password", password)))
         goto out;
     {
         char *s = cJSON_PrintUnformatted(o);

@@ -87,6 +87,13 @@ struct wifiprovd_config {
     char *ble_mfg_data;     /* hex: 2-byte company id (as on air, LE) + data; NULL = none */
     char *ble_adapter;      /* "hciN"; NULL = the first adapter */
     bool ble_require_encryption;
+    bool softap;              /* the device's own access point while provisioning */
+    char *softap_ssid;        /* NULL = the service name */
+    char *softap_passphrase;  /* NULL = open */
+    char *softap_passphrase_file;
+    char *softap_interface;   /* NULL = a virtual interface on the Wi-Fi interface's radio */
+    unsigned softap_channel;  /* 0 = automatic */
+    bool softap_no_apsta;     /* AP down during every connection attempt */
     bool verbose;
 };
 
@@ -135,8 +142,11 @@ int wifiprovd_store_save(const char *dir, const struct wifiprovd_state *st);
 /* Makes sure the directory exists (mode 0700 when created). @return 0 or -1 (logged). */
 int wifiprovd_store_prepare(const char *dir);
 
-/* The QR payload of PROTOCOL.md §10 (compact JSON). NULL members are left out. Caller frees. */
-char *wifiprovd_qr_payload(const char *name, const char *username, const char *pop, const char *transport);
+/* The QR payload of PROTOCOL.md §10 (compact JSON); @p password is the SoftAP passphrase, which
+ * Espressif's Android app uses to join the network named by "name". NULL members are left out.
+ * Caller frees. */
+char *wifiprovd_qr_payload(const char *name, const char *username, const char *pop, const char *transport,
+                           const char *password);
 /* @p base (the page's URL) with the PoP, or the user name and password, in its fragment. Caller frees. */
 char *wifiprovd_qr_url(const char *base, const char *username, const char *pop);
 /* Prints the code with half blocks, the payload and the helper URL. @return 0 or -1. */

@@ -28,6 +28,7 @@
 
 #include "util.h"
 #include "wifi/nm.h"
+#include "wifi/nm_dbus.h"
 #include "wifi/wifiutil.h"
 
 #define NM_REASON_NO_SECRETS 7u
@@ -460,40 +461,6 @@ static int on_added(sd_bus_message *m, void *userdata, sd_bus_error *ret_error)
     return 0;
 }
 
-static int append_sv(sd_bus_message *m, const char *key, const char *sig, ...)
-{
-    va_list ap;
-    int r;
-
-    if ((r = sd_bus_message_open_container(m, 'e', "sv")) < 0 || (r = sd_bus_message_append(m, "s", key)) < 0 ||
-        (r = sd_bus_message_open_container(m, 'v', sig)) < 0)
-        return r;
-    va_start(ap, sig);
-    r = sd_bus_message_appendv(m, sig, ap);
-    va_end(ap);
-    if (r < 0)
-        return r;
-    if ((r = sd_bus_message_close_container(m)) < 0)
-        return r;
-    return sd_bus_message_close_container(m);
-}
-
-static int open_setting(sd_bus_message *m, const char *name)
-{
-    int r;
-
-    if ((r = sd_bus_message_open_container(m, 'e', "sa{sv}")) < 0 || (r = sd_bus_message_append(m, "s", name)) < 0)
-        return r;
-    return sd_bus_message_open_container(m, 'a', "{sv}");
-}
-
-static int close_setting(sd_bus_message *m)
-{
-    int r = sd_bus_message_close_container(m);
-
-    return r < 0 ? r : sd_bus_message_close_container(m);
-}
-
 static int build_settings(struct nm *n, sd_bus_message *m, const struct wifiprov_wifi_creds *c)
 {
     const struct wifiprov_ap *ap = wifiprov__nm_cached_ap(n, c->ssid, c->ssid_len);
@@ -507,49 +474,49 @@ static int build_settings(struct nm *n, sd_bus_message *m, const struct wifiprov
                               c->ssid[i]);
     if ((r = sd_bus_message_open_container(m, 'a', "{sa{sv}}")) < 0)
         return r;
-    if ((r = open_setting(m, "connection")) < 0 || (r = append_sv(m, "id", "s", id)) < 0 ||
-        (r = append_sv(m, "type", "s", "802-11-wireless")) < 0 ||
-        (r = append_sv(m, "interface-name", "s", n->ifname)) < 0 || (r = close_setting(m)) < 0)
+    if ((r = wifiprov__nm_open_setting(m, "connection")) < 0 || (r = wifiprov__nm_append_sv(m, "id", "s", id)) < 0 ||
+        (r = wifiprov__nm_append_sv(m, "type", "s", "802-11-wireless")) < 0 ||
+        (r = wifiprov__nm_append_sv(m, "interface-name", "s", n->ifname)) < 0 || (r = wifiprov__nm_close_setting(m)) < 0)
         return r;
-    if ((r = open_setting(m, "802-11-wireless")) < 0 || (r = sd_bus_message_open_container(m, 'e', "sv")) < 0 ||
+    if ((r = wifiprov__nm_open_setting(m, "802-11-wireless")) < 0 || (r = sd_bus_message_open_container(m, 'e', "sv")) < 0 ||
         (r = sd_bus_message_append(m, "s", "ssid")) < 0 || (r = sd_bus_message_open_container(m, 'v', "ay")) < 0 ||
         (r = sd_bus_message_append_array(m, 'y', c->ssid, c->ssid_len)) < 0 ||
         (r = sd_bus_message_close_container(m)) < 0 || (r = sd_bus_message_close_container(m)) < 0 ||
-        (r = append_sv(m, "mode", "s", "infrastructure")) < 0)
+        (r = wifiprov__nm_append_sv(m, "mode", "s", "infrastructure")) < 0)
         return r;
     if (!ap)
-        r = append_sv(m, "hidden", "b", 1); /* not seen by a scan: probe for it by name */
-    if (r < 0 || (r = close_setting(m)) < 0)
+        r = wifiprov__nm_append_sv(m, "hidden", "b", 1); /* not seen by a scan: probe for it by name */
+    if (r < 0 || (r = wifiprov__nm_close_setting(m)) < 0)
         return r;
     if (c->passphrase_len) {
         uint32_t auth = ap ? ap->auth : WIFIPROV_AUTH_MODE_WPA2_PSK;
 
-        if ((r = open_setting(m, "802-11-wireless-security")) < 0)
+        if ((r = wifiprov__nm_open_setting(m, "802-11-wireless-security")) < 0)
             return r;
         if (auth == WIFIPROV_AUTH_MODE_WEP) {
-            if ((r = append_sv(m, "key-mgmt", "s", "none")) < 0 ||
-                (r = append_sv(m, "wep-key-type", "u", (uint32_t)2)) < 0 ||
-                (r = append_sv(m, "wep-key0", "s", c->passphrase)) < 0)
+            if ((r = wifiprov__nm_append_sv(m, "key-mgmt", "s", "none")) < 0 ||
+                (r = wifiprov__nm_append_sv(m, "wep-key-type", "u", (uint32_t)2)) < 0 ||
+                (r = wifiprov__nm_append_sv(m, "wep-key0", "s", c->passphrase)) < 0)
                 return r;
         } else {
             /* An SAE-only network needs "sae"; everything else (WPA2 or mixed) works with "wpa-psk". */
             n->at.sae = auth == WIFIPROV_AUTH_MODE_WPA3_PSK;
-            if ((r = append_sv(m, "key-mgmt", "s", auth == WIFIPROV_AUTH_MODE_WPA3_PSK ? "sae" : "wpa-psk")) < 0 ||
-                (r = append_sv(m, "psk", "s", c->passphrase)) < 0)
+            if ((r = wifiprov__nm_append_sv(m, "key-mgmt", "s", auth == WIFIPROV_AUTH_MODE_WPA3_PSK ? "sae" : "wpa-psk")) < 0 ||
+                (r = wifiprov__nm_append_sv(m, "psk", "s", c->passphrase)) < 0)
                 return r;
         }
-        if ((r = close_setting(m)) < 0)
+        if ((r = wifiprov__nm_close_setting(m)) < 0)
             return r;
     }
     /* The tag that tells our profiles apart (the start-up sweep deletes unsaved ones). */
-    if ((r = open_setting(m, "user")) < 0 || (r = sd_bus_message_open_container(m, 'e', "sv")) < 0 ||
+    if ((r = wifiprov__nm_open_setting(m, "user")) < 0 || (r = sd_bus_message_open_container(m, 'e', "sv")) < 0 ||
         (r = sd_bus_message_append(m, "s", "data")) < 0 || (r = sd_bus_message_open_container(m, 'v', "a{ss}")) < 0 ||
         (r = sd_bus_message_append(m, "a{ss}", 1, NM_OWNER_KEY, NM_OWNER_VALUE)) < 0 ||
         (r = sd_bus_message_close_container(m)) < 0 || (r = sd_bus_message_close_container(m)) < 0 ||
-        (r = close_setting(m)) < 0)
+        (r = wifiprov__nm_close_setting(m)) < 0)
         return r;
-    if ((r = open_setting(m, "ipv4")) < 0 || (r = append_sv(m, "method", "s", "auto")) < 0 ||
-        (r = close_setting(m)) < 0)
+    if ((r = wifiprov__nm_open_setting(m, "ipv4")) < 0 || (r = wifiprov__nm_append_sv(m, "method", "s", "auto")) < 0 ||
+        (r = wifiprov__nm_close_setting(m)) < 0)
         return r;
     return sd_bus_message_close_container(m);
 }

@@ -5,7 +5,7 @@ if(TARGET wifiprovd)
     sec0_success sec1_success sec2_success sec2_verifier_file scan_paging scan_from_background custom_data_command
     custom_data_failure wrong_pop wrong_sec2_password wrong_passphrase_reset network_not_found
     reprov_after_success auto_stop restart_stored corrupt_state two_clients two_clients_staging no_cookie_connection
-    bad_input captive_probes web_ui_page qr_outputs usage_errors ipv6_listen
+    bad_input captive_probes web_ui_page qr_outputs usage_errors softap_options ipv6_listen
     session_limits help_version connection_limits ble_unavailable transport_list
     service_wait secrets_hidden log_escape store_leftovers force_insecure)
   wifiprov_unit_test(test_integration
@@ -85,3 +85,10 @@ if(TARGET wifiprov_linux)
           lockout_unlock held_requests)
   target_include_directories(test_sessions PRIVATE ${CMAKE_SOURCE_DIR}/tests/unit)
 endif()
+
+# wifiprovd's SoftAP: what it reads from `iw` (interface combinations, the station's channel).
+wifiprov_unit_test(test_ap_iw
+  SOURCES ${CMAKE_SOURCE_DIR}/tests/unit/test_ap_iw.c ${CMAKE_SOURCE_DIR}/daemon/ap_iw.c
+  CASES combinations iw_channel)
+target_include_directories(test_ap_iw PRIVATE ${CMAKE_SOURCE_DIR}/daemon)
+target_link_libraries(test_ap_iw PRIVATE PkgConfig::SYSTEMD)

@@ -1382,6 +1382,61 @@ static void usage_errors(void **state)
     }
 }
 
+/* SoftAP options are checked before anything touches the system: each mistake is a usage error that says what to do. */
+static void softap_options(void **state)
+{
+    struct fixture *f = *state;
+    char err[PATH_MAX + 32], pass_file[PATH_MAX + 32], empty_file[PATH_MAX + 32], missing[PATH_MAX + 32];
+    const struct {
+        const char *args[6];
+        const char *message;
+    } bad[] = {
+        {{"--softap", "--softap-passphrase", "short"}, "8..63 printable ASCII characters"},
+        {{"--softap", "--softap-passphrase", "0123456789012345678901234567890123456789012345678901234567890123"},
+         "8..63 printable ASCII characters"},
+        {{"--softap", "--softap-passphrase", "tab\there-is-bad"}, "8..63 printable ASCII characters"},
+        {{"--softap", "--softap-passphrase", "prov-pass-123", "--softap-passphrase-file", pass_file},
+         "either --softap-passphrase or --softap-passphrase-file"},
+        {{"--softap", "--softap-passphrase-file", missing}, "cannot read --softap-passphrase-file"},
+        {{"--softap", "--softap-passphrase-file", empty_file}, "is empty"},
+        {{"--softap", "--softap-ssid", "0123456789abcdef0123456789abcdef0"}, "--softap-ssid must be 1..32 bytes"},
+        {{"--softap", "--softap-channel", "20"}, "is not a Wi-Fi channel"},
+        {{"--softap", "--softap-interface", "much-too-long-name"}, "--softap-interface wants"},
+        {{"--softap-channel", "6"}, "--softap-* options need --softap"},
+        {{"--softap-passphrase", "prov-pass-123"}, "--softap-* options need --softap"},
+    };
+    char *text;
+    size_t len;
+    FILE *fp;
+
+    snprintf(err, sizeof(err), "%s/stderr.txt", f->d.dir);
+    snprintf(pass_file, sizeof(pass_file), "%s/softap-pass", f->d.dir);
+    snprintf(empty_file, sizeof(empty_file), "%s/softap-empty", f->d.dir);
+    snprintf(missing, sizeof(missing), "%s/no-such-file", f->d.dir);
+    fp = fopen(pass_file, "w");
+    assert_non_null(fp);
+    fputs("prov-pass-123\n", fp);
+    fclose(fp);
+    fp = fopen(empty_file, "w");
+    assert_non_null(fp);
+    fclose(fp);
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        const char *args[10] = {"--security", "0"};
+        int st;
+
+        for (size_t k = 0; k < 6 && bad[i].args[k]; k++)
+            args[2 + k] = bad[i].args[k];
+        st = run_daemon(f, args, err);
+        text = test_read_file(err, &len);
+        if (st != 2 || !strstr(text, bad[i].message))
+            fail_msg("case %zu: exit status %d (want 2), stderr:\n%s", i, st, text);
+        /* The passphrase is never echoed back. */
+        if (strstr(text, "prov-pass-123"))
+            fail_msg("case %zu: the passphrase is in the message:\n%s", i, text);
+        free(text);
+    }
+}
+
 /* --transport takes a list of known names, each once; a transport that cannot start is a failure (exit 1). */
 static void transport_list(void **state)
 {
@@ -1528,6 +1583,7 @@ int main(int argc, char **argv)
         cmocka_unit_test_setup_teardown(web_ui_page, setup, teardown),
         cmocka_unit_test_setup_teardown(qr_outputs, setup, teardown),
         cmocka_unit_test_setup_teardown(usage_errors, setup, teardown),
+        cmocka_unit_test_setup_teardown(softap_options, setup, teardown),
         cmocka_unit_test_setup_teardown(transport_list, setup, teardown),
         cmocka_unit_test_setup_teardown(ipv6_listen, setup, teardown),
         cmocka_unit_test_setup_teardown(session_limits, setup, teardown),

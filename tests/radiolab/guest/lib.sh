@@ -26,17 +26,21 @@ STA_CTRL=${STA_CTRL:-/run/wpa-sta}
 NS_STA="ip netns exec sta"
 wpa_cli_sta() { wpa_cli -p $STA_CTRL -i wlan2 "$@"; }
 
-# Four hwsim radios with hwsim's own small world regdomain (regtest=5: 2.4 GHz and a few 5 GHz
+# Five hwsim radios with hwsim's own small world regdomain (regtest=5: 2.4 GHz and a few 5 GHz
 # channels; without it, every scan also walks the 6 GHz band and takes 8-20 s under TCG): wlan0/wlan1 are the APs (netns ap), wlan2 the device for the
-# wpa_supplicant scenarios (netns sta), wlan3 the device NetworkManager manages (initial netns).
+# wpa_supplicant scenarios (netns sta), wlan3 the device NetworkManager manages (initial netns),
+# wlan4 the phone of the SoftAP scenarios (netns phone).
 lab_aps_up() {
     [ -f $L/aps-up ] && return 0
     mkdir -p $L
-    modprobe mac80211_hwsim radios=4 regtest=5 || { check_fail aps "modprobe mac80211_hwsim"; return 1; }
+    modprobe mac80211_hwsim radios=5 regtest=5 || { check_fail aps "modprobe mac80211_hwsim"; return 1; }
     ip netns add ap
     ip netns add sta
     for i in 0 1; do iw phy "$(iw dev wlan$i info | awk '/wiphy/{print "phy"$2}')" set netns name ap; done
     iw phy "$(iw dev wlan2 info | awk '/wiphy/{print "phy"$2}')" set netns name sta
+    ip netns add phone
+    iw phy "$(iw dev wlan4 info | awk '/wiphy/{print "phy"$2}')" set netns name phone
+    ip netns exec phone ip link set lo up
     ip netns exec ap ip link set lo up
     $NS_STA ip link set lo up
     cat > $L/ap0.conf <<'CONF'
@@ -192,7 +196,7 @@ daemon_stop() {
     [ -n "${DAEMON_PID:-}" ] || return 0
     kill $DAEMON_PID 2>/dev/null
     local i
-    for i in $(seq 50); do kill -0 $DAEMON_PID 2>/dev/null || break; sleep 0.1; done
+    for i in $(seq 100); do kill -0 $DAEMON_PID 2>/dev/null || break; sleep 0.1; done
     kill -9 $DAEMON_PID 2>/dev/null
     wait $DAEMON_PID 2>/dev/null
     DAEMON_PID=
@@ -269,7 +273,7 @@ nm_start() {
     local t0; t0=$(now)
     NetworkManager --debug >> $L/nm.log 2>&1 &
     echo $! > $L/nm.pid
-    wait_for 30 nm_wlan3_ready || { check_fail nm-up "wlan3 not managed: $(nmcli -t dev 2>&1 | tr '\n' ' ')"; return 1; }
+    wait_for 60 nm_wlan3_ready || { check_fail nm-up "wlan3 not managed: $(nmcli -t dev 2>&1 | tr '\n' ' ')"; return 1; }
     log "NetworkManager up in $(since "$t0") s: $(nmcli -t -f DEVICE,STATE dev | tr '\n' ' ')"
 }
 nm_wlan3_ready() { nmcli -t -f DEVICE,STATE dev 2>/dev/null | grep -Eq '^wlan3:(disconnected|connected|connecting)'; }
@@ -347,4 +351,171 @@ lab_ble_down() {
     [ -f $L/hci.btsnoop ] && btmon -r $L/hci.btsnoop > $L/btmon.log 2>&1
     rm -f $L/ble-up $L/ble.env
     true
+}
+
+# ---- the phone of the SoftAP scenarios (wlan4, netns phone, its own wpa_supplicant) ----------
+PHONE_CTRL=/run/wpa-phone
+NS_PHONE="ip netns exec phone"
+wpa_cli_phone() { $NS_PHONE wpa_cli -p $PHONE_CTRL -i wlan4 "$@"; }
+phone_up() {
+    phone_down
+    printf 'ctrl_interface=%s\n' "$PHONE_CTRL" > $L/phone.conf
+    $NS_PHONE wpa_supplicant -B -D nl80211 -i wlan4 -c $L/phone.conf -P $L/phone.pid -f $L/wpa_phone-$SCEN.log -t \
+        || { check_fail phone "wpa_supplicant start"; return 1; }
+    wait_for 10 test -S $PHONE_CTRL/wlan4 || { check_fail phone "no control socket"; return 1; }
+}
+phone_down() {
+    if [ -f $L/phone.pid ]; then kill "$(cat $L/phone.pid)" 2>/dev/null; sleep 0.3; rm -f $L/phone.pid; fi
+    $NS_PHONE ip -4 addr flush dev wlan4 2>/dev/null
+    true
+}
+phone_completed() { wpa_cli_phone status 2>/dev/null | grep -q wpa_state=COMPLETED; }
+phone_ssid() { wpa_cli_phone status 2>/dev/null | sed -n 's/^ssid=//p'; }
+phone_ip() { $NS_PHONE ip -4 -o addr show dev wlan4 2>/dev/null | awk '{print $4}' | cut -d/ -f1 | head -1; }
+# phone_join SSID [PSK]: joins and takes a DHCP lease; 1 when either fails (in 40 s).
+phone_join() {
+    local id
+    wpa_cli_phone remove_network all > /dev/null
+    id=$(wpa_cli_phone add_network | tail -1)
+    wpa_cli_phone set_network "$id" ssid "\"$1\"" > /dev/null
+    if [ -n "${2:-}" ]; then wpa_cli_phone set_network "$id" psk "\"$2\"" > /dev/null
+    else wpa_cli_phone set_network "$id" key_mgmt NONE > /dev/null; fi
+    wpa_cli_phone set_network "$id" scan_ssid 1 > /dev/null
+    wpa_cli_phone select_network "$id" > /dev/null
+    wait_for 40 phone_completed || return 1
+    phone_dhcp
+}
+phone_dhcp() {
+    $NS_PHONE ip -4 addr flush dev wlan4
+    $NS_PHONE busybox udhcpc -i wlan4 -s "$G/udhcpc.script" -n -q -t 10 -T 1 >> $L/udhcpc-phone.log 2>&1 || return 1
+    [ -n "$(phone_ip)" ]
+}
+phone_leave() { wpa_cli_phone disconnect > /dev/null; wpa_cli_phone remove_network all > /dev/null; $NS_PHONE ip -4 addr flush dev wlan4; }
+# phone_cli CMD ARGS...: the CLI on the phone against the device's AP (192.168.4.1:80); sets CLI_RC, CLI_OUT.
+phone_cli() {
+    local raw
+    raw=$($NS_PHONE timeout 150 "$LAB_CLI" "$@" --address 192.168.4.1:80 --sec 1 --pop $POP --timeout ${PHONE_CLI_TIMEOUT:-120} \
+        --json --progress 2>>$L/cli.stderr)
+    CLI_RC=$?
+    echo "$raw" >> $L/cli.json
+    CLI_OUT=$(echo "$raw" | /usr/bin/python3 "$G/cli_json.py" "$1")
+    log "phone: wifiprov $1 -> exit $CLI_RC: $(echo "$CLI_OUT" | tr '\n' ';')"
+}
+# softap_leftovers NS: what a SoftAP run may leave (interfaces, helpers, address, files); empty = clean.
+softap_leftovers() {
+    local x="" run="ip netns exec $1"
+    [ -z "$1" ] && run=""
+    x="$x$($run ip -o link show 2>/dev/null | awk -F': ' '{print $2}' | grep '^wpap' | tr '\n' ' ')"
+    x="$x$($run ip -4 -o addr show 2>/dev/null | grep -F '192.168.4.1/' | awk '{print "addr@"$2}' | tr '\n' ' ')"
+    x="$x$(pgrep -a hostapd | grep -F /run/wifiprovd | awk '{print "hostapd:"$1}' | tr '\n' ' ')"
+    x="$x$(pgrep -a dnsmasq | grep -F /run/wifiprovd | awk '{print "dnsmasq:"$1}' | tr '\n' ' ')"
+    x="$x$(ls /run/wifiprovd 2>/dev/null | sed 's/^/file:/' | tr '\n' ' ')"
+    echo "$x"
+}
+expect_clean() {
+    local l; l=$(softap_leftovers "$2")
+    [ -z "$l" ] && check_pass "$1" "no wpap*, 192.168.4.1, hostapd, dnsmasq or runtime files" || check_fail "$1" "left: $l"
+}
+
+# softap_start LOGNAME ARGS...: wifiprovd with the scenario's BASE options in netns $SOFTAP_NS
+# ("" = initial); softap_up tells when it logged "SoftAP ... is up".
+softap_start() {
+    local name=$1; shift
+    SOFTAP_LOG=$L/$name.log
+    T_START=$(now)
+    if [ -n "${SOFTAP_NS:-}" ]; then
+        ip netns exec "$SOFTAP_NS" "$LAB_DAEMON" "${BASE[@]}" "$@" > "$SOFTAP_LOG" 2>&1 &
+    else
+        "$LAB_DAEMON" "${BASE[@]}" "$@" > "$SOFTAP_LOG" 2>&1 &
+    fi
+    DAEMON_PID=$!
+}
+softap_up() { grep -q "SoftAP: '.*' is up" "$SOFTAP_LOG"; }
+service_name() { sed -n 's/.*Provisioning started with service name : \(.*\)$/\1/p' "$SOFTAP_LOG" | head -1; }
+
+# softap_wait_up SECONDS: the AP is up (ap-up); sets T_UP, SSID; checks the QR payload (qr-payload).
+softap_wait_up() {
+    if wait_for "$1" softap_up; then
+        check_pass ap-up "$(grep -m1 "SoftAP: '.*' is up" "$SOFTAP_LOG" | sed 's/^.*SoftAP/SoftAP/')"
+    else
+        check_fail ap-up "$(tail -8 "$SOFTAP_LOG" | tr '\n' ' ')"; return 1
+    fi
+    T_UP=$(since "$T_START")
+    SSID=$(service_name)
+    check_note "$(grep -m1 'AP+STA' "$SOFTAP_LOG" | sed 's/^.*SoftAP/SoftAP/')"
+    grep -qF '{"ver":"v1","name":"'"$SSID"'","pop":"'$POP'","transport":"softap","password":"'$APPASS'"}' "$SOFTAP_LOG" \
+        && check_pass qr-payload "transport softap with the AP passphrase as password" \
+        || check_fail qr-payload "$(grep -F '{"ver"' "$SOFTAP_LOG")"
+}
+# softap_phone_provision LABEL NS: the phone joins $SSID with $APPASS, checks lease, DNS and the
+# HTTP address (the daemon in netns NS, "" = initial), scans, fails with a wrong passphrase
+# while staying on the AP, then sends the right one without Reset and reads Connected there.
+softap_phone_provision() {
+    local t0 dns run="ip netns exec $2"
+    [ -z "$2" ] && run=""
+    log "== the phone joins $SSID"
+    t0=$(now)
+    if phone_join "$SSID" "$APPASS"; then
+        check_pass phone-joined "$(phone_ssid) lease $(phone_ip), $(since "$t0") s to join and lease"
+        check_note "time $1 softap: daemon start -> AP up ${T_UP} s; -> phone joined with a lease $(since "$T_START") s"
+    else
+        check_fail phone-joined "state: $(wpa_cli_phone status | tr '\n' ' ')"; return 1
+    fi
+    case "$(phone_ip)" in 192.168.4.*) check_pass lease "$(phone_ip)";; *) check_fail lease "$(phone_ip)";; esac
+    for name in connectivitycheck.gstatic.com no-such-name.example; do
+        dns=$($NS_PHONE busybox nslookup $name 192.168.4.1 2>&1)
+        echo "$dns" | sed -n '/^Name/,$p' | grep -q '192\.168\.4\.1' && check_pass "dns-${name%%.*}" "$name -> 192.168.4.1" \
+            || check_fail "dns-${name%%.*}" "$(echo "$dns" | tr '\n' ' ')"
+    done
+    # The HTTP transport listens on the AP address only.
+    $run ss -ltn 2>/dev/null | grep -q '192\.168\.4\.1:80 ' && check_pass http-on-ap "$($run ss -ltn | grep ':80 ' | awk '{print $4}' | tr '\n' ' ')" \
+        || check_fail http-on-ap "$($run ss -ltn | tr '\n' ' ')"
+
+    log "== scan through the device"
+    phone_cli scan
+    expect_cli scan 0 'ssid=lab-wpa2 auth=WPA2_PSK channel=1 '
+
+    log "== wrong passphrase (the AP stays up: AP+STA, both on channel 1)"
+    phone_cli provision --ssid lab-wpa2 --passphrase wrong-passphrase
+    expect_cli wrong-psk 5 'reason=AuthError'
+    phone_completed && [ "$(phone_ssid)" = "$SSID" ] && check_pass phone-stayed "still on $SSID" || check_fail phone-stayed "$(phone_ssid)"
+    log "== new credentials without Reset (the phone-app flow)"
+    phone_cli provision --ssid lab-wpa2 --passphrase correct-horse-42
+    expect_cli connected 0 'state=connected ip=10\.77\.1\.[0-9]+ ssid=lab-wpa2 channel=1'
+    cli_timing "$1 softap lab-wpa2 -> Connected (phone on the device's AP)"
+    # The phone's only network is the device's AP (netns phone holds lo and wlan4), so an answer
+    # from 192.168.4.1 was read over it; auto-stop takes the AP down a second later.
+    local links; links=$($NS_PHONE ip -o link show | awk -F': ' '{print $2}' | sort | tr '\n' ' ')
+    [ "$CLI_RC" = 0 ] && [ "$links" = "lo wlan4 " ] \
+        && check_pass phone-on-ap-at-connected "Connected read from 192.168.4.1 over $SSID, the phone's only network" \
+        || check_fail phone-on-ap-at-connected "exit $CLI_RC, phone links: $links"
+}
+# softap_exits: the daemon stops by itself (auto-stop) with status 0.
+softap_exits() {
+    local rc
+    if wait_for "${1:-20}" sh -c "! kill -0 $DAEMON_PID 2>/dev/null"; then
+        wait $DAEMON_PID; rc=$?; DAEMON_PID=
+        [ "$rc" = 0 ] && check_pass daemon-exit "exit 0: $(tail -1 "$SOFTAP_LOG" | sed 's/^.*wifiprovd: //')" \
+            || check_fail daemon-exit "exit $rc"
+    else
+        check_fail daemon-exit "still running"; daemon_stop
+    fi
+}
+# softap_kill9 LOGNAME OPEN_SSID LEFTOVERS_CMD: a --reprovision daemon with an open AP named
+# OPEN_SSID, the phone joins it and reads the status, then kill -9: LEFTOVERS_CMD must see what
+# the killed daemon left (the next start sweeps it).
+softap_kill9() {
+    local left
+    phone_leave
+    softap_start "$1" --reprovision --auto-stop 5 --softap-ssid "$2"
+    wait_for 60 softap_up || check_fail ap-up-open "$(tail -5 "$SOFTAP_LOG" | tr '\n' ' ')"
+    grep -qF '"transport":"softap"}' "$SOFTAP_LOG" && check_pass qr-open "no password in the QR code of an open AP" \
+        || check_fail qr-open "$(grep -F '{"ver"' "$SOFTAP_LOG")"
+    phone_join "$2" && check_pass phone-joined-open "$(phone_ip)" || check_fail phone-joined-open "$(wpa_cli_phone status | tr '\n' ' ')"
+    phone_cli status
+    expect_cli status-open 0 '.'
+    kill -9 $DAEMON_PID; wait $DAEMON_PID 2>/dev/null; DAEMON_PID=
+    sleep 0.5
+    left=$($3)
+    [ -n "$left" ] && check_pass kill9-leaves "before the next start: $left" || check_fail kill9-leaves "nothing left: the check cannot see leftovers"
 }

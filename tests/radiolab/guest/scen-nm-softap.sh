@@ -1,0 +1,64 @@
+#!/bin/bash
+# SoftAP with the NetworkManager backend: wifiprovd --softap in the initial netns has NM run an
+# in-memory AP connection on a virtual interface of wlan3's radio (dnsmasq of the daemon's own
+# for DHCP and DNS); the phone (wlan4, netns phone) joins it and provisions lab-wpa2.
+. "$WPLAB_REPO/tests/radiolab/guest/lib.sh"
+for b in LAB_DAEMON LAB_CLI; do
+    [ -x "${!b}" ] || { check_fail binaries "$b is not built"; exit 1; }
+done
+lab_nm_up || exit 1
+for c in $(nmcli -t -f NAME con show | grep '^wifiprov-'); do nmcli con delete "$c" > /dev/null 2>&1; done
+nmcli -t -f NAME con show | grep -qx prev-open || nmcli con add type wifi ifname wlan3 con-name prev-open ssid lab-open > /dev/null
+nmcli --wait 60 con up prev-open > /dev/null 2>&1 || check_note "prev-open did not come up"
+phone_up || exit 1
+SD=$(mktemp -d /tmp/lab/state.XXXXXX)
+APPASS=prov-pass-456
+SOFTAP_NS=
+trap 'daemon_stop; phone_down; save_artifacts' EXIT
+BASE=(--wifi networkmanager --interface wlan3 --state-dir "$SD" --security 1 --pop $POP -v --softap
+      --connect-attempts 1)
+nm_ap_conns() { nmcli -t -f NAME con show 2>/dev/null | grep '^wifiprovd-softap' | tr '\n' ' '; }
+leftovers_nm() { echo "$(softap_leftovers "")$(nm_ap_conns)"; }
+expect_clean_nm() {
+    local l; l=$(leftovers_nm)
+    [ -z "$l" ] && check_pass "$1" "no wpap*, 192.168.4.1, dnsmasq, runtime files or wifiprovd-softap connection" \
+        || check_fail "$1" "left: $l"
+}
+
+log "== start: WPA2 access point through NetworkManager"
+softap_start wifiprovd-nm-softap-1 --auto-stop 5 --softap-passphrase $APPASS
+softap_wait_up 60 || exit 1
+c=$(nmcli -t -f NAME,DEVICE con show --active | grep '^wifiprovd-softap')
+[ -n "$c" ] && check_pass nm-ap-active "$c" || check_fail nm-ap-active "$(nmcli -t -f NAME,DEVICE con show --active | tr '\n' ' ')"
+ud=$(nmcli -g user.data con show wifiprovd-softap 2>/dev/null || nmcli con show wifiprovd-softap | grep -i 'user' | tr '\n' ' ')
+echo "$ud" | grep -q 'wifiprov.owner' && check_pass nm-ap-tagged "$ud" || check_note "user-data not shown by nmcli: $ud"
+ls /etc/NetworkManager/system-connections/ 2>/dev/null | grep -q softap && check_fail nm-ap-not-on-disk "$(ls /etc/NetworkManager/system-connections/)" \
+    || check_pass nm-ap-not-on-disk
+
+softap_phone_provision nm ""
+
+log "== auto-stop: the AP and everything it brought up are gone"
+softap_exits
+sleep 1
+expect_clean_nm clean-after-success
+nmcli -t -f NAME,DEVICE con show --active | grep -q '^wifiprov-lab-wpa2:wlan3' && check_pass sta-kept "$(nmcli -t -f NAME,DEVICE con show --active | tr '\n' ' ')" \
+    || check_fail sta-kept "$(nmcli -t -f NAME,DEVICE con show --active | tr '\n' ' ')"
+
+log "== restart: already provisioned, no access point"
+softap_start wifiprovd-nm-softap-2
+wait_for 20 grep -q 'Already provisioned' "$SOFTAP_LOG" && check_pass restart-provisioned || check_fail restart-provisioned "$(head -5 "$SOFTAP_LOG" | tr '\n' ' ')"
+sleep 1
+expect_clean_nm restart-no-ap
+daemon_stop
+
+log "== kill -9 during provisioning (open AP), then a clean start"
+softap_kill9 wifiprovd-nm-softap-3 lab-nm-softap-open leftovers_nm
+softap_start wifiprovd-nm-softap-4 --reprovision --auto-stop 5 --softap-passphrase $APPASS
+wait_for 60 softap_up && check_pass clean-start "$(grep -c 'left by an earlier run' "$SOFTAP_LOG") leftovers swept" \
+    || check_fail clean-start "$(tail -5 "$SOFTAP_LOG" | tr '\n' ' ')"
+n=$(nmcli -t -f NAME con show | grep -c '^wifiprovd-softap')
+[ "$n" = 1 ] && check_pass one-ap-connection || check_fail one-ap-connection "$n wifiprovd-softap connections"
+daemon_stop
+sleep 1
+expect_clean_nm clean-after-sigterm
+exit $FAILED
