@@ -144,23 +144,10 @@ void wifiprovd_log_init(bool verbose)
 
 /* --- security 2 credentials ------------------------------------------------------- */
 
-static int hex_member(const cJSON *root, const char *name, uint8_t *out, size_t cap, size_t *len)
-{
-    const cJSON *it = cJSON_GetObjectItemCaseSensitive(root, name);
-
-    if (!cJSON_IsString(it) || !it->valuestring || wifiprov__hex_decode(it->valuestring, out, cap, len) != 0 ||
-        *len == 0)
-        return -1;
-    return 0;
-}
-
-/* Reads the verifier file (docs/sec2-verifier-file.md). @return 0 or -1 (logged). */
 static int load_verifier_file(struct daemon *d, const char *path)
 {
     FILE *f = NULL;
     char *buf = NULL;
-    cJSON *root = NULL;
-    const cJSON *user;
     struct stat sb;
     size_t n;
     int ret = -1;
@@ -192,30 +179,11 @@ static int load_verifier_file(struct daemon *d, const char *path)
         goto out;
     }
     buf[n] = '\0';
-    root = cJSON_Parse(buf);
-    if (!cJSON_IsObject(root)) {
-        wd_err("%s is not a JSON object", path);
-        goto out;
-    }
-    user = cJSON_GetObjectItemCaseSensitive(root, "username");
-    if (!cJSON_IsString(user) || !user->valuestring || !*user->valuestring || strlen(user->valuestring) > 255) {
-        wd_err("%s: \"username\" must be a string of 1..255 bytes", path);
-        goto out;
-    }
-    if (hex_member(root, "salt", d->sec2_salt, sizeof(d->sec2_salt), &d->sec2_salt_len) < 0) {
-        wd_err("%s: \"salt\" must be 1..64 bytes in hex", path);
-        goto out;
-    }
-    if (hex_member(root, "verifier", d->sec2_verifier, sizeof(d->sec2_verifier), &d->sec2_verifier_len) < 0) {
-        wd_err("%s: \"verifier\" must be 1..384 bytes in hex", path);
-        goto out;
-    }
-    d->sec2_username = strdup(user->valuestring);
-    if (!d->sec2_username)
+    if (wifiprovd_sec2_file_parse(buf, path, &d->sec2_username, d->sec2_salt, sizeof(d->sec2_salt), &d->sec2_salt_len,
+                                  d->sec2_verifier, &d->sec2_verifier_len) < 0)
         goto out;
     ret = 0;
 out:
-    cJSON_Delete(root);
     if (buf) {
         wifiprov_memzero(buf, SEC2_FILE_MAX + 1);
         free(buf);

@@ -87,8 +87,7 @@ static int hex_field(const cJSON *obj, const char *name, uint8_t *out, size_t ca
     return wifiprov__hex_decode(it->valuestring, out, cap, len) == 0 ? 0 : -1;
 }
 
-/* @return 0 and the state, or -1 with a reason for the warning. */
-static int parse_state(const char *text, struct wifiprovd_state *st, const char **why)
+int wifiprovd_store_parse(const char *text, struct wifiprovd_state *st, const char **why)
 {
     cJSON *root = cJSON_Parse(text);
     const cJSON *it;
@@ -180,7 +179,7 @@ int wifiprovd_store_load(const char *dir, struct wifiprovd_state *st)
         why = "empty";
     else if (strlen(buf) != len)
         why = "contains NUL bytes";
-    if (!why && parse_state(buf, st, &why) == 0) {
+    if (!why && wifiprovd_store_parse(buf, st, &why) == 0) {
         ret = 1;
         goto out;
     }
@@ -264,5 +263,58 @@ out:
         cJSON_Delete(root);
     }
     wifiprov_memzero(pp_hex, sizeof(pp_hex));
+    return ret;
+}
+
+static int hex_member(const cJSON *root, const char *name, uint8_t *out, size_t cap, size_t *len)
+{
+    const cJSON *it = cJSON_GetObjectItemCaseSensitive(root, name);
+
+    if (!cJSON_IsString(it) || !it->valuestring || wifiprov__hex_decode(it->valuestring, out, cap, len) != 0 ||
+        *len == 0)
+        return -1;
+    return 0;
+}
+
+int wifiprovd_sec2_file_parse(const char *text, const char *name, char **username, uint8_t *salt, size_t salt_cap,
+                              size_t *salt_len, uint8_t *verifier, size_t *verifier_len)
+{
+    cJSON *root = cJSON_Parse(text);
+    const cJSON *user;
+    int ret = -1;
+
+    *username = NULL;
+    if (!cJSON_IsObject(root)) {
+        wd_err("%s is not a JSON object", name);
+        goto out;
+    }
+    user = cJSON_GetObjectItemCaseSensitive(root, "username");
+    if (!cJSON_IsString(user) || !user->valuestring || !*user->valuestring || strlen(user->valuestring) > 255) {
+        wd_err("%s: \"username\" must be a string of 1..255 bytes", name);
+        goto out;
+    }
+    if (hex_member(root, "salt", salt, salt_cap, salt_len) < 0) {
+        wd_err("%s: \"salt\" must be 1..%zu bytes in hex", name, salt_cap);
+        goto out;
+    }
+    if (hex_member(root, "verifier", verifier, WIFIPROV_SEC2_VERIFIER_LEN, verifier_len) < 0) {
+        wd_err("%s: \"verifier\" must be 1..%d bytes in hex", name, WIFIPROV_SEC2_VERIFIER_LEN);
+        goto out;
+    }
+    *username = strdup(user->valuestring);
+    ret = *username ? 0 : -1;
+out:
+    if (root) {
+        /* The tree holds the verifier in hex. */
+        const cJSON *it = cJSON_GetObjectItemCaseSensitive(root, "verifier");
+
+        if (cJSON_IsString(it) && it->valuestring)
+            wifiprov_memzero(it->valuestring, strlen(it->valuestring));
+        cJSON_Delete(root);
+    }
+    if (ret) {
+        wifiprov_memzero(verifier, WIFIPROV_SEC2_VERIFIER_LEN);
+        *verifier_len = 0;
+    }
     return ret;
 }

@@ -139,6 +139,15 @@ struct wifiprovd_state {
 int wifiprovd_store_load(const char *dir, struct wifiprovd_state *st);
 /* Atomically replaces state.json (mode 0600). @return 0 or -1 (logged). */
 int wifiprovd_store_save(const char *dir, const struct wifiprovd_state *st);
+/* The parser of state.json's text on its own (for the fuzzer). @return 0, or -1 with a reason in *why. */
+int wifiprovd_store_parse(const char *text, struct wifiprovd_state *st, const char **why);
+/*
+ * The security-2 verifier file's text (docs/sec2-verifier-file.md): username (malloc()ed),
+ * salt (at most @p salt_cap bytes) and verifier. @p name names it in the error messages.
+ * @return 0 or -1 (logged).
+ */
+int wifiprovd_sec2_file_parse(const char *text, const char *name, char **username, uint8_t *salt, size_t salt_cap,
+                              size_t *salt_len, uint8_t *verifier, size_t *verifier_len);
 /* Makes sure the directory exists (mode 0700 when created). @return 0 or -1 (logged). */
 int wifiprovd_store_prepare(const char *dir);
 

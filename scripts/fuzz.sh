@@ -5,11 +5,15 @@
 # repository is never modified. Exits non-zero when a target crashes; the crashing
 # input is kept in build/fuzz/artifacts/<target>/.
 # Environment: WIFIPROV_FUZZ_SECONDS, JOBS (parallel build jobs, default 2),
-#              WIFIPROV_FUZZ_TARGETS (space-separated subset, default: all built).
+#              WIFIPROV_FUZZ_TARGETS (space-separated subset, default: all built),
+#              WIFIPROV_FUZZ_RUNS=N: the long run, N executions per target instead of a
+#              time limit (e.g. 10000000; the figures go in bench/README.md).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
 secs=${WIFIPROV_FUZZ_SECONDS:-20}
+runs=${WIFIPROV_FUZZ_RUNS:-}
+if [ -n "$runs" ]; then limit=(-runs="$runs"); what="$runs executions"; else limit=(-max_total_time="$secs"); what="${secs}s"; fi
 jobs=${JOBS:-2}
 build=$root/build/fuzz
 
@@ -47,10 +51,14 @@ for t in "${targets[@]}"; do
   if [ -d "$root/tests/fuzz/corpus/$name" ]; then
     find "$root/tests/fuzz/corpus/$name" -maxdepth 1 -type f ! -name '*.py' -exec cp {} "$work/corpus/" \;
   fi
-  echo "fuzz: $name for ${secs}s ($(find "$work/corpus" -type f | wc -l) seeds)"
-  if "$t" -max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
+  echo "fuzz: $name for $what ($(find "$work/corpus" -type f | wc -l) seeds)"
+  start=$(date +%s)
+  if "$t" "${limit[@]}" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
        -artifact_prefix="$work/artifacts/" "$work/corpus" >"$work/log" 2>&1; then
     grep -E '^stat::number_of_executed_units|^stat::peak_rss_mb' "$work/log" | sed "s/^/fuzz:   /" || true
+    # Coverage as libFuzzer counts it (edges "cov", features "ft") at the end, and the time taken.
+    grep -E '^#[0-9]+' "$work/log" | tail -1 | sed -n 's/.*\(cov: [0-9]*\).*\(ft: [0-9]*\).*/fuzz:   \1 \2/p' || true
+    echo "fuzz:   time: $(($(date +%s) - start)) s"
   else
     echo "fuzz: $name FAILED; last lines of its log:" >&2
     tail -n 40 "$work/log" >&2
@@ -64,4 +72,4 @@ if [ "${#failed[@]}" -gt 0 ]; then
   echo "fuzz: failed: ${failed[*]}" >&2
   exit 1
 fi
-echo "fuzz: all ${#targets[@]} targets ran ${secs}s without a crash"
+echo "fuzz: all ${#targets[@]} targets ran $what without a crash"

@@ -92,3 +92,19 @@ wifiprov_unit_test(test_ap_iw
   CASES combinations iw_channel)
 target_include_directories(test_ap_iw PRIVATE ${CMAKE_SOURCE_DIR}/daemon)
 target_link_libraries(test_ap_iw PRIVATE PkgConfig::SYSTEMD)
+
+# libFuzzer targets for the files the daemon reads at start: state.json and the security-2
+# verifier file (one source, built twice). The ctest entries replay the seed corpora.
+if(WIFIPROV_FUZZ AND TARGET wifiprov_linux)
+  foreach(t state sec2file)
+    add_executable(fuzz_${t} ${CMAKE_SOURCE_DIR}/tests/fuzz/fuzz_store.c ${CMAKE_SOURCE_DIR}/daemon/store.c)
+    target_include_directories(fuzz_${t} PRIVATE ${CMAKE_SOURCE_DIR}/daemon)
+    target_compile_definitions(fuzz_${t} PRIVATE _GNU_SOURCE)
+    target_link_libraries(fuzz_${t} PRIVATE wifiprov_linux wifiprov_internal)
+    target_link_options(fuzz_${t} PRIVATE -fsanitize=fuzzer)
+    file(GLOB seeds CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/tests/fuzz/corpus/fuzz_${t}/*)
+    add_test(NAME fuzz_${t}.corpus COMMAND fuzz_${t} ${seeds})
+    set_tests_properties(fuzz_${t}.corpus PROPERTIES LABELS fuzz TIMEOUT 120)
+  endforeach()
+  target_compile_definitions(fuzz_sec2file PRIVATE FUZZ_SEC2_FILE=1)
+endif()

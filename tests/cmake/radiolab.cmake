@@ -52,3 +52,13 @@ add_test(NAME wifi_wpa_fake_runtime_dir COMMAND ${CMAKE_SOURCE_DIR}/tests/radiol
                                                 $<TARGET_FILE:wifiprov_lab_driver>)
 set_tests_properties(wifi_wpa_fake_runtime_dir PROPERTIES LABELS integration TIMEOUT 120
                      ENVIRONMENT RUNTIME_DIRECTORY=${CMAKE_BINARY_DIR}/wpa-runtime-dir)
+
+# libFuzzer target for the wpa_supplicant reply parsers; the ctest entry replays the seeds.
+if(WIFIPROV_FUZZ)
+  add_executable(fuzz_wpa ${CMAKE_SOURCE_DIR}/tests/fuzz/fuzz_wpa.c)
+  target_link_libraries(fuzz_wpa PRIVATE wifiprov_wifi_backends)
+  target_link_options(fuzz_wpa PRIVATE -fsanitize=fuzzer)
+  file(GLOB FUZZ_WPA_SEEDS CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/tests/fuzz/corpus/fuzz_wpa/*)
+  add_test(NAME fuzz_wpa.corpus COMMAND fuzz_wpa ${FUZZ_WPA_SEEDS})
+  set_tests_properties(fuzz_wpa.corpus PROPERTIES LABELS fuzz TIMEOUT 120)
+endif()
