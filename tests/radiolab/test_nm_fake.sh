@@ -136,13 +136,13 @@ if [ -n "$daemon" ]; then
     --state-dir "$tmp/state" > /dev/null 2> "$tmp/daemon.log" &
   dpid=$!
   pids+=($dpid)
-  for _ in $(seq 50); do grep -q 'Waiting for NetworkManager' "$tmp/daemon.log" && break; sleep 0.1; done
+  for _ in $(seq 150); do grep -q "Waiting for NetworkManager" "$tmp/daemon.log" && break; sleep 0.1; done
   sleep 1
   if kill -0 "$dpid" 2>/dev/null && grep -q 'Waiting for NetworkManager on the system bus' "$tmp/daemon.log"; then
     ok daemon-waits
   else bad "daemon-waits: $(cat "$tmp/daemon.log")"; fi
   start_nm
-  for _ in $(seq 100); do grep -q 'Provisioning started' "$tmp/daemon.log" && break; sleep 0.1; done
+  for _ in $(seq 300); do grep -q "Provisioning started" "$tmp/daemon.log" && break; sleep 0.1; done
   check daemon-sees-nm 'NetworkManager appeared on the system bus' "$(cat "$tmp/daemon.log")"
   check daemon-continues 'Provisioning started' "$(cat "$tmp/daemon.log")"
   kill "$dpid"; wait "$dpid"; rc=$?

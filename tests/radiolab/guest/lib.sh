@@ -519,3 +519,22 @@ softap_kill9() {
     left=$($3)
     [ -n "$left" ] && check_pass kill9-leaves "before the next start: $left" || check_fail kill9-leaves "nothing left: the check cannot see leftovers"
 }
+
+# nm_daemon_scenario_up: for the scenarios of the real daemon with NetworkManager: binaries
+# there, NM up, a clean start (no wifiprov profiles from earlier scenarios, one working
+# profile of the user's, prev-open, up). Sets before (the profiles), SD (a state dir) and
+# NMARGS (the daemon's NM options); stops the daemon on exit.
+nm_daemon_scenario_up() {
+    local b c
+    for b in LAB_DAEMON LAB_CLI; do
+        [ -x "${!b}" ] || { check_fail binaries "$b is not built"; return 1; }
+    done
+    lab_nm_up || return 1
+    for c in $(nmcli -t -f NAME con show | grep '^wifiprov-'); do nmcli con delete "$c" > /dev/null 2>&1; done
+    nmcli -t -f NAME con show | grep -qx prev-open || nmcli con add type wifi ifname wlan3 con-name prev-open ssid lab-open > /dev/null
+    nmcli --wait 60 con up prev-open > /dev/null 2>&1 || check_note "prev-open did not come up"
+    before=$(nm_profiles)
+    SD=$(mktemp -d /tmp/lab/state.XXXXXX)
+    trap 'daemon_stop; save_artifacts' EXIT
+    NMARGS=(--wifi networkmanager --interface wlan3 --state-dir "$SD" --connect-attempts 1)
+}

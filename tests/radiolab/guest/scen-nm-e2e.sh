@@ -2,18 +2,7 @@
 # The real wifiprovd (--wifi networkmanager) in the initial netns, provisioned by the real CLI.
 # One connection attempt per ApplyConfig (--connect-attempts 1) keeps NM's slower failures short.
 . "$WPLAB_REPO/tests/radiolab/guest/lib.sh"
-for b in LAB_DAEMON LAB_CLI; do
-    [ -x "${!b}" ] || { check_fail binaries "$b is not built"; exit 1; }
-done
-lab_nm_up || exit 1
-# A clean start: no wifiprov profiles from earlier scenarios, one working profile of the user's.
-for c in $(nmcli -t -f NAME con show | grep '^wifiprov-'); do nmcli con delete "$c" > /dev/null 2>&1; done
-nmcli -t -f NAME con show | grep -qx prev-open || nmcli con add type wifi ifname wlan3 con-name prev-open ssid lab-open > /dev/null
-nmcli --wait 60 con up prev-open > /dev/null 2>&1 || check_note "prev-open did not come up"
-before=$(nm_profiles)
-SD=$(mktemp -d /tmp/lab/state.XXXXXX)
-trap 'daemon_stop; save_artifacts' EXIT
-NMARGS=(--wifi networkmanager --interface wlan3 --state-dir "$SD" --connect-attempts 1)
+nm_daemon_scenario_up || exit 1
 daemon_start "" wifiprovd-nm-1 "${NMARGS[@]}" || exit 1
 
 log "== scan through the daemon"
