@@ -18,8 +18,11 @@ else
     check_fail killed-mid-attempt "the attempt never added its profile: $(nm_profiles)"
 fi
 kill $cli_pid 2>/dev/null; wait $cli_pid 2>/dev/null
-tag=$(nmcli -g user.data con show wifiprov-no-such-network 2>/dev/null)
-echo "$tag" | grep -q 'wifiprov.owner' && check_pass tagged "user.data: $tag" || check_fail tagged "user.data: '$tag'"
+# The tag as NetworkManager keeps it (nmcli does not show the "user" setting).
+path=$(nmcli -g GENERAL.DBUS-PATH con show wifiprov-no-such-network 2>/dev/null)
+tag=$(busctl --system call org.freedesktop.NetworkManager "$path" org.freedesktop.NetworkManager.Settings.Connection \
+    GetSettings 2>&1 | grep -o '"wifiprov.owner" "wifiprovd"')
+[ -n "$tag" ] && check_pass tagged "user data $tag" || check_fail tagged "no wifiprov.owner in the settings of $path"
 
 log "== restart: the sweep"
 daemon_start "" wifiprovd-nm-kill-2 "${NMARGS[@]}" || exit 1
