@@ -183,4 +183,8 @@ while True:
     log("REQ", cmd)
     with lock:
         reply = handle(cmd, addr)
-    sock.sendto(reply.encode(), addr)
+    try:
+        sock.sendto(reply.encode(), addr)
+    except OSError:
+        # The client went away before its reply (killed in the crash-safety checks).
+        log("GONE", addr)

@@ -88,9 +88,13 @@ check saved-connect '^RESULT saved CONNECTED ip=127\.0\.0\.1 ssid=lab-open bssid
 wpa_req() {
   /usr/bin/python3 -c 'import os, socket, sys
 s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
-me = "%s/req-%d" % (os.path.dirname(sys.argv[1]), os.getpid())
-s.bind(me); s.connect(sys.argv[1]); s.send(sys.argv[2].encode()); s.settimeout(5)
-print(s.recv(65536).decode(), end=""); os.unlink(me)' "$tmp/ctrl/lo" "$1"
+me = "%s/req-%d" % (sys.argv[3], os.getpid())
+s.bind(me)
+try:
+    s.connect(sys.argv[1]); s.send(sys.argv[2].encode()); s.settimeout(5)
+    print(s.recv(65536).decode(), end="")
+finally:
+    os.unlink(me)' "$tmp/ctrl/lo" "$1" "$tmp"
 }
 enabled_nets() { wpa_req LIST_NETWORKS | tail -n +2 | grep -v DISABLED | cut -f1,2 | sort | tr '\t\n' ': '; }
 mkdir "$tmp/state"
