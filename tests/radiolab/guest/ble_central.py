@@ -15,53 +15,17 @@ import sys
 import time
 
 import dbus
-import dbus.mainloop.glib
-from gi.repository import GLib
 
-BLUEZ = "org.bluez"
-OM = "org.freedesktop.DBus.ObjectManager"
-PROPS = "org.freedesktop.DBus.Properties"
-DEV_IF = "org.bluez.Device1"
-CHR_IF = "org.bluez.GattCharacteristic1"
-DSC_IF = "org.bluez.GattDescriptor1"
+from bluez_phone import BLUEZ, CHR_IF, DEV_IF, DSC_IF, PROPS, USER_DESC, Phone
+
 SVC_UUID = "021a9004-0382-4aea-bff4-6b3f1c5adfb4"
-USER_DESC = "00002901-0000-1000-8000-00805f9b34fb"
 ADAPTER, NAME = sys.argv[1], sys.argv[2]
 SIZE = int(sys.argv[3]) if len(sys.argv) > 3 else 406
 T0 = time.monotonic()
-failed = []
-
-
-def log(*a):
-    print("central: %6.2f" % (time.monotonic() - T0), *a, flush=True)
-
-
-def check(name, ok, detail=""):
-    print("CHECK %s %s %s" % (name, "ok" if ok else "fail", detail), flush=True)
-    if not ok:
-        failed.append(name)
-
-
-dbus.mainloop.glib.DBusGMainLoop(set_as_default=True)
-bus = dbus.SystemBus()
-apath = "/org/bluez/" + ADAPTER
-aobj = bus.get_object(BLUEZ, apath)
-aprops = dbus.Interface(aobj, PROPS)
-adapter = dbus.Interface(aobj, "org.bluez.Adapter1")
-om = dbus.Interface(bus.get_object(BLUEZ, "/"), OM)
-ctx = GLib.MainLoop().get_context()
-
-
-def wait_for(pred, timeout):
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        r = pred()
-        if r:
-            return r
-        while ctx.iteration(False):
-            pass
-        time.sleep(0.05)
-    return pred()
+phone = Phone(ADAPTER, "central")
+bus, apath, aprops, adapter, om = phone.bus, phone.apath, phone.aprops, phone.adapter, phone.om
+log, check, wait_for = phone.log, phone.check, phone.wait_for
+failed = phone.failed
 
 
 def find_dev():
