@@ -233,11 +233,22 @@ static void owner_closed(void *ctx, uint32_t id, enum wifiprov_session_why why)
     }
 }
 
-static int sess_open(struct wifiprov_ble_gatt *g, struct conn *c)
+/*
+ * A request of a connection without a session: the policy answers proto-ver without
+ * one, opens one for prov-session (a handshake start, which its guard may refuse) and
+ * refuses anything else.
+ */
+static int sess_begin(struct wifiprov_ble_gatt *g, struct conn *c, const char *endpoint, const uint8_t *req,
+                      size_t len, size_t *out_len)
 {
-    int err = wifiprov_sessions_open(g->sessions, &g->owner, c->peer, &c->sid);
+    uint32_t id = 0;
+    int err = wifiprov_sessions_begin(g->sessions, &g->owner, c->peer, endpoint, req, len, g->out, sizeof(g->out),
+                                      out_len, &id);
 
-    c->has_session = err == 0;
+    if (id) {
+        c->sid = id;
+        c->has_session = true;
+    }
     return err;
 }
 
@@ -467,15 +478,16 @@ static enum wifiprov_ble_status run(struct wifiprov_ble_gatt *g, struct conn *c)
     int err;
 
     clear_reply(c);
-    if (!c->has_session) {
-        err = sess_open(g, c);
-        if (err) {
-            wifiprov__warn("ble: cannot open a session for %s: %s", c->peer, wifiprov_strerror(err));
-            clear_stage(c);
-            return WIFIPROV_BLE_STATUS_FAILED;
-        }
+    if (c->has_session)
+        err = sess_handle(g, c, g->chars[ci].name, c->stage, c->stage_len, &out_len);
+    else
+        err = sess_begin(g, c, g->chars[ci].name, c->stage, c->stage_len, &out_len);
+    if (err == WIFIPROV_ERR_BUSY || err == WIFIPROV_ERR_TOO_MANY_SESSIONS) {
+        /* Refused before the device saw it (throttled handshake start, or no room): the link may retry. */
+        wifiprov__warn("ble: request of %s refused: %s", c->peer, wifiprov_strerror(err));
+        clear_stage(c);
+        return WIFIPROV_BLE_STATUS_FAILED;
     }
-    err = sess_handle(g, c, g->chars[ci].name, c->stage, c->stage_len, &out_len);
     return conclude(g, c, ci, err, out_len);
 }
 

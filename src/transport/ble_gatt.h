@@ -7,9 +7,11 @@
  * drive it directly.
  *
  * Exchange rules (per connection, i.e. per BlueZ device object):
- *   - A write runs the value as one request of the connection's session (opened at the
- *     connection's first write, closed when it disconnects) and stores the reply as the
- *     characteristic's value; a read returns it, from an offset for long reads.
+ *   - A write runs the value as one request of the connection's session and stores the
+ *     reply as the characteristic's value; a read returns it, from an offset for long
+ *     reads. The session is opened by the connection's first prov-session message (the
+ *     policy's rule, transport/sessions.h; proto-ver needs none, other endpoints are
+ *     refused until then) and closed when the connection goes.
  *   - ATT Prepare Write fragments are assembled in order (each at the offset where the
  *     previous one ended); Execute Write runs the assembled value. BlueZ assembles
  *     contiguous fragments itself and hands the whole value over as one write at

@@ -6,7 +6,7 @@ if(TARGET wifiprov_linux)
     LIBS wifiprov_linux
     CASES uuid_builtin_ids uuid_app_endpoints uuid_parse_format adv_contents
           chars_and_descriptors long_write_in_order long_write_gap long_write_overflow
-          empty_write read_without_write protocol_error sessions_per_connection
+          empty_write read_without_write protocol_error sessions_per_connection session_needs_handshake
           pending_resume reply_too_big sec1_bad_handshake sec1_client_over_gatt
           sec2_client_over_gatt)
 endif()

@@ -297,6 +297,15 @@ static size_t ci_of(struct env *e, const char *name)
     return 0;
 }
 
+/* A security-0 handshake (PROTOCOL.md A.1): the policy opens a session with prov-session only. */
+static void open0(struct env *e, const char *peer)
+{
+    static const uint8_t cmd0[] = {0x52, 0x03, 0xa2, 0x01, 0x00};
+
+    assert_int_equal(wifiprov__ble_gatt_write(e->g, peer, ci_of(e, "prov-session"), 0, cmd0, sizeof(cmd0)),
+                     WIFIPROV_BLE_STATUS_OK);
+}
+
 static void chars_and_descriptors(void **state)
 {
     struct env *e = *state;
@@ -345,13 +354,14 @@ static void long_write_in_order(void **state)
     const uint8_t *d;
 
     fill(v, sizeof(v));
+    open0(e, PEER_A);
     /* Three fragments as a client's Prepare Writes would carry them, then Execute Write. */
     assert_int_equal(wifiprov__ble_gatt_prepare(e->g, PEER_A, ci, 0, v, 18), WIFIPROV_BLE_STATUS_OK);
     assert_int_equal(wifiprov__ble_gatt_prepare(e->g, PEER_A, ci, 18, v + 18, 200), WIFIPROV_BLE_STATUS_OK);
     assert_int_equal(wifiprov__ble_gatt_prepare(e->g, PEER_A, ci, 218, v + 218, 188), WIFIPROV_BLE_STATUS_OK);
-    assert_int_equal(wifiprov__ble_gatt_session_count(e->g), 0); /* nothing ran yet */
+    assert_int_equal(wifiprov__ble_gatt_read(e->g, PEER_A, ci, 0, &d, &len), WIFIPROV_BLE_STATUS_OK);
+    assert_int_equal(len, 0); /* nothing ran yet */
     assert_int_equal(wifiprov__ble_gatt_execute(e->g, PEER_A, true), WIFIPROV_BLE_STATUS_OK);
-    assert_int_equal(wifiprov__ble_gatt_session_count(e->g), 1);
     /* The long read: blobs at increasing offsets give the whole reply. */
     assert_int_equal(wifiprov__ble_gatt_read(e->g, PEER_A, ci, 0, &d, &len), WIFIPROV_BLE_STATUS_OK);
     assert_int_equal(len, 406);
@@ -384,13 +394,15 @@ static void long_write_gap(void **state)
     const uint8_t *d;
 
     fill(v, sizeof(v));
+    open0(e, PEER_A);
     /* A gap. */
     assert_int_equal(wifiprov__ble_gatt_prepare(e->g, PEER_A, ci, 0, v, 100), WIFIPROV_BLE_STATUS_OK);
     assert_int_equal(wifiprov__ble_gatt_prepare(e->g, PEER_A, ci, 150, v + 150, 100),
                      WIFIPROV_BLE_STATUS_INVALID_OFFSET);
     /* The queue is gone: executing runs nothing. */
     assert_int_equal(wifiprov__ble_gatt_execute(e->g, PEER_A, true), WIFIPROV_BLE_STATUS_OK);
-    assert_int_equal(wifiprov__ble_gatt_session_count(e->g), 0);
+    assert_int_equal(wifiprov__ble_gatt_read(e->g, PEER_A, ci, 0, &d, &len), WIFIPROV_BLE_STATUS_OK);
+    assert_int_equal(len, 0);
     /* Out of order: the second fragment first. */
     assert_int_equal(wifiprov__ble_gatt_prepare(e->g, PEER_A, ci, 100, v + 100, 100),
                      WIFIPROV_BLE_STATUS_INVALID_OFFSET);
@@ -403,7 +415,7 @@ static void long_write_gap(void **state)
                      WIFIPROV_BLE_STATUS_INVALID_OFFSET);
     /* A complete write at an offset continues nothing. */
     assert_int_equal(wifiprov__ble_gatt_write(e->g, PEER_A, ci, 5, v, 10), WIFIPROV_BLE_STATUS_INVALID_OFFSET);
-    assert_int_equal(wifiprov__ble_gatt_session_count(e->g), 0);
+    assert_int_equal(e->n_disconnected, 0);
     assert_int_equal(wifiprov__ble_gatt_read(e->g, PEER_A, ci, 0, &d, &len), WIFIPROV_BLE_STATUS_OK);
     assert_int_equal(len, 0);
 }
@@ -416,12 +428,13 @@ static void long_write_overflow(void **state)
     const uint8_t *d;
 
     fill(v, sizeof(v));
+    open0(e, PEER_A);
     assert_int_equal(wifiprov__ble_gatt_prepare(e->g, PEER_A, ci, 0, v, 300), WIFIPROV_BLE_STATUS_OK);
     assert_int_equal(wifiprov__ble_gatt_prepare(e->g, PEER_A, ci, 300, v + 300, 213), WIFIPROV_BLE_STATUS_INVALID_LEN);
     assert_int_equal(wifiprov__ble_gatt_execute(e->g, PEER_A, true), WIFIPROV_BLE_STATUS_OK);
-    assert_int_equal(wifiprov__ble_gatt_session_count(e->g), 0);
     assert_int_equal(wifiprov__ble_gatt_write(e->g, PEER_A, ci, 0, v, 513), WIFIPROV_BLE_STATUS_INVALID_LEN);
-    assert_int_equal(wifiprov__ble_gatt_session_count(e->g), 0);
+    assert_int_equal(wifiprov__ble_gatt_read(e->g, PEER_A, ci, 0, &d, &len), WIFIPROV_BLE_STATUS_OK);
+    assert_int_equal(len, 0); /* nothing ran */
     /* Exactly 512 bytes, in fragments or at once. */
     assert_int_equal(wifiprov__ble_gatt_prepare(e->g, PEER_A, ci, 0, v, 300), WIFIPROV_BLE_STATUS_OK);
     assert_int_equal(wifiprov__ble_gatt_prepare(e->g, PEER_A, ci, 300, v + 300, 212), WIFIPROV_BLE_STATUS_OK);
@@ -441,6 +454,7 @@ static void empty_write(void **state)
     const uint8_t *d;
     uint8_t v[4] = {1, 2, 3, 4};
 
+    open0(e, PEER_A);
     assert_int_equal(wifiprov__ble_gatt_write(e->g, PEER_A, ci, 0, v, 4), WIFIPROV_BLE_STATUS_OK);
     /* Bluedroid: ATT 0x0D and nothing processed; the stored reply and the session stay. */
     assert_int_equal(wifiprov__ble_gatt_write(e->g, PEER_A, ci, 0, NULL, 0), WIFIPROV_BLE_STATUS_INVALID_LEN);
@@ -464,6 +478,7 @@ static void read_without_write(void **state)
     assert_int_equal(len, 0);
     assert_int_equal(wifiprov__ble_gatt_read(e->g, PEER_A, ci, 1, &d, &len), WIFIPROV_BLE_STATUS_INVALID_OFFSET);
     assert_int_equal(wifiprov__ble_gatt_session_count(e->g), 0);
+    open0(e, PEER_A);
     /* The reply is the value of the characteristic written, not of the others. */
     assert_int_equal(wifiprov__ble_gatt_write(e->g, PEER_A, ci, 0, v, 3), WIFIPROV_BLE_STATUS_OK);
     assert_int_equal(wifiprov__ble_gatt_read(e->g, PEER_A, other, 0, &d, &len), WIFIPROV_BLE_STATUS_OK);
@@ -550,6 +565,26 @@ static void sessions_per_connection(void **state)
     assert_int_equal(wifiprov__ble_gatt_conn_count(e->g), 0);
 }
 
+/* The policy's rule: without a session only proto-ver is answered; anything else drops the link. */
+static void session_needs_handshake(void **state)
+{
+    struct env *e = *state;
+    size_t cfg = ci_of(e, "prov-config"), len;
+    static const uint8_t get_status[] = {0x52, 0x00};
+    const uint8_t *d;
+
+    assert_int_equal(wifiprov__ble_gatt_write(e->g, PEER_A, ci_of(e, "proto-ver"), 0, (const uint8_t *)"---", 3),
+                     WIFIPROV_BLE_STATUS_OK);
+    assert_int_equal(wifiprov__ble_gatt_session_count(e->g), 0);
+    assert_int_equal(wifiprov__ble_gatt_write(e->g, PEER_A, cfg, 0, get_status, 2), WIFIPROV_BLE_STATUS_PROTO_ERROR);
+    assert_int_equal(e->n_disconnected, 1);
+    assert_int_equal(wifiprov_device_session_count(e->dev), 0);
+    open0(e, PEER_A);
+    assert_int_equal(wifiprov__ble_gatt_write(e->g, PEER_A, cfg, 0, get_status, 2), WIFIPROV_BLE_STATUS_OK);
+    assert_int_equal(wifiprov__ble_gatt_read(e->g, PEER_A, cfg, 0, &d, &len), WIFIPROV_BLE_STATUS_OK);
+    assert_int_equal(len, 2);
+}
+
 static void pending_resume(void **state)
 {
     struct env *e = *state;
@@ -615,7 +650,7 @@ static void sec1_bad_handshake(void **state)
     static const uint8_t bad_cmd0[] = {0x08, 0x01, 0x5a, 0x07, 0x08, 0x00, 0x52, 0x03, 0x0a, 0x01, 0x01};
     const uint8_t *d;
 
-    /* proto-ver works on any connection (the session is opened at the first write anyway). */
+    /* proto-ver works on any connection, without a session. */
     assert_int_equal(wifiprov__ble_gatt_write(e->g, PEER_B, ver, 0, (const uint8_t *)"---", 3), WIFIPROV_BLE_STATUS_OK);
     assert_int_equal(wifiprov__ble_gatt_read(e->g, PEER_B, ver, 0, &d, &len), WIFIPROV_BLE_STATUS_OK);
     assert_true(len > 10);
@@ -623,7 +658,8 @@ static void sec1_bad_handshake(void **state)
     assert_int_equal(wifiprov__ble_gatt_write(e->g, PEER_A, ses, 0, bad_cmd0, sizeof(bad_cmd0)),
                      WIFIPROV_BLE_STATUS_PROTO_ERROR);
     assert_int_equal(e->n_disconnected, 1);
-    assert_int_equal(wifiprov__ble_gatt_session_count(e->g), 1);
+    assert_int_equal(wifiprov__ble_gatt_session_count(e->g), 0);
+    assert_int_equal(wifiprov_device_session_count(e->dev), 0);
 }
 
 /* ---- a real client over the GATT rules, as a central with the default ATT MTU (23) does it ---- */
@@ -760,6 +796,7 @@ int main(int argc, char **argv)
         cmocka_unit_test_setup_teardown(read_without_write, setup, teardown),
         cmocka_unit_test_setup_teardown(protocol_error, setup, teardown),
         cmocka_unit_test_setup_teardown(sessions_per_connection, setup, teardown),
+        cmocka_unit_test_setup_teardown(session_needs_handshake, setup, teardown),
         cmocka_unit_test_setup_teardown(pending_resume, setup, teardown),
         cmocka_unit_test_setup_teardown(reply_too_big, setup, teardown),
         cmocka_unit_test_setup_teardown(sec1_bad_handshake, setup_sec1, teardown),
