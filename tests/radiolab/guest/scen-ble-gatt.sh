@@ -27,7 +27,7 @@ bluetoothd_restart() {
         wait_for 10 bluez_powered $a || { check_fail bluetoothd "$a does not power on"; return 1; }
     done
 }
-DAEMON=("$LAB_DAEMON" --transport ble --wifi sim --security 0 --state-dir $L/st-gatt --reprovision --auto-stop 0
+DAEMON=("$LAB_DAEMON" --transport ble --wifi sim --security 0 --force-insecure --state-dir $L/st-gatt --reprovision --auto-stop 0
         --no-qr -v)
 adv_instances() { btmgmt --index "$BLE_DEV" advinfo 2>/dev/null | sed -n 's/.*Instances list with \([0-9]*\) item.*/\1/p'; }
 
