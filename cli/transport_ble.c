@@ -142,10 +142,13 @@ static int find_device(struct cli_transport *t, struct ble_priv *p)
             goto out;
         }
         if (left_ms(t, INT64_MAX) <= 0) {
-            snprintf(t->errmsg, sizeof(t->errmsg),
-                     "Device not found: no BLE device named '%s' on %s within %.1f s (devices seen: %s); is it "
-                     "advertising? ('wifiprov discover' lists them)",
-                     p->name, p->bz.adapter, (double)(cli_now_ms() - t0) / 1000.0, seen[0] ? seen : "none");
+            /* A long list of names seen may cut the advice short; the message stays readable. */
+            if (snprintf(t->errmsg, sizeof(t->errmsg),
+                         "Device not found: no BLE device named '%s' on %s within %.1f s (devices seen: %s); is it "
+                         "advertising? ('wifiprov discover' lists them)",
+                         p->name, p->bz.adapter, (double)(cli_now_ms() - t0) / 1000.0,
+                         seen[0] ? seen : "none") >= (int)sizeof(t->errmsg))
+                t->errmsg[sizeof(t->errmsg) - 2] = '.';
             ret = WIFIPROV_ERR_TRANSPORT;
             goto out;
         }

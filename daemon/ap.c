@@ -373,7 +373,7 @@ static void first_wifi_interface(char *out, size_t cap)
         if (read_small(path, alias, sizeof(alias)) == 0 && strcmp(alias, WIFIPROVD_AP_ALIAS) == 0)
             continue;
         if (!best[0] || strcmp(e->d_name, best) < 0)
-            snprintf(best, sizeof(best), "%s", e->d_name);
+            memcpy(best, e->d_name, strlen(e->d_name) + 1); /* length checked above */
     }
     closedir(d);
     snprintf(out, cap, "%s", best);
