@@ -19,7 +19,7 @@ else
 fi
 kill $cli_pid 2>/dev/null; wait $cli_pid 2>/dev/null
 # The tag as NetworkManager keeps it (nmcli does not show the "user" setting).
-path=$(nmcli -g GENERAL.DBUS-PATH con show wifiprov-no-such-network 2>/dev/null)
+path=$(nmcli -g GENERAL.CON-PATH con show wifiprov-no-such-network 2>/dev/null)
 tag=$(busctl --system call org.freedesktop.NetworkManager "$path" org.freedesktop.NetworkManager.Settings.Connection \
     GetSettings 2>&1 | grep -o '"wifiprov.owner" "wifiprovd"')
 [ -n "$tag" ] && check_pass tagged "user data $tag" || check_fail tagged "no wifiprov.owner in the settings of $path"
