@@ -6,7 +6,7 @@
 # Usage: tests/radiolab/run.sh [BUILD_DIR]        (default: build/ci-openssl)
 # Env:   WIFIPROV_SKIP_LAB=1          skip (exit 0, said loudly)
 #        WIFIPROV_LAB_SCENARIOS="..." scenarios to run (default: all, in one boot)
-#        WIFIPROV_LAB_TIMEOUT=secs    bound on the whole guest run (default 900)
+#        WIFIPROV_LAB_TIMEOUT=secs    bound on the whole guest run (default 1800)
 #        WIFIPROV_LAB_NO_APT=1        don't call scripts/install-deps.sh
 # Exit: 0 all checks passed; 1 a check failed; 2 setup problem; 3 the guest gave no result.
 set -uo pipefail
@@ -20,8 +20,8 @@ here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/../.." && pwd)
 work=$here/work
 out=$work/out
-scenarios=${WIFIPROV_LAB_SCENARIOS:-"wpa-driver nm-driver wpa-e2e nm-e2e wpa-softap"}
-timeout_s=${WIFIPROV_LAB_TIMEOUT:-900}
+scenarios=${WIFIPROV_LAB_SCENARIOS:-"wpa-driver nm-driver wpa-e2e nm-e2e wpa-kill wpa-softap ble-gatt ble-e2e"}
+timeout_s=${WIFIPROV_LAB_TIMEOUT:-1800}
 t_start=$(date +%s.%N)
 
 build=${1:-$repo/build/ci-openssl}

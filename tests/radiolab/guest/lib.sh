@@ -424,9 +424,9 @@ softap_start() {
     SOFTAP_LOG=$L/$name.log
     T_START=$(now)
     if [ -n "${SOFTAP_NS:-}" ]; then
-        ip netns exec "$SOFTAP_NS" "$LAB_DAEMON" "${BASE[@]}" "$@" > "$SOFTAP_LOG" 2>&1 &
+        ip netns exec "$SOFTAP_NS" "$LAB_DAEMON" "${BASE[@]}" --qr-stdout "$@" > "$SOFTAP_LOG" 2>&1 &
     else
-        "$LAB_DAEMON" "${BASE[@]}" "$@" > "$SOFTAP_LOG" 2>&1 &
+        "$LAB_DAEMON" "${BASE[@]}" --qr-stdout "$@" > "$SOFTAP_LOG" 2>&1 &
     fi
     DAEMON_PID=$!
 }
@@ -513,7 +513,7 @@ softap_kill9() {
         || check_fail qr-open "$(grep -F '{"ver"' "$SOFTAP_LOG")"
     phone_join "$2" && check_pass phone-joined-open "$(phone_ip)" || check_fail phone-joined-open "$(wpa_cli_phone status | tr '\n' ' ')"
     phone_cli status
-    expect_cli status-open 0 '.'
+    expect_cli status-open 8 'state=connecting'
     kill -9 $DAEMON_PID; wait $DAEMON_PID 2>/dev/null; DAEMON_PID=
     sleep 0.5
     left=$($3)

@@ -54,7 +54,7 @@ t0=$(now)
 wait_for 40 sh -c "[ \$(grep -c \"SoftAP: '.*' is up\" '$SOFTAP_LOG') -ge 2 ]"
 phone_join "$SSID" "$APPASS" && check_pass phone-rejoined "$(since "$t0") s" || check_fail phone-rejoined "$(wpa_cli_phone status | tr '\n' ' ')"
 phone_cli status
-expect_cli status-after-rejoin 0 'reason=AuthError'
+expect_cli status-after-rejoin 5 'reason=AuthError'
 phone_cli reset
 PHONE_CLI_TIMEOUT=25 phone_cli provision --ssid lab-wpa2 --passphrase correct-horse-42
 check_note "no-apsta: provision lab-wpa2 while the AP went away -> exit $CLI_RC"
