@@ -31,7 +31,7 @@ trap cleanup EXIT
 echo "== starting the device: wifiprovd on 127.0.0.1:$port (security 2, simulated Wi-Fi)"
 "$wifiprovd" --transport http --listen "127.0.0.1:$port" --wifi "${WIFIPROV_DEMO_WIFI:-sim}" \
   --security 2 --sec2-username wifiprov --sec2-password abcd1234 \
-  --state-dir "$state" --auto-stop 5 >"$log" 2>&1 &
+  --state-dir "$state" --auto-stop 5 --web-ui-dir "$root/web/dist" >"$log" 2>&1 &
 dpid=$!
 for _ in $(seq 100); do
   grep -q "Provisioning started" "$log" 2>/dev/null && break
