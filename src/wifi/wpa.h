@@ -37,6 +37,9 @@ struct wpa {
     struct wpa_ctrl *mon;
     sd_event_source *mon_src;
     sd_event_source *reopen_timer;
+    sd_event_source *attach_timer; /* ATTACH sent on the monitor socket, its "OK" not yet read */
+    bool attached;                 /* the supplicant answered ATTACH: events come in */
+    bool was_lost;                 /* the control interface went away; "back" once attached again */
     bool stale_reply; /* a request timed out: its late answer is dropped before the next one */
 
     bool scanning;
@@ -71,6 +74,9 @@ int wifiprov__wpa_each_network(struct wpa *w, void (*fn)(struct wpa *w, int id, 
 /* Reads the supplicant's BSS table into w->aps (strongest first). */
 void wifiprov__wpa_refresh_aps(struct wpa *w);
 
+/* Opens the request and monitor sockets and sends ATTACH on the monitor without waiting: its
+ * answer is read on the event loop (no answer within a few seconds = the interface is lost and
+ * reopened later). */
 int wifiprov__wpa_open_sockets(struct wpa *w, bool probe);
 void wifiprov__wpa_close_sockets(struct wpa *w);
 

@@ -2,7 +2,8 @@
  * The wpa_supplicant backend's control socket. Requests are written on the request socket
  * and answered within a short timeout (the supplicant answers at once; a hung one must not
  * stall the event loop for libwpa_client's 10 s), a late answer is dropped before the next
- * request, and a reply that does not fit is an error rather than a silent cut. Scan results
+ * request, and a reply that does not fit is an error rather than a silent cut. ATTACH, too, is
+ * answered on the event loop (the monitor socket's handler), never waited for. Scan results
  * come from the BSS table one entry at a time, so their number is not bounded by the size of
  * one reply (SCAN_RESULTS stops at the supplicant's reply buffer).
  */
@@ -26,6 +27,7 @@
 
 #define REQUEST_TIMEOUT_MS 1500u
 #define REOPEN_MS 2000u
+#define ATTACH_TIMEOUT_MS 5000u
 /* BSS fields: id, bssid, freq, level, flags, ssid (WPA_BSS_MASK_*). */
 #define BSS_MASK "0x1887"
 #define BSS_MAX 512
@@ -213,6 +215,34 @@ void wifiprov__wpa_refresh_aps(struct wpa *w)
 
 /* ---- sockets ---------------------------------------------------------------------- */
 
+/* The answer to ATTACH on the monitor socket: "OK" (events follow) or anything else. */
+static void attach_answer(struct wpa *w, const char *reply)
+{
+    w->attach_timer = sd_event_source_disable_unref(w->attach_timer);
+    if (strncmp(reply, "OK", 2)) {
+        wifiprov__err("wpa_supplicant: ATTACH refused on %s: %.*s", w->path, (int)strcspn(reply, "\n"), reply);
+        wifiprov__wpa_lost(w);
+        return;
+    }
+    w->attached = true;
+    wifiprov__dbg("wpa_supplicant: attached to the events of %s", w->path);
+    if (w->was_lost) {
+        w->was_lost = false;
+        wifiprov__info("wpa_supplicant: control interface is back");
+    }
+}
+
+static int on_attach_timeout(sd_event_source *s, uint64_t usec, void *userdata)
+{
+    struct wpa *w = userdata;
+
+    (void)s;
+    (void)usec;
+    wifiprov__err("wpa_supplicant: no answer to ATTACH on %s within %u ms", w->path, ATTACH_TIMEOUT_MS);
+    wifiprov__wpa_lost(w);
+    return 0;
+}
+
 static int on_monitor(sd_event_source *s, int fd, uint32_t revents, void *userdata)
 {
     struct wpa *w = userdata;
@@ -234,6 +264,10 @@ static int on_monitor(sd_event_source *s, int fd, uint32_t revents, void *userda
             return 0;
         }
         buf[len] = '\0';
+        if (!w->attached && buf[0] != '<') {
+            attach_answer(w, buf);
+            continue;
+        }
         /* "<3>CTRL-EVENT-..." : drop the priority prefix. */
         if (line[0] == '<' && strchr(line, '>'))
             line = strchr(line, '>') + 1;
@@ -251,11 +285,16 @@ static int on_monitor(sd_event_source *s, int fd, uint32_t revents, void *userda
 void wifiprov__wpa_close_sockets(struct wpa *w)
 {
     w->mon_src = sd_event_source_disable_unref(w->mon_src);
+    w->attach_timer = sd_event_source_disable_unref(w->attach_timer);
     if (w->mon) {
-        wpa_ctrl_detach(w->mon);
+        /* Not libwpa_client's DETACH, which waits up to 10 s for the answer: the supplicant
+         * also forgets a monitor whose socket is gone. */
+        if (w->attached)
+            (void)send(wpa_ctrl_get_fd(w->mon), "DETACH", 6, MSG_DONTWAIT);
         wpa_ctrl_close(w->mon);
         w->mon = NULL;
     }
+    w->attached = false;
     if (w->ctrl) {
         wpa_ctrl_close(w->ctrl);
         w->ctrl = NULL;
@@ -274,6 +313,7 @@ int wifiprov__wpa_open_sockets(struct wpa *w, bool probe)
     w->ctrl = cli ? wpa_ctrl_open2(w->path, cli) : wpa_ctrl_open(w->path);
     w->mon = w->ctrl ? (cli ? wpa_ctrl_open2(w->path, cli) : wpa_ctrl_open(w->path)) : NULL;
     w->stale_reply = false;
+    w->attached = false;
     if (!w->ctrl || !w->mon) {
         if (probe)
             wifiprov__dbg("wpa_supplicant: cannot open the control socket %s", w->path);
@@ -284,15 +324,20 @@ int wifiprov__wpa_open_sockets(struct wpa *w, bool probe)
         r = WIFIPROV_ERR_UNSUPPORTED;
         goto out;
     }
-    /* ATTACH is the one request made through libwpa_client (it blocks up to 10 s); the supplicant
-     * has just answered the socket being opened. */
-    if (wpa_ctrl_attach(w->mon) != 0) {
-        wifiprov__err("wpa_supplicant: ATTACH failed on %s", w->path);
-        r = WIFIPROV_ERR_IO;
+    if (sd_event_add_io(w->event, &w->mon_src, wpa_ctrl_get_fd(w->mon), EPOLLIN, on_monitor, w) < 0 ||
+        wifiprov__wifiutil_timer(w->event, &w->attach_timer, ATTACH_TIMEOUT_MS, on_attach_timeout, w)) {
+        r = WIFIPROV_ERR_NOMEM;
         goto out;
     }
-    if (sd_event_add_io(w->event, &w->mon_src, wpa_ctrl_get_fd(w->mon), EPOLLIN, on_monitor, w) < 0) {
-        r = WIFIPROV_ERR_NOMEM;
+    /* ATTACH goes out now and its answer is read by on_monitor: libwpa_client's wpa_ctrl_attach
+     * would wait for it (up to 10 s) with the event loop stopped. */
+    if (send(wpa_ctrl_get_fd(w->mon), "ATTACH", 6, 0) < 0) {
+        if (probe)
+            wifiprov__dbg("wpa_supplicant: ATTACH on %s: %s", w->path, strerror(errno));
+        else
+            wifiprov__err("wpa_supplicant: ATTACH on %s failed: %s (is wpa_supplicant still running?)", w->path,
+                          strerror(errno));
+        r = WIFIPROV_ERR_IO;
         goto out;
     }
 out:
@@ -308,7 +353,7 @@ static int reopen(sd_event_source *s, uint64_t usec, void *userdata)
     (void)s;
     (void)usec;
     if (wifiprov__wpa_open_sockets(w, true) == 0) {
-        wifiprov__info("wpa_supplicant: control interface is back");
+        /* "back" once the supplicant answers ATTACH; no answer = lost again. */
         w->reopen_timer = sd_event_source_disable_unref(w->reopen_timer);
         return 0;
     }
@@ -320,6 +365,7 @@ void wifiprov__wpa_lost(struct wpa *w)
 {
     wifiprov__err("wpa_supplicant: lost the control interface %s; retrying every %u ms", w->path, REOPEN_MS);
     wifiprov__wpa_close_sockets(w);
+    w->was_lost = true;
     w->ip_timer = sd_event_source_disable_unref(w->ip_timer);
     w->our_id = -1;
     w->n_prev = 0;

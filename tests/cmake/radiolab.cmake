@@ -53,6 +53,14 @@ add_test(NAME wifi_wpa_fake_runtime_dir COMMAND ${CMAKE_SOURCE_DIR}/tests/radiol
 set_tests_properties(wifi_wpa_fake_runtime_dir PROPERTIES LABELS integration TIMEOUT 120
                      ENVIRONMENT RUNTIME_DIRECTORY=${CMAKE_BINARY_DIR}/wpa-runtime-dir)
 
+# The real daemon with a supplicant that answers ATTACH late: the event loop goes on (HTTP
+# answers), the unanswered ATTACH times out and the reopened socket attaches.
+if(TARGET wifiprovd AND TARGET wifiprov_cli)
+  add_test(NAME wifi_wpa_fake_attach COMMAND ${CMAKE_SOURCE_DIR}/tests/radiolab/test_wpa_fake_attach.sh
+                                             $<TARGET_FILE:wifiprovd> $<TARGET_FILE:wifiprov_cli>)
+  set_tests_properties(wifi_wpa_fake_attach PROPERTIES LABELS integration TIMEOUT 120)
+endif()
+
 # libFuzzer target for the wpa_supplicant reply parsers; the ctest entry replays the seeds.
 if(WIFIPROV_FUZZ)
   add_executable(fuzz_wpa ${CMAKE_SOURCE_DIR}/tests/fuzz/fuzz_wpa.c)

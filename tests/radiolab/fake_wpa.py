@@ -9,6 +9,10 @@ is not in the scan results gives NETWORK-NOT-FOUND; lab-slow (in the scan) never
 tests that kill the backend during an attempt. Network 0 ("lab-open") is configured
 from the start. Every request is printed on stdout ("REQ ...", passphrases included: they
 are test data), so the test can check what the backend asked for.
+
+FAKE_WPA_ATTACH_DELAY=SECONDS in the environment delays the answer to the first ATTACH by
+that long (a stalled supplicant; the other requests are answered meanwhile); later ATTACH
+requests are answered at once.
 """
 import os
 import socket
@@ -109,9 +113,28 @@ def reconnect_best():
     event("CTRL-EVENT-CONNECTED - Connection to %s completed [id=%d id_str=]" % (bssid, nid), 0.1)
 
 
+attach_delay = [float(os.environ.get("FAKE_WPA_ATTACH_DELAY", "0"))]
+
+
+def late_attach(addr, delay):
+    time.sleep(delay)
+    with lock:
+        try:
+            sock.sendto(b"OK\n", addr)
+            monitors.add(addr)
+            log("ATTACH answered late")
+        except OSError:
+            log("GONE", addr)
+
+
 def handle(cmd, addr):
     w = cmd.split(" ", 3)
     if cmd == "ATTACH":
+        if attach_delay[0] > 0:
+            delay, attach_delay[0] = attach_delay[0], 0
+            log("ATTACH delayed", delay)
+            threading.Thread(target=late_attach, args=(addr, delay), daemon=True).start()
+            return None
         monitors.add(addr)
         return "OK\n"
     if cmd == "DETACH":
@@ -183,6 +206,8 @@ while True:
     log("REQ", cmd)
     with lock:
         reply = handle(cmd, addr)
+    if reply is None:
+        continue
     try:
         sock.sendto(reply.encode(), addr)
     except OSError:
