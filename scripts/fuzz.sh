@@ -58,7 +58,10 @@ for t in "${targets[@]}"; do
     grep -E '^stat::number_of_executed_units|^stat::peak_rss_mb' "$work/log" | sed "s/^/fuzz:   /" || true
     # Coverage as libFuzzer counts it (edges "cov", features "ft") at the end, and the time taken.
     grep -E '^#[0-9]+' "$work/log" | tail -1 | sed -n 's/.*\(cov: [0-9]*\).*\(ft: [0-9]*\).*/fuzz:   \1 \2/p' || true
-    echo "fuzz:   time: $(($(date +%s) - start)) s"
+    secs_taken=$(($(date +%s) - start))
+    echo "fuzz:   time: $secs_taken s"
+    # The corpus libFuzzer kept (seeds plus the inputs that found new coverage).
+    echo "fuzz:   corpus: $(find "$work/corpus" -type f | wc -l) files, $(du -sk "$work/corpus" | cut -f1) KB"
   else
     echo "fuzz: $name FAILED; last lines of its log:" >&2
     tail -n 40 "$work/log" >&2
