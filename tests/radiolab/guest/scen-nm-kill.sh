@@ -8,18 +8,26 @@ nm_daemon_scenario_up || exit 1
 daemon_start "" wifiprovd-nm-kill-1 "${NMARGS[@]}" || exit 1
 
 log "== kill -9 during an attempt"
-cli_raw provision --ssid no-such-network --passphrase whatever-123 --sec 1 --pop $POP --timeout 60 \
+# A network that is there with a wrong passphrase: the attempt lasts seconds (the AP repeats
+# the first message of the 4-way handshake before giving up), unlike an unknown SSID, which
+# NetworkManager may fail at its next scan. The kill comes right after the daemon logs that
+# NetworkManager added and is activating its profile, so the profile is there to be swept.
+cli_raw provision --ssid lab-wpa2 --passphrase wrong-passphrase --sec 1 --pop $POP --timeout 60 \
     > $L/kill-cli.out 2>&1 &
 cli_pid=$!
-if wait_for 30 sh -c "nmcli -t -f NAME con show | grep -q '^wifiprov-no-such-network'"; then
+if wait_for 30 grep -q 'networkmanager: profile .* activating as' $L/wifiprovd-nm-kill-1.log; then
     kill -9 $DAEMON_PID; wait $DAEMON_PID 2>/dev/null; DAEMON_PID=
-    check_pass killed-mid-attempt "profiles: $(nm_profiles)"
+    if nmcli -t -f NAME con show | grep -qx wifiprov-lab-wpa2; then
+        check_pass killed-mid-attempt "profiles: $(nm_profiles)"
+    else
+        check_fail killed-mid-attempt "no profile wifiprov-lab-wpa2 after the kill: $(nm_profiles)"
+    fi
 else
-    check_fail killed-mid-attempt "the attempt never added its profile: $(nm_profiles)"
+    check_fail killed-mid-attempt "the attempt never added its profile: $(grep networkmanager $L/wifiprovd-nm-kill-1.log | tail -5 | tr '\n' ' ')"
 fi
 kill $cli_pid 2>/dev/null; wait $cli_pid 2>/dev/null
 # The tag as NetworkManager keeps it (nmcli does not show the "user" setting).
-path=$(nmcli -g GENERAL.CON-PATH con show wifiprov-no-such-network 2>/dev/null)
+path=$(nmcli -g GENERAL.CON-PATH con show wifiprov-lab-wpa2 2>/dev/null)
 tag=$(busctl --system call org.freedesktop.NetworkManager "$path" org.freedesktop.NetworkManager.Settings.Connection \
     GetSettings 2>&1 | grep -o '"wifiprov.owner" "wifiprovd"')
 [ -n "$tag" ] && check_pass tagged "user data $tag" || check_fail tagged "no wifiprov.owner in the settings of $path"
