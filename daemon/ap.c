@@ -203,7 +203,7 @@ int wifiprovd__ap_write_file(struct wifiprovd_ap *ap, const char *name, const ch
     return ret;
 }
 
-static int read_small(const char *path, char *buf, size_t cap)
+int wifiprovd__ap_read_file(const char *path, char *buf, size_t cap)
 {
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     ssize_t n;
@@ -250,7 +250,7 @@ void wifiprovd__ap_kill_pidfile(struct wifiprovd_ap *ap, const char *name)
     long pid;
 
     wifiprovd__ap_path(ap, name, path, sizeof(path));
-    if (read_small(path, buf, sizeof(buf)) < 0)
+    if (wifiprovd__ap_read_file(path, buf, sizeof(buf)) < 0)
         return;
     pid = strtol(buf, NULL, 10);
     if (pid > 1 && pid_is_ours(ap, (pid_t)pid)) {
@@ -311,7 +311,7 @@ static int read_mac(const char *ifname, uint8_t mac[6])
     unsigned v[6];
 
     snprintf(path, sizeof(path), "/sys/class/net/%s/address", ifname);
-    if (read_small(path, buf, sizeof(buf)) < 0 ||
+    if (wifiprovd__ap_read_file(path, buf, sizeof(buf)) < 0 ||
         sscanf(buf, "%x:%x:%x:%x:%x:%x", &v[0], &v[1], &v[2], &v[3], &v[4], &v[5]) != 6)
         return -1;
     for (int i = 0; i < 6; i++)
@@ -324,7 +324,7 @@ static int phy_of(const char *ifname, char *phy, size_t cap)
     char path[128];
 
     snprintf(path, sizeof(path), "/sys/class/net/%s/phy80211/name", ifname);
-    return read_small(path, phy, cap);
+    return wifiprovd__ap_read_file(path, phy, cap);
 }
 
 /* Interfaces tagged with our ifalias, e.g. left by a kill -9. */
@@ -340,7 +340,7 @@ static void sweep_interfaces(void)
         if (e->d_name[0] == '.')
             continue;
         snprintf(path, sizeof(path), "/sys/class/net/%s/ifalias", e->d_name);
-        if (read_small(path, alias, sizeof(alias)) < 0 || strcmp(alias, WIFIPROVD_AP_ALIAS) != 0)
+        if (wifiprovd__ap_read_file(path, alias, sizeof(alias)) < 0 || strcmp(alias, WIFIPROVD_AP_ALIAS) != 0)
             continue;
         wd_info("SoftAP: removing interface %s left by an earlier run", e->d_name);
         {
@@ -370,7 +370,7 @@ static void first_wifi_interface(char *out, size_t cap)
         if (access(path, F_OK) != 0)
             continue;
         snprintf(path, sizeof(path), "/sys/class/net/%s/ifalias", e->d_name);
-        if (read_small(path, alias, sizeof(alias)) == 0 && strcmp(alias, WIFIPROVD_AP_ALIAS) == 0)
+        if (wifiprovd__ap_read_file(path, alias, sizeof(alias)) == 0 && strcmp(alias, WIFIPROVD_AP_ALIAS) == 0)
             continue;
         if (!best[0] || strcmp(e->d_name, best) < 0)
             memcpy(best, e->d_name, strlen(e->d_name) + 1); /* length checked above */
@@ -392,7 +392,7 @@ static void sweep_address(struct wifiprovd_ap *ap)
     char path[320], ifname[64];
 
     wifiprovd__ap_path(ap, "address", path, sizeof(path));
-    if (read_small(path, ifname, sizeof(ifname)) < 0)
+    if (wifiprovd__ap_read_file(path, ifname, sizeof(ifname)) < 0)
         return;
     if (*ifname && if_exists(ifname)) {
         wd_info("SoftAP: removing %s/24 from %s, left by an earlier run", WIFIPROVD_AP_ADDRESS, ifname);
@@ -486,9 +486,22 @@ int wifiprovd__ap_dnsmasq_start(struct wifiprovd_ap *ap)
          * Only on the AP interface (--bind-dynamic follows its address coming and going), no
          * upstream servers or hosts file: every name is 192.168.4.1, as a captive portal.
          */
-        const char *argv[] = {"dnsmasq", "--keep-in-foreground", "--conf-file=/dev/null", "--no-resolv",
-                              "--no-hosts", "--bind-dynamic", iface, "--except-interface=lo", address, range,
-                              "--dhcp-authoritative", "--dhcp-sequential-ip", leases, pidf, "--log-facility=-", NULL};
+        const char *argv[] = {"dnsmasq",
+                              "--keep-in-foreground",
+                              "--conf-file=/dev/null",
+                              "--no-resolv",
+                              "--no-hosts",
+                              "--bind-dynamic",
+                              iface,
+                              "--except-interface=lo",
+                              address,
+                              range,
+                              "--dhcp-authoritative",
+                              "--dhcp-sequential-ip",
+                              leases,
+                              pidf,
+                              "--log-facility=-",
+                              NULL};
         if (wifiprovd__ap_spawn(argv, &ap->dnsmasq_pid) < 0)
             return -1;
     }
@@ -499,8 +512,8 @@ int wifiprovd__ap_dnsmasq_start(struct wifiprovd_ap *ap)
         ap->dnsmasq_pid = 0;
         return -1;
     }
-    wd_dbg("SoftAP: dnsmasq (pid %d) serves DHCP %s-%s and DNS on %s", (int)ap->dnsmasq_pid,
-           WIFIPROVD_AP_DHCP_FIRST, WIFIPROVD_AP_DHCP_LAST, ap->ifname);
+    wd_dbg("SoftAP: dnsmasq (pid %d) serves DHCP %s-%s and DNS on %s", (int)ap->dnsmasq_pid, WIFIPROVD_AP_DHCP_FIRST,
+           WIFIPROVD_AP_DHCP_LAST, ap->ifname);
     return 0;
 }
 

@@ -6,10 +6,10 @@
  * One implementation per Wi-Fi backend, behind one ops table:
  *   - hostapd + dnsmasq, started and supervised by the daemon (ap_hostapd.c), for the
  *     wpa_supplicant and sim backends;
- *   - NetworkManager (ap_nm.c): an AP-mode connection kept in memory only, with the
- *     daemon's own dnsmasq for DHCP and DNS.
+ *   - NetworkManager (ap_nm.c): an AP-mode connection with the "shared" IPv4 method, kept in
+ *     memory only; NM's own dnsmasq serves DHCP and DNS, with a drop-in of ours for the DNS.
  * Both share ap.c: the runtime directory, the helper programs (ip, iw), the virtual AP
- * interface, the interface-combination check and dnsmasq.
+ * interface and the interface-combination check; the hostapd path also its dnsmasq.
  *
  * Everything the service creates is tagged so the next start can sweep what a kill -9 left:
  *   - the virtual interface is named WIFIPROVD_AP_IFPREFIX<n> and has the ifalias
@@ -17,7 +17,8 @@
  *   - pid and config files live in the daemon's runtime directory (pid files are only
  *     believed when the process's command line names that directory);
  *   - the address on an interface we did not create is recorded in "address" there;
- *   - NetworkManager connections carry user-data wifiprov.owner=wifiprovd and wifiprov.role=softap.
+ *   - NetworkManager connections carry user-data wifiprov.owner=wifiprovd and wifiprov.role=softap;
+ *   - the dnsmasq drop-in for NetworkManager starts with the line WIFIPROVD_AP_NM_DROPIN_MARK.
  */
 #ifndef WIFIPROVD_AP_H
 #define WIFIPROVD_AP_H
@@ -40,25 +41,29 @@
 #define WIFIPROVD_AP_OWNER_VALUE "wifiprovd"
 #define WIFIPROVD_AP_ROLE_KEY "wifiprov.role"
 #define WIFIPROVD_AP_ROLE_VALUE "softap"
+/* Read by NetworkManager's dnsmasq for shared connections (its --conf-dir). */
+#define WIFIPROVD_AP_NM_DNSMASQ_DIR "/etc/NetworkManager/dnsmasq-shared.d"
+#define WIFIPROVD_AP_NM_DROPIN "wifiprovd-softap.conf"
+#define WIFIPROVD_AP_NM_DROPIN_MARK "# wifiprovd softap: written by wifiprovd while its"
 
 enum wifiprovd_ap_event {
-    WIFIPROVD_AP_EVENT_READY = 0,       /* joinable: beacons, address, DHCP and DNS */
-    WIFIPROVD_AP_EVENT_STA_JOINED = 1,  /* detail: the station's MAC */
-    WIFIPROVD_AP_EVENT_STA_LEFT = 2,    /* detail: the station's MAC */
-    WIFIPROVD_AP_EVENT_FAILED = 3,      /* detail: what went wrong (a helper exited, NM said no) */
+    WIFIPROVD_AP_EVENT_READY = 0,      /* joinable: beacons, address, DHCP and DNS */
+    WIFIPROVD_AP_EVENT_STA_JOINED = 1, /* detail: the station's MAC */
+    WIFIPROVD_AP_EVENT_STA_LEFT = 2,   /* detail: the station's MAC */
+    WIFIPROVD_AP_EVENT_FAILED = 3,     /* detail: what went wrong (a helper exited, NM said no) */
 };
 const char *wifiprovd_ap_event_to_string(enum wifiprovd_ap_event ev);
 
 struct wifiprovd_ap_config {
     sd_event *event;
-    const char *backend;      /* the Wi-Fi backend's name: picks the implementation */
-    const char *sta_ifname;   /* the station's interface (the backend's); NULL = none known */
-    const char *ap_ifname;    /* --softap-interface; NULL = a virtual interface on the station's radio */
-    const char *ssid;         /* 1..32 bytes */
-    const char *passphrase;   /* 8..63 characters, or NULL for an open AP */
-    unsigned channel;         /* 0 = automatic */
-    bool no_apsta;            /* take the AP down during every connection attempt */
-    const char *runtime_dir;  /* NULL = $RUNTIME_DIRECTORY/softap, else WIFIPROVD_AP_DEFAULT_RUNDIR */
+    const char *backend;     /* the Wi-Fi backend's name: picks the implementation */
+    const char *sta_ifname;  /* the station's interface (the backend's); NULL = none known */
+    const char *ap_ifname;   /* --softap-interface; NULL = a virtual interface on the station's radio */
+    const char *ssid;        /* 1..32 bytes */
+    const char *passphrase;  /* 8..63 characters, or NULL for an open AP */
+    unsigned channel;        /* 0 = automatic */
+    bool no_apsta;           /* take the AP down during every connection attempt */
+    const char *runtime_dir; /* NULL = $RUNTIME_DIRECTORY/softap, else WIFIPROVD_AP_DEFAULT_RUNDIR */
     void (*event_fn)(void *ctx, enum wifiprovd_ap_event ev, const char *detail);
     void *ctx;
 };
@@ -84,15 +89,15 @@ struct wifiprovd_ap {
     void *impl;
     char rundir[256];
     char sta_ifname[32];
-    char ifname[32];     /* the interface the AP runs on */
-    bool created_if;     /* we made ifname (virtual interface) */
-    bool added_address;  /* we put 192.168.4.1/24 on ifname */
-    uint8_t mac[6];      /* the AP's MAC (differs from the station's) */
-    unsigned channel;    /* the channel in use */
-    bool concurrent;     /* the radio reports an AP + station combination */
+    char ifname[32];       /* the interface the AP runs on */
+    bool created_if;       /* we made ifname (virtual interface) */
+    bool added_address;    /* we put 192.168.4.1/24 on ifname */
+    uint8_t mac[6];        /* the AP's MAC (differs from the station's) */
+    unsigned channel;      /* the channel in use */
+    bool concurrent;       /* the radio reports an AP + station combination */
     unsigned max_channels; /* channels the radio can use at once (1 when unknown) */
-    bool up;             /* started and not stopped */
-    bool radio;          /* the radio side is up or coming up */
+    bool up;               /* started and not stopped */
+    bool radio;            /* the radio side is up or coming up */
     bool ready;
     bool suspended;      /* taken down for a station attempt */
     uint64_t t_start_us; /* CLOCK_MONOTONIC of the start, for the "joinable after" figure */
@@ -138,6 +143,8 @@ void wifiprovd__ap_child_stop(struct wifiprovd_ap *ap, sd_event_source **child, 
 void wifiprovd__ap_kill_pidfile(struct wifiprovd_ap *ap, const char *name);
 int wifiprovd__ap_write_file(struct wifiprovd_ap *ap, const char *name, const char *text, char *path, size_t cap);
 void wifiprovd__ap_path(const struct wifiprovd_ap *ap, const char *name, char *path, size_t cap);
+/* Reads a small file (up to @p cap - 1 bytes), trailing newlines and blanks cut. @return 0 or -1. */
+int wifiprovd__ap_read_file(const char *path, char *buf, size_t cap);
 /* Starts dnsmasq on ap->ifname (DHCP + DNS for every name). @return 0 or -1 (logged). */
 int wifiprovd__ap_dnsmasq_start(struct wifiprovd_ap *ap);
 void wifiprovd__ap_dnsmasq_stop(struct wifiprovd_ap *ap);

@@ -7,20 +7,28 @@
  * wifiprov.owner=wifiprovd and wifiprov.role=softap, and the sweep at start deletes any
  * connection with both tags.
  *
- * IPv4 is "manual" with 192.168.4.1/24, and the daemon runs its own dnsmasq on the interface
- * for DHCP and for DNS that answers every name with 192.168.4.1 (ap.c). NM's "shared" method
- * would start a dnsmasq too, but it also turns on IP forwarding and NAT towards the other
- * interfaces, which a provisioning network must not have, and its DNS can only be changed
- * with a system-wide file in /etc/NetworkManager/dnsmasq-shared.d.
+ * IPv4 is NM's "shared" method with 192.168.4.1/24: NM runs a dnsmasq of its own on the
+ * interface for DHCP (its range in the /24) and DNS. That dnsmasq has no upstream servers
+ * and answers only what it knows, so for a captive portal the daemon writes the drop-in
+ * WIFIPROVD_AP_NM_DNSMASQ_DIR/WIFIPROVD_AP_NM_DROPIN (address=/#/192.168.4.1), which NM's
+ * dnsmasq reads through its --conf-dir when the connection is activated. The file starts
+ * with WIFIPROVD_AP_NM_DROPIN_MARK; it is removed when the AP goes down, and the sweep at
+ * start removes a file with that first line. NM's shared method also turns on IPv4
+ * forwarding (the global net.ipv4.ip_forward) and masquerading for 192.168.4.0/24; NM
+ * removes its masquerading when the AP is deactivated but leaves ip_forward at 1, so the
+ * daemon records the value from before in the runtime directory ("ip_forward") and puts it
+ * back when the AP goes down, or at the next start after a crash.
  *
  * NM is watched by polling the active connection's State (every 200 ms until it is
  * activated, then every second): few calls, and nothing is missed between a reply and a
  * signal match.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <systemd/sd-bus.h>
 
@@ -42,7 +50,8 @@
 
 #define POLL_MS 200u
 #define WATCH_MS 1000u
-#define DEVICE_TIMEOUT_MS 20000u
+/* A new interface is managed once udev has initialised it: seconds under load. */
+#define DEVICE_TIMEOUT_MS 60000u
 #define ACTIVATE_TIMEOUT_MS 40000u
 
 enum nm_ap_state {
@@ -113,6 +122,118 @@ static struct nm_ap *impl(struct wifiprovd_ap *ap)
     }
     ap->impl = n;
     return n;
+}
+
+/* ---- the dnsmasq drop-in ------------------------------------------------------------ */
+
+static void dropin_path(char *path, size_t cap)
+{
+    snprintf(path, cap, "%s/%s", WIFIPROVD_AP_NM_DNSMASQ_DIR, WIFIPROVD_AP_NM_DROPIN);
+}
+
+/* Is the drop-in there with our first line? (A file of the same name somebody else wrote stays.) */
+static bool dropin_is_ours(const char *path)
+{
+    char buf[sizeof(WIFIPROVD_AP_NM_DROPIN_MARK)];
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+    ssize_t n;
+
+    if (fd < 0)
+        return false;
+    n = read(fd, buf, sizeof(buf) - 1);
+    close(fd);
+    if (n != (ssize_t)sizeof(buf) - 1)
+        return false;
+    buf[n] = '\0';
+    return strcmp(buf, WIFIPROVD_AP_NM_DROPIN_MARK) == 0;
+}
+
+static void dropin_remove(bool sweeping)
+{
+    char path[256];
+
+    dropin_path(path, sizeof(path));
+    if (!dropin_is_ours(path))
+        return;
+    if (sweeping)
+        wd_info("SoftAP: removing %s left by an earlier run", path);
+    if (unlink(path) < 0 && errno != ENOENT)
+        wd_warn("SoftAP: cannot remove %s: %s", path, strerror(errno));
+}
+
+/* Written before the connection is activated: NM's dnsmasq reads it when it starts. */
+static int dropin_write(void)
+{
+    static const char text[] = WIFIPROVD_AP_NM_DROPIN_MARK
+        " access point is up; removed when it stops.\n"
+        "# NetworkManager's dnsmasq for shared connections reads this directory: every name is\n"
+        "# answered with the access point's address, as a captive portal.\n"
+        "address=/#/" WIFIPROVD_AP_ADDRESS "\n";
+    char path[256], tmp[272];
+    int fd, ret = -1;
+
+    dropin_path(path, sizeof(path));
+    snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+    unlink(tmp);
+    fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0644);
+    if (fd < 0)
+        goto out;
+    if (write(fd, text, sizeof(text) - 1) == (ssize_t)sizeof(text) - 1 && close(fd) == 0) {
+        fd = -1;
+        ret = rename(tmp, path);
+    }
+out:
+    if (ret < 0) {
+        wd_err("SoftAP: cannot write %s (NetworkManager's dnsmasq would not answer every name with %s): %s", path,
+               WIFIPROVD_AP_ADDRESS, strerror(errno));
+        if (fd >= 0)
+            close(fd);
+        unlink(tmp);
+    }
+    return ret;
+}
+
+/* ---- IPv4 forwarding --------------------------------------------------------------- */
+
+#define IP_FORWARD "/proc/sys/net/ipv4/ip_forward"
+#define FORWARD_FILE "ip_forward"
+
+/* Before the first activation: the value NM's shared mode is about to change. */
+static void forward_record(struct wifiprovd_ap *ap)
+{
+    char path[320], val[16];
+
+    wifiprovd__ap_path(ap, FORWARD_FILE, path, sizeof(path));
+    if (access(path, F_OK) == 0)
+        return;
+    if (wifiprovd__ap_read_file(IP_FORWARD, val, sizeof(val)) < 0) {
+        wd_warn("SoftAP: cannot read %s (%s); it will not be put back after the access point", IP_FORWARD,
+                strerror(errno));
+        return;
+    }
+    wifiprovd__ap_write_file(ap, FORWARD_FILE, val, path, sizeof(path));
+}
+
+static void forward_restore(struct wifiprovd_ap *ap, bool sweeping)
+{
+    char path[320], was[16], cur[16];
+    int fd;
+
+    wifiprovd__ap_path(ap, FORWARD_FILE, path, sizeof(path));
+    if (wifiprovd__ap_read_file(path, was, sizeof(was)) < 0)
+        return;
+    if ((!strcmp(was, "0") || !strcmp(was, "1")) && wifiprovd__ap_read_file(IP_FORWARD, cur, sizeof(cur)) == 0 &&
+        strcmp(cur, was) != 0) {
+        fd = open(IP_FORWARD, O_WRONLY | O_CLOEXEC);
+        if (fd >= 0 && write(fd, was, 1) == 1)
+            wd_info("SoftAP: IPv4 forwarding set back to %s%s", was,
+                    sweeping ? " (an earlier run's access point had turned it on)" : "");
+        else
+            wd_warn("SoftAP: cannot set %s back to %s: %s", IP_FORWARD, was, strerror(errno));
+        if (fd >= 0)
+            close(fd);
+    }
+    unlink(path);
 }
 
 /* ---- the sweep -------------------------------------------------------------------- */
@@ -212,6 +333,8 @@ static int sweep(struct wifiprovd_ap *ap)
         if (sd_bus_call_method(n->bus, NM_BUS, paths[i], NM_CONN, "Delete", &e, NULL, "") < 0)
             wd_warn("SoftAP: cannot delete %s: %s", paths[i], e.message ? e.message : "?");
     }
+    dropin_remove(true);
+    forward_restore(ap, true);
     r = 0;
 out:
     for (size_t i = 0; i < np; i++)
@@ -234,7 +357,8 @@ static int build_settings(struct wifiprovd_ap *ap, sd_bus_message *m)
     wifiprovd__ap_mac_text(ap->mac, mac);
     if ((r = sd_bus_message_open_container(m, 'a', "{sa{sv}}")) < 0)
         return r;
-    if ((r = wifiprov__nm_open_setting(m, "connection")) < 0 || (r = wifiprov__nm_append_sv(m, "id", "s", CONN_ID)) < 0 ||
+    if ((r = wifiprov__nm_open_setting(m, "connection")) < 0 ||
+        (r = wifiprov__nm_append_sv(m, "id", "s", CONN_ID)) < 0 ||
         (r = wifiprov__nm_append_sv(m, "type", "s", "802-11-wireless")) < 0 ||
         (r = wifiprov__nm_append_sv(m, "interface-name", "s", ap->ifname)) < 0 ||
         (r = wifiprov__nm_append_sv(m, "autoconnect", "b", 0)) < 0 || (r = wifiprov__nm_close_setting(m)) < 0)
@@ -247,7 +371,8 @@ static int build_settings(struct wifiprovd_ap *ap, sd_bus_message *m)
         (r = wifiprov__nm_append_sv(m, "mode", "s", "ap")) < 0 ||
         (r = wifiprov__nm_append_sv(m, "band", "s", ap->channel > 14 ? "a" : "bg")) < 0 ||
         (r = wifiprov__nm_append_sv(m, "channel", "u", (uint32_t)ap->channel)) < 0 ||
-        (r = wifiprov__nm_append_sv(m, "assigned-mac-address", "s", ap->created_if ? mac : "preserve")) < 0 || (r = wifiprov__nm_close_setting(m)) < 0)
+        (r = wifiprov__nm_append_sv(m, "assigned-mac-address", "s", ap->created_if ? mac : "preserve")) < 0 ||
+        (r = wifiprov__nm_close_setting(m)) < 0)
         return r;
     if (ap->cfg.passphrase) {
         if ((r = wifiprov__nm_open_setting(m, "802-11-wireless-security")) < 0 ||
@@ -259,7 +384,8 @@ static int build_settings(struct wifiprovd_ap *ap, sd_bus_message *m)
             (r = wifiprov__nm_close_setting(m)) < 0)
             return r;
     }
-    if ((r = wifiprov__nm_open_setting(m, "ipv4")) < 0 || (r = wifiprov__nm_append_sv(m, "method", "s", "manual")) < 0 ||
+    if ((r = wifiprov__nm_open_setting(m, "ipv4")) < 0 ||
+        (r = wifiprov__nm_append_sv(m, "method", "s", "shared")) < 0 ||
         (r = sd_bus_message_open_container(m, 'e', "sv")) < 0 ||
         (r = sd_bus_message_append(m, "s", "address-data")) < 0 ||
         (r = sd_bus_message_open_container(m, 'v', "aa{sv}")) < 0 ||
@@ -268,8 +394,8 @@ static int build_settings(struct wifiprovd_ap *ap, sd_bus_message *m)
         (r = sd_bus_message_close_container(m)) < 0 || (r = sd_bus_message_close_container(m)) < 0 ||
         (r = wifiprov__nm_close_setting(m)) < 0)
         return r;
-    if ((r = wifiprov__nm_open_setting(m, "ipv6")) < 0 || (r = wifiprov__nm_append_sv(m, "method", "s", "ignore")) < 0 ||
-        (r = wifiprov__nm_close_setting(m)) < 0)
+    if ((r = wifiprov__nm_open_setting(m, "ipv6")) < 0 ||
+        (r = wifiprov__nm_append_sv(m, "method", "s", "ignore")) < 0 || (r = wifiprov__nm_close_setting(m)) < 0)
         return r;
     if ((r = wifiprov__nm_open_setting(m, "user")) < 0 || (r = sd_bus_message_open_container(m, 'e', "sv")) < 0 ||
         (r = sd_bus_message_append(m, "s", "data")) < 0 || (r = sd_bus_message_open_container(m, 'v', "a{ss}")) < 0 ||
@@ -336,8 +462,8 @@ static int device_ready(struct wifiprovd_ap *ap, struct nm_ap *n)
     bool ok;
 
     if (!n->dev_path) {
-        if (sd_bus_call_method(n->bus, NM_BUS, NM_PATH, NM_IFACE, "GetDeviceByIpIface", &e, &reply, "s",
-                               ap->ifname) < 0 ||
+        if (sd_bus_call_method(n->bus, NM_BUS, NM_PATH, NM_IFACE, "GetDeviceByIpIface", &e, &reply, "s", ap->ifname) <
+                0 ||
             sd_bus_message_read(reply, "o", &path) < 0 || set_path(&n->dev_path, path) < 0) {
             sd_bus_error_free(&e);
             sd_bus_message_unref(reply);
@@ -385,6 +511,11 @@ static int on_timer(sd_event_source *s, uint64_t usec, void *ud)
         return 0;
     case NM_AP_DEVICE:
         if (device_ready(ap, n)) {
+            if (dropin_write() < 0) {
+                fail(ap, n, "cannot set up DNS for the access point");
+                return 0;
+            }
+            forward_record(ap);
             if (add_and_activate(ap, n) < 0) {
                 fail(ap, n, "NetworkManager did not take the access point connection");
                 return 0;
@@ -392,8 +523,9 @@ static int on_timer(sd_event_source *s, uint64_t usec, void *ud)
             n->waited_ms = 0;
             enter_state(n, NM_AP_ACTIVATING);
         } else if ((n->waited_ms += POLL_MS) >= DEVICE_TIMEOUT_MS) {
-            fail(ap, n, "NetworkManager does not manage the access point interface (is it unmanaged in its "
-                        "configuration?)");
+            fail(ap, n,
+                 "NetworkManager does not manage the access point interface (is it unmanaged in its "
+                 "configuration?)");
             return 0;
         }
         rearm(n, POLL_MS);
@@ -402,10 +534,6 @@ static int on_timer(sd_event_source *s, uint64_t usec, void *ud)
         st = get_u32(n, n->active_path, NM_ACTIVE, "State", &ok);
         if (ok && st == NM_ACTIVE_ACTIVATED) {
             enter_state(n, NM_AP_ACTIVE);
-            if (wifiprovd__ap_dnsmasq_start(ap) < 0) {
-                fail(ap, n, "cannot start dnsmasq");
-                return 0;
-            }
             wifiprovd__ap_report(ap, WIFIPROVD_AP_EVENT_READY, NULL);
             rearm(n, WATCH_MS);
             return 0;
@@ -423,7 +551,6 @@ static int on_timer(sd_event_source *s, uint64_t usec, void *ud)
     case NM_AP_ACTIVE:
         st = get_u32(n, n->active_path, NM_ACTIVE, "State", &ok);
         if (!ok || st != NM_ACTIVE_ACTIVATED) {
-            wifiprovd__ap_dnsmasq_stop(ap);
             fail(ap, n, "NetworkManager took the access point down");
             return 0;
         }
@@ -464,8 +591,7 @@ static void radio_down(struct wifiprovd_ap *ap)
     if (n->timer)
         sd_event_source_set_enabled(n->timer, SD_EVENT_OFF);
     enter_state(n, NM_AP_IDLE);
-    /* DHCP and DNS follow the address, which goes with the connection. */
-    wifiprovd__ap_dnsmasq_stop(ap);
+    /* NM's dnsmasq, the address, forwarding and NAT go with the connection. */
     if (n->active_path) {
         if (sd_bus_call_method(n->bus, NM_BUS, NM_PATH, NM_IFACE, "DeactivateConnection", &e, NULL, "o",
                                n->active_path) < 0)
@@ -480,6 +606,8 @@ static void radio_down(struct wifiprovd_ap *ap)
     set_path(&n->active_path, NULL);
     set_path(&n->conn_path, NULL);
     set_path(&n->dev_path, NULL);
+    dropin_remove(false);
+    forward_restore(ap, false);
 }
 
 static void free_impl(struct wifiprovd_ap *ap)
