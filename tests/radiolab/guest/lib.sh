@@ -260,7 +260,7 @@ no-auto-default=*
 unmanaged-devices=interface-name:hwsim0
 [logging]
 level=DEBUG
-domains=PLATFORM,DEVICE,WIFI,SUPPLICANT,CORE,SETTINGS
+domains=PLATFORM,DEVICE,WIFI,SUPPLICANT,CORE,SETTINGS,SHARING
 [device]
 wifi.scan-rand-mac-address=no
 CONF
@@ -457,7 +457,7 @@ softap_phone_provision() {
     t0=$(now)
     if phone_join "$SSID" "$APPASS"; then
         check_pass phone-joined "$(phone_ssid) lease $(phone_ip), $(since "$t0") s to join and lease"
-        check_note "time $1 softap: daemon start -> AP up ${T_UP} s; -> phone joined with a lease $(since "$T_START") s"
+        check_note "time $1 softap: daemon start -> AP up ${T_UP} s; then the phone's join + lease $(since "$t0") s"
     else
         check_fail phone-joined "state: $(wpa_cli_phone status | tr '\n' ' ')"; return 1
     fi

@@ -1,7 +1,8 @@
 #!/bin/bash
 # SoftAP with the NetworkManager backend: wifiprovd --softap in the initial netns has NM run an
-# in-memory AP connection on a virtual interface of wlan3's radio (dnsmasq of the daemon's own
-# for DHCP and DNS); the phone (wlan4, netns phone) joins it and provisions lab-wpa2.
+# in-memory AP connection with shared IPv4 on a virtual interface of wlan3's radio (NM's dnsmasq
+# for DHCP and DNS, the daemon's drop-in for the captive DNS); the phone (wlan4, netns phone)
+# joins it and provisions lab-wpa2.
 . "$WPLAB_REPO/tests/radiolab/guest/lib.sh"
 for b in LAB_DAEMON LAB_CLI; do
     [ -x "${!b}" ] || { check_fail binaries "$b is not built"; exit 1; }
@@ -17,12 +18,19 @@ SOFTAP_NS=
 trap 'daemon_stop; phone_down; save_artifacts' EXIT
 BASE=(--wifi networkmanager --interface wlan3 --state-dir "$SD" --security 1 --pop $POP -v --softap
       --connect-attempts 1)
+DROPIN=/etc/NetworkManager/dnsmasq-shared.d/wifiprovd-softap.conf
+FWD0=$(cat /proc/sys/net/ipv4/ip_forward)
 nm_ap_conns() { nmcli -t -f NAME con show 2>/dev/null | grep '^wifiprovd-softap' | tr '\n' ' '; }
-leftovers_nm() { echo "$(softap_leftovers "")$(nm_ap_conns)"; }
+nm_dnsmasq() { pgrep -a dnsmasq | grep -F -- '-wpap' | awk '{print "nm-dnsmasq:"$1}' | tr '\n' ' '; }
+leftovers_nm() {
+    echo "$(softap_leftovers "")$(nm_ap_conns)$(nm_dnsmasq)$([ -e $DROPIN ] && echo "drop-in ")"
+}
 expect_clean_nm() {
     local l; l=$(leftovers_nm)
-    [ -z "$l" ] && check_pass "$1" "no wpap*, 192.168.4.1, dnsmasq, runtime files or wifiprovd-softap connection" \
+    [ -z "$l" ] && check_pass "$1" "no wpap*, 192.168.4.1, dnsmasq, drop-in, runtime files or wifiprovd-softap connection" \
         || check_fail "$1" "left: $l"
+    [ "$(cat /proc/sys/net/ipv4/ip_forward)" = "$FWD0" ] && check_pass "$1-forwarding" "ip_forward $FWD0 as before" \
+        || check_fail "$1-forwarding" "ip_forward $(cat /proc/sys/net/ipv4/ip_forward), was $FWD0"
 }
 
 log "== start: WPA2 access point through NetworkManager"
@@ -30,8 +38,19 @@ softap_start wifiprovd-nm-softap-1 --auto-stop 5 --softap-passphrase $APPASS
 softap_wait_up 60 || exit 1
 c=$(nmcli -t -f NAME,DEVICE con show --active | grep '^wifiprovd-softap')
 [ -n "$c" ] && check_pass nm-ap-active "$c" || check_fail nm-ap-active "$(nmcli -t -f NAME,DEVICE con show --active | tr '\n' ' ')"
-ud=$(nmcli -g user.data con show wifiprovd-softap 2>/dev/null || nmcli con show wifiprovd-softap | grep -i 'user' | tr '\n' ' ')
-echo "$ud" | grep -q 'wifiprov.owner' && check_pass nm-ap-tagged "$ud" || check_note "user-data not shown by nmcli: $ud"
+# The tags as NetworkManager keeps them (nmcli does not show the "user" setting).
+path=$(nmcli -g GENERAL.CON-PATH con show wifiprovd-softap 2>/dev/null)
+ud=$(busctl --system call org.freedesktop.NetworkManager "$path" org.freedesktop.NetworkManager.Settings.Connection \
+    GetSettings 2>&1 | grep -o '"wifiprov\.[a-z]*" "[a-z]*"' | tr '\n' ' ')
+echo "$ud" | grep -q '"wifiprov.owner" "wifiprovd"' && echo "$ud" | grep -q '"wifiprov.role" "softap"' \
+    && check_pass nm-ap-tagged "user data $ud" || check_fail nm-ap-tagged "settings of $path: $ud"
+m=$(nmcli -g ipv4.method,ipv4.addresses con show wifiprovd-softap 2>/dev/null | tr '\n' ' ')
+echo "$m" | grep -q '^shared 192.168.4.1/24' && check_pass nm-ap-shared "$m" || check_fail nm-ap-shared "ipv4: $m"
+head -1 $DROPIN 2>/dev/null | grep -q '^# wifiprovd softap' && grep -qx 'address=/#/192.168.4.1' $DROPIN \
+    && check_pass nm-dropin "$DROPIN" || check_fail nm-dropin "$(cat $DROPIN 2>&1 | tr '\n' ' ')"
+d=$(pgrep -a dnsmasq | grep -F -- '-wpap')
+[ -n "$d" ] && check_pass nm-dnsmasq "NM's dnsmasq: $(echo "$d" | cut -c1-300)" || check_fail nm-dnsmasq "$(pgrep -a dnsmasq | tr '\n' ' ')"
+check_note "ip_forward while the AP is up: $(cat /proc/sys/net/ipv4/ip_forward) (before: $FWD0)"
 ls /etc/NetworkManager/system-connections/ 2>/dev/null | grep -q softap && check_fail nm-ap-not-on-disk "$(ls /etc/NetworkManager/system-connections/)" \
     || check_pass nm-ap-not-on-disk
 
