@@ -86,6 +86,16 @@ dpkg-query -W -f='${Conffiles}\n' wifiprovd | grep '/etc/wifiprov/wifiprovd.conf
 wifiprovd --help | grep '/etc/wifiprov/wifiprovd.conf' >/dev/null || fail "the built-in default configuration is not /etc/wifiprov/wifiprovd.conf"
 echo "  unit in $unitdir, user $(getent passwd wifiprov | cut -d: -f1,3,6), conffile /etc/wifiprov/wifiprovd.conf"
 systemd-analyze security --offline=true "$unitdir/wifiprovd.service" 2>/dev/null | tail -n1 | sed 's/^/  /'
+# The SoftAP drop-in example on the installed unit: read, and nothing in it unknown or wrong.
+ex=/usr/share/doc/wifiprovd/examples/softap.conf
+[ -f "$ex" ] || fail "no SoftAP drop-in example $ex"
+mkdir -p "$work/units/wifiprovd.service.d"
+cp "$unitdir/wifiprovd.service" "$work/units/" && cp "$ex" "$work/units/wifiprovd.service.d/softap.conf"
+SYSTEMD_UNIT_PATH="$work/units:" systemd-analyze verify "$work/units/wifiprovd.service" >"$work/verify-softap" 2>&1 \
+  || { cat "$work/verify-softap"; fail "systemd-analyze verify with the SoftAP drop-in"; }
+! grep -F softap.conf "$work/verify-softap" || fail "systemd-analyze complains about the SoftAP drop-in"
+echo "  with the SoftAP drop-in example: $(SYSTEMD_UNIT_PATH="$work/units:" systemd-analyze security --offline=true \
+  "$work/units/wifiprovd.service" 2>/dev/null | tail -n1 | sed 's/^.*: //')"
 # The daemon runs as that user with the installed sample configuration and the README's
 # security-1 command line (its state in a directory of the test).
 mkdir "$work/state" && chown wifiprov: "$work/state" && chmod 0700 "$work"
