@@ -53,6 +53,14 @@ struct ble_char {
     sd_bus_slot *desc_slot;
 };
 
+/* Why BLE is not serving while the transport runs; it comes back by itself (see ble.h). */
+enum ble_wait {
+    BLE_WAIT_NONE = 0, /* serving, or registering at start */
+    BLE_WAIT_BLUEZ,    /* nobody owns org.bluez */
+    BLE_WAIT_ADAPTER,  /* bluetoothd runs without the adapter (or its GATT / advertising managers) */
+    BLE_WAIT_POWER,    /* the adapter is powered off */
+};
+
 /* A WriteValue whose reply waits for the core (PENDING). */
 struct held {
     sd_bus_message *m;
@@ -70,6 +78,7 @@ struct wifiprov_ble {
     char service_uuid[WIFIPROV_BLE_UUID_STR_LEN + 1];
     struct wifiprov_ble_adv adv;
     bool require_encryption;
+    char want_adapter[16]; /* --ble-adapter; "" = the first adapter */
     char adapter[16];
     char adapter_path[32];
     char address[24];
@@ -77,8 +86,10 @@ struct wifiprov_ble {
     bool powered_by_us;
     bool app_registered;
     bool adv_registered;
-    bool down;
-    bool starting; /* failures are returned by wifiprov_ble_new(), not reported through failed_fn */
+    bool down; /* for good: failed_fn was called */
+    enum ble_wait wait;
+    bool recovering; /* listing the adapters, powering or registering again after a wait */
+    bool starting;   /* failures are returned by wifiprov_ble_new(), not reported through failed_fn */
     /* Links to close after the current reply went out (protocol errors). */
     char (*to_disconnect)[WIFIPROV_BLE_PEER_MAX + 1];
     unsigned n_disconnect;
@@ -90,6 +101,9 @@ struct wifiprov_ble {
     sd_bus_slot *props_match;
     sd_bus_slot *removed_match;
     sd_bus_slot *owner_match;
+    sd_bus_slot *added_match;
+    sd_bus_slot *objs_slot;
+    sd_bus_slot *power_slot;
     void (*failed_fn)(void *ctx, const char *why);
     void *ctx;
 };
@@ -539,7 +553,7 @@ static bool our_device(const struct wifiprov_ble *b, const char *path)
 {
     size_t n = strlen(b->adapter_path);
 
-    return path && strncmp(path, b->adapter_path, n) == 0 && path[n] == '/';
+    return path && n && strncmp(path, b->adapter_path, n) == 0 && path[n] == '/';
 }
 
 static void device_gone(struct wifiprov_ble *b, const char *path)
@@ -548,30 +562,54 @@ static void device_gone(struct wifiprov_ble *b, const char *path)
     wifiprov__ble_gatt_disconnected(b->gatt, path);
 }
 
-/* PropertiesChanged of a Device1: Connected false ends the connection's session. */
+static void went_down(struct wifiprov_ble *b, enum ble_wait wait, const char *what);
+static void recover(struct wifiprov_ble *b);
+
+/* The Powered property of our adapter changed: off stops BLE until it is on again. */
+static void adapter_powered(struct wifiprov_ble *b, bool powered)
+{
+    char what[64];
+
+    if (!powered && b->wait != BLE_WAIT_BLUEZ && b->wait != BLE_WAIT_ADAPTER &&
+        !(b->wait == BLE_WAIT_POWER && !b->recovering)) {
+        snprintf(what, sizeof(what), "%s powered off", b->adapter);
+        went_down(b, BLE_WAIT_POWER, what);
+    } else if (powered && b->wait == BLE_WAIT_POWER && !b->recovering) {
+        wifiprov__info("ble: %s powered on", b->adapter);
+        recover(b);
+    }
+}
+
+/*
+ * PropertiesChanged of a Device1 of our adapter: Connected false ends the connection's
+ * session. Of our Adapter1: Powered.
+ */
 static int on_props_changed(sd_bus_message *m, void *ud, sd_bus_error *err)
 {
     struct wifiprov_ble *b = ud;
     const char *path = sd_bus_message_get_path(m), *iface;
+    bool is_adapter = path && b->adapter_path[0] && strcmp(path, b->adapter_path) == 0;
     int r;
 
-    if (!our_device(b, path))
+    if (b->down || (!is_adapter && !our_device(b, path)))
         return 0;
     r = sd_bus_message_read(m, "s", &iface);
-    if (r < 0 || strcmp(iface, IFACE_DEVICE) != 0)
+    if (r < 0 || strcmp(iface, is_adapter ? IFACE_ADAPTER : IFACE_DEVICE) != 0)
         return 0;
     r = sd_bus_message_enter_container(m, 'a', "{sv}");
     if (r < 0)
         return 0;
     while ((r = sd_bus_message_enter_container(m, 'e', "sv")) > 0) {
         const char *key;
-        int connected = 1;
+        int on = 1;
         if (sd_bus_message_read(m, "s", &key) < 0)
             return 0;
-        if (strcmp(key, "Connected") == 0) {
-            if (sd_bus_message_read(m, "v", "b", &connected) < 0)
+        if (strcmp(key, is_adapter ? "Powered" : "Connected") == 0) {
+            if (sd_bus_message_read(m, "v", "b", &on) < 0)
                 return 0;
-            if (!connected) {
+            if (is_adapter) {
+                adapter_powered(b, on != 0);
+            } else if (!on) {
                 wifiprov__info("ble: %s disconnected", path);
                 device_gone(b, path);
             } else {
@@ -586,28 +624,61 @@ static int on_props_changed(sd_bus_message *m, void *ud, sd_bus_error *err)
     return 0;
 }
 
-/* InterfacesRemoved: a device object that goes away is disconnected too. */
+/* "/org/bluez/hciN": an adapter's object. */
+static bool adapter_path(const char *path)
+{
+    const char *p = path && strncmp(path, "/org/bluez/", 11) == 0 ? path + 11 : NULL;
+
+    return p && strncmp(p, "hci", 3) == 0 && !strchr(p, '/');
+}
+
+/* InterfacesRemoved: a device object that goes away is disconnected too; so is our adapter. */
 static int on_ifaces_removed(sd_bus_message *m, void *ud, sd_bus_error *err)
 {
     struct wifiprov_ble *b = ud;
     const char *path;
     char **ifaces = NULL;
-    bool dev = false;
+    bool dev = false, adapter = false;
+    char p[WIFIPROV_BLE_PEER_MAX + 1];
 
-    if (sd_bus_message_read(m, "o", &path) < 0 || !our_device(b, path))
+    if (b->down || sd_bus_message_read(m, "o", &path) < 0)
+        return 0;
+    snprintf(p, sizeof(p), "%s", path);
+    if (!our_device(b, p) && strcmp(p, b->adapter_path) != 0)
         return 0;
     if (sd_bus_message_read_strv(m, &ifaces) < 0)
         return 0;
-    for (char **i = ifaces; i && *i; i++)
+    for (char **i = ifaces; i && *i; i++) {
         dev = dev || strcmp(*i, IFACE_DEVICE) == 0;
+        adapter = adapter || strcmp(*i, IFACE_ADAPTER) == 0 || strcmp(*i, IFACE_GATT_MANAGER) == 0 ||
+                  strcmp(*i, IFACE_ADV_MANAGER) == 0;
+    }
     for (char **i = ifaces; i && *i; i++)
         free(*i);
     free(ifaces);
-    if (dev) {
-        char p[WIFIPROV_BLE_PEER_MAX + 1];
-        snprintf(p, sizeof(p), "%s", path);
+    if (dev && our_device(b, p)) {
         device_gone(b, p);
+    } else if (adapter && strcmp(p, b->adapter_path) == 0 && b->wait != BLE_WAIT_BLUEZ &&
+               !(b->wait == BLE_WAIT_ADAPTER && !b->recovering)) {
+        char what[64];
+        snprintf(what, sizeof(what), "adapter %s removed", b->adapter);
+        went_down(b, BLE_WAIT_ADAPTER, what);
     }
+    return 0;
+}
+
+/* InterfacesAdded: an adapter (or its managers) appeared while we wait for one. */
+static int on_ifaces_added(sd_bus_message *m, void *ud, sd_bus_error *err)
+{
+    struct wifiprov_ble *b = ud;
+    const char *path;
+
+    if (b->down || b->wait != BLE_WAIT_ADAPTER || b->recovering || sd_bus_message_read(m, "o", &path) < 0 ||
+        !adapter_path(path))
+        return 0;
+    if (b->want_adapter[0] && strcmp(strrchr(path, '/') + 1, b->want_adapter) != 0)
+        return 0;
+    recover(b);
     return 0;
 }
 
@@ -618,20 +689,22 @@ static void drop_all_connections(struct wifiprov_ble *b)
     wifiprov__ble_gatt_disconnect_all(b->gatt);
 }
 
-/* bluetoothd left the bus (or came back: our registrations died with the old one). */
+/* bluetoothd left the bus, or came back (our registrations died with the old one). */
 static int on_owner_changed(sd_bus_message *m, void *ud, sd_bus_error *err)
 {
     struct wifiprov_ble *b = ud;
     const char *name, *old_owner, *new_owner;
 
-    if (sd_bus_message_read(m, "sss", &name, &old_owner, &new_owner) < 0 || strcmp(name, BLUEZ) != 0)
+    if (b->down || sd_bus_message_read(m, "sss", &name, &old_owner, &new_owner) < 0 || strcmp(name, BLUEZ) != 0)
         return 0;
     if (old_owner[0] && strcmp(old_owner, b->bluez_owner) == 0) {
         b->bluez_owner[0] = '\0';
-        b->app_registered = b->adv_registered = false;
-        drop_all_connections(b);
-        ble_down(b, "bluetoothd left the system bus; BLE is down (restart wifiprovd, or send SIGUSR1 "
-                    "once provisioning has ended, after bluetoothd is back)");
+        went_down(b, BLE_WAIT_BLUEZ, "bluetoothd gone");
+    }
+    if (new_owner[0] && !b->bluez_owner[0] && strlen(new_owner) < sizeof(b->bluez_owner)) {
+        memcpy(b->bluez_owner, new_owner, strlen(new_owner) + 1);
+        wifiprov__info("ble: bluetoothd is on the system bus again (%s)", new_owner);
+        recover(b);
     }
     return 0;
 }
@@ -660,18 +733,58 @@ static void refusal(struct wifiprov_ble *b, const char *what, const sd_bus_error
     ble_down(b, why);
 }
 
+/*
+ * An error that says bluetoothd or the adapter is going or not ready yet (it went away
+ * while we registered again): wait for it instead of giving up.
+ */
+static bool transient_error(const sd_bus_error *e)
+{
+    return e && e->name &&
+           (strncmp(e->name, "org.freedesktop.DBus.Error.", 27) == 0 ||
+            strcmp(e->name, "org.bluez.Error.NotReady") == 0 || strcmp(e->name, "org.bluez.Error.Busy") == 0 ||
+            strcmp(e->name, ERR_IN_PROGRESS) == 0);
+}
+
+/* A registration was refused: for good, or (while recovering) a wait for the adapter again. */
+static void registration_failed(struct wifiprov_ble *b, const char *what, const sd_bus_error *e)
+{
+    char why[160];
+
+    if (b->recovering && transient_error(e)) {
+        snprintf(why, sizeof(why), "registering the %s on %s failed (%s)", what, b->adapter,
+                 e->message ? e->message : e->name);
+        went_down(b, BLE_WAIT_ADAPTER, why);
+        return;
+    }
+    refusal(b, what, e);
+}
+
+static void registered(struct wifiprov_ble *b)
+{
+    if (!b->app_registered || !b->adv_registered)
+        return;
+    if (b->recovering) {
+        b->recovering = false;
+        b->wait = BLE_WAIT_NONE;
+        wifiprov__info("ble: BLE back on %s (%s): advertising \"%s\" with service %s again", b->adapter, b->address,
+                       b->adv.local_name, b->service_uuid);
+        return;
+    }
+    registered_log(b);
+}
+
 static int on_app_registered(sd_bus_message *m, void *ud, sd_bus_error *err)
 {
     struct wifiprov_ble *b = ud;
 
     b->reg_app_slot = sd_bus_slot_unref(b->reg_app_slot);
     if (sd_bus_message_is_method_error(m, NULL)) {
-        refusal(b, "GATT application", sd_bus_message_get_error(m));
+        registration_failed(b, "GATT application", sd_bus_message_get_error(m));
         return 0;
     }
     b->app_registered = true;
     wifiprov__dbg("ble: GATT application registered (%zu characteristics)", b->n_chars);
-    registered_log(b);
+    registered(b);
     return 0;
 }
 
@@ -681,12 +794,37 @@ static int on_adv_registered(sd_bus_message *m, void *ud, sd_bus_error *err)
 
     b->reg_adv_slot = sd_bus_slot_unref(b->reg_adv_slot);
     if (sd_bus_message_is_method_error(m, NULL)) {
-        refusal(b, "advertisement", sd_bus_message_get_error(m));
+        registration_failed(b, "advertisement", sd_bus_message_get_error(m));
         return 0;
     }
     b->adv_registered = true;
-    registered_log(b);
+    registered(b);
     return 0;
+}
+
+/*
+ * Asks BlueZ to register the application and the advertisement; the answers arrive on
+ * the bus (bluetoothd reads our object tree meanwhile, so these must not block). After a
+ * wait, stale registrations of an adapter that was only powered off go first.
+ */
+static int send_registrations(struct wifiprov_ble *b, bool unregister_first)
+{
+    int r = 0;
+
+    if (unregister_first) {
+        r = sd_bus_call_method_async(b->bus, NULL, BLUEZ, b->adapter_path, IFACE_ADV_MANAGER, "UnregisterAdvertisement",
+                                     NULL, NULL, "o", ADV_PATH);
+        if (r >= 0)
+            r = sd_bus_call_method_async(b->bus, NULL, BLUEZ, b->adapter_path, IFACE_GATT_MANAGER,
+                                         "UnregisterApplication", NULL, NULL, "o", APP_PATH);
+    }
+    if (r >= 0)
+        r = sd_bus_call_method_async(b->bus, &b->reg_app_slot, BLUEZ, b->adapter_path, IFACE_GATT_MANAGER,
+                                     "RegisterApplication", on_app_registered, b, "oa{sv}", APP_PATH, 0);
+    if (r >= 0)
+        r = sd_bus_call_method_async(b->bus, &b->reg_adv_slot, BLUEZ, b->adapter_path, IFACE_ADV_MANAGER,
+                                     "RegisterAdvertisement", on_adv_registered, b, "oa{sv}", ADV_PATH, 0);
+    return r;
 }
 
 /* ---- start-up: adapter ---------------------------------------------------------------------- */
@@ -696,6 +834,7 @@ struct adapter_info {
     char address[24];
     bool powered;
     bool gatt;
+    bool adv;
 };
 
 static unsigned adapter_number(const char *path)
@@ -724,19 +863,11 @@ static int bluez_call_error(const char *what, const sd_bus_error *e, int r)
     return WIFIPROV_ERR_IO;
 }
 
-/* Reads the adapters from BlueZ's object tree (sorted hci0, hci1, ...). @return the count or a negative error. */
-static int list_adapters(struct wifiprov_ble *b, struct adapter_info *ad, size_t cap)
+/* The adapters of a GetManagedObjects reply (sorted hci0, hci1, ...). @return the count or a negative errno. */
+static int parse_adapters(sd_bus_message *reply, struct adapter_info *ad, size_t cap)
 {
-    sd_bus_error e = SD_BUS_ERROR_NULL;
-    sd_bus_message *reply = NULL;
     int n = 0, r;
 
-    r = sd_bus_call_method(b->bus, BLUEZ, "/", "org.freedesktop.DBus.ObjectManager", "GetManagedObjects", &e, &reply,
-                           "");
-    if (r < 0) {
-        r = bluez_call_error("Asking bluetoothd for its adapters", &e, r);
-        goto out;
-    }
     r = sd_bus_message_enter_container(reply, 'a', "{oa{sa{sv}}}");
     while (r >= 0 && (r = sd_bus_message_enter_container(reply, 'e', "oa{sa{sv}}")) > 0) {
         struct adapter_info cur;
@@ -775,6 +906,8 @@ static int list_adapters(struct wifiprov_ble *b, struct adapter_info *ad, size_t
             } else if (r >= 0) {
                 if (strcmp(iface, IFACE_GATT_MANAGER) == 0)
                     cur.gatt = true;
+                else if (strcmp(iface, IFACE_ADV_MANAGER) == 0)
+                    cur.adv = true;
                 r = sd_bus_message_skip(reply, "a{sv}");
             }
             if (r >= 0)
@@ -789,11 +922,8 @@ static int list_adapters(struct wifiprov_ble *b, struct adapter_info *ad, size_t
             ad[n++] = cur;
         }
     }
-    if (r < 0) {
-        wifiprov__err("ble: cannot parse bluetoothd's object list: %s", strerror(-r));
-        r = WIFIPROV_ERR_IO;
-        goto out;
-    }
+    if (r < 0)
+        return r;
     /* Insertion sort by adapter number: "the first adapter" is hci0 when it exists. */
     for (int i = 1; i < n; i++) {
         struct adapter_info t = ad[i];
@@ -804,19 +934,62 @@ static int list_adapters(struct wifiprov_ble *b, struct adapter_info *ad, size_t
         }
         ad[j + 1] = t;
     }
-    r = n;
+    return n;
+}
+
+/* Reads the adapters from BlueZ's object tree (start-up). @return the count or a negative WIFIPROV_ERR_*. */
+static int list_adapters(struct wifiprov_ble *b, struct adapter_info *ad, size_t cap)
+{
+    sd_bus_error e = SD_BUS_ERROR_NULL;
+    sd_bus_message *reply = NULL;
+    int r;
+
+    r = sd_bus_call_method(b->bus, BLUEZ, "/", "org.freedesktop.DBus.ObjectManager", "GetManagedObjects", &e, &reply,
+                           "");
+    if (r < 0) {
+        r = bluez_call_error("Asking bluetoothd for its adapters", &e, r);
+        goto out;
+    }
+    r = parse_adapters(reply, ad, cap);
+    if (r < 0) {
+        wifiprov__err("ble: cannot parse bluetoothd's object list: %s", strerror(-r));
+        r = WIFIPROV_ERR_IO;
+    }
 out:
     sd_bus_error_free(&e);
     sd_bus_message_unref(reply);
     return r;
 }
 
-static int choose_adapter(struct wifiprov_ble *b, const char *want)
+/* The adapter named @p want ("" = the first) among @p ad, its names in @p names. */
+static const struct adapter_info *pick_adapter(const struct adapter_info *ad, int n, const char *want, char *names,
+                                               size_t names_size)
+{
+    const struct adapter_info *pick = NULL;
+
+    names[0] = '\0';
+    for (int i = 0; i < n; i++) {
+        const char *nm = strrchr(ad[i].path, '/') + 1;
+        snprintf(names + strlen(names), names_size - strlen(names), "%s%s", i ? " " : "", nm);
+        if (!pick && (!want[0] || strcmp(nm, want) == 0))
+            pick = &ad[i];
+    }
+    return pick;
+}
+
+static void use_adapter(struct wifiprov_ble *b, const struct adapter_info *a)
+{
+    snprintf(b->adapter_path, sizeof(b->adapter_path), "%s", a->path);
+    snprintf(b->adapter, sizeof(b->adapter), "%s", strrchr(a->path, '/') + 1);
+    snprintf(b->address, sizeof(b->address), "%s", a->address);
+}
+
+static int choose_adapter(struct wifiprov_ble *b)
 {
     struct adapter_info ad[MAX_ADAPTERS];
-    const struct adapter_info *pick = NULL;
+    const struct adapter_info *pick;
     sd_bus_error e = SD_BUS_ERROR_NULL;
-    char names[MAX_ADAPTERS * 8 + 1] = "";
+    char names[MAX_ADAPTERS * 8 + 1];
     int n, r = 0;
 
     n = list_adapters(b, ad, WIFIPROV_ARRAY_SIZE(ad));
@@ -827,19 +1000,13 @@ static int choose_adapter(struct wifiprov_ble *b, const char *want)
                       "controller)");
         return WIFIPROV_ERR_UNSUPPORTED;
     }
-    for (int i = 0; i < n; i++) {
-        const char *nm = strrchr(ad[i].path, '/') + 1;
-        snprintf(names + strlen(names), sizeof(names) - strlen(names), "%s%s", i ? " " : "", nm);
-        if (!pick && (!want || strcmp(nm, want) == 0))
-            pick = &ad[i];
-    }
+    pick = pick_adapter(ad, n, b->want_adapter, names, sizeof(names));
     if (!pick) {
-        wifiprov__err("ble: Bluetooth adapter %s not found; bluetoothd has: %s (see `bluetoothctl list`)", want, names);
+        wifiprov__err("ble: Bluetooth adapter %s not found; bluetoothd has: %s (see `bluetoothctl list`)",
+                      b->want_adapter, names);
         return WIFIPROV_ERR_UNSUPPORTED;
     }
-    snprintf(b->adapter_path, sizeof(b->adapter_path), "%s", pick->path);
-    snprintf(b->adapter, sizeof(b->adapter), "%s", strrchr(pick->path, '/') + 1);
-    snprintf(b->address, sizeof(b->address), "%s", pick->address);
+    use_adapter(b, pick);
     if (!pick->gatt) {
         wifiprov__err("ble: adapter %s offers no GATT server (org.bluez.GattManager1): it needs LE support and "
                       "bluetoothd 5.66 or later",
@@ -932,6 +1099,104 @@ static int wait_registered(struct wifiprov_ble *b)
     return b->down ? WIFIPROV_ERR_UNSUPPORTED : 0;
 }
 
+/* ---- after start: bluetoothd or the adapter went away and comes back ------------------------- */
+
+static void cancel_recovery(struct wifiprov_ble *b)
+{
+    b->objs_slot = sd_bus_slot_unref(b->objs_slot);
+    b->power_slot = sd_bus_slot_unref(b->power_slot);
+    b->reg_app_slot = sd_bus_slot_unref(b->reg_app_slot);
+    b->reg_adv_slot = sd_bus_slot_unref(b->reg_adv_slot);
+    b->recovering = false;
+}
+
+/*
+ * BLE stops serving until bluetoothd, the adapter or its power is back: the links went
+ * with it, so every connection's session is closed. Provisioning goes on (other
+ * transports keep serving; with BLE alone the daemon waits).
+ */
+static void went_down(struct wifiprov_ble *b, enum ble_wait wait, const char *what)
+{
+    size_t n = wifiprov__ble_gatt_conn_count(b->gatt);
+
+    cancel_recovery(b);
+    b->app_registered = b->adv_registered = false;
+    drop_all_connections(b);
+    b->wait = wait;
+    wifiprov__warn("ble: BLE down: %s; waiting for it%s", what, wait == BLE_WAIT_POWER ? " to be powered on" : "");
+    if (n)
+        wifiprov__info("ble: %zu BLE connection%s closed", n, n == 1 ? "" : "s");
+}
+
+static int on_powered(sd_bus_message *m, void *ud, sd_bus_error *err)
+{
+    struct wifiprov_ble *b = ud;
+    const sd_bus_error *e = sd_bus_message_get_error(m);
+    int r;
+
+    b->power_slot = sd_bus_slot_unref(b->power_slot);
+    if (e) {
+        /* Someone may power it on later: PropertiesChanged brings us back. */
+        wifiprov__warn("ble: cannot power on %s: %s; waiting for it to be powered on (`bluetoothctl power on`, "
+                       "`rfkill unblock bluetooth`)",
+                       b->adapter, e->message ? e->message : e->name);
+        b->recovering = false;
+        return 0;
+    }
+    r = send_registrations(b, true);
+    if (r < 0)
+        ble_down(b, "cannot ask BlueZ to register again");
+    return 0;
+}
+
+/* bluetoothd's adapters after a wait: ours again, powered, registered. */
+static int on_objects(sd_bus_message *m, void *ud, sd_bus_error *err)
+{
+    struct wifiprov_ble *b = ud;
+    struct adapter_info ad[MAX_ADAPTERS];
+    const struct adapter_info *a;
+    char names[MAX_ADAPTERS * 8 + 1];
+    int n, r;
+
+    b->objs_slot = sd_bus_slot_unref(b->objs_slot);
+    n = sd_bus_message_is_method_error(m, NULL) ? -EIO : parse_adapters(m, ad, WIFIPROV_ARRAY_SIZE(ad));
+    a = n < 0 ? NULL : pick_adapter(ad, n, b->want_adapter, names, sizeof(names));
+    if (!a || !a->gatt || !a->adv) {
+        /* InterfacesAdded brings us back once it is there. */
+        b->recovering = false;
+        b->wait = BLE_WAIT_ADAPTER;
+        wifiprov__info("ble: bluetoothd has no %s%s%s yet (adapters: %s); waiting for it",
+                       b->want_adapter[0] ? "adapter " : "Bluetooth adapter", b->want_adapter,
+                       a ? " with GATT and advertising managers" : "", n > 0 ? names : "none");
+        return 0;
+    }
+    use_adapter(b, a);
+    if (!a->powered) {
+        b->wait = BLE_WAIT_POWER;
+        wifiprov__info("ble: powering on %s", b->adapter);
+        r = sd_bus_call_method_async(b->bus, &b->power_slot, BLUEZ, b->adapter_path, "org.freedesktop.DBus.Properties",
+                                     "Set", on_powered, b, "ssv", IFACE_ADAPTER, "Powered", "b", 1);
+    } else {
+        r = send_registrations(b, true);
+    }
+    if (r < 0)
+        ble_down(b, "cannot ask BlueZ to register again");
+    return 0;
+}
+
+/* Finds the adapter again and registers on it (answers on the loop). */
+static void recover(struct wifiprov_ble *b)
+{
+    int r;
+
+    cancel_recovery(b);
+    b->recovering = true;
+    r = sd_bus_call_method_async(b->bus, &b->objs_slot, BLUEZ, "/", "org.freedesktop.DBus.ObjectManager",
+                                 "GetManagedObjects", on_objects, b, "");
+    if (r < 0)
+        ble_down(b, "cannot ask bluetoothd for its adapters again");
+}
+
 /* ---- life cycle ---------------------------------------------------------------------------- */
 
 static int export_objects(struct wifiprov_ble *b)
@@ -963,6 +1228,9 @@ static int watch_bluez(struct wifiprov_ble *b)
     if (r >= 0)
         r = sd_bus_match_signal_async(b->bus, &b->removed_match, BLUEZ, "/", "org.freedesktop.DBus.ObjectManager",
                                       "InterfacesRemoved", on_ifaces_removed, NULL, b);
+    if (r >= 0)
+        r = sd_bus_match_signal_async(b->bus, &b->added_match, BLUEZ, "/", "org.freedesktop.DBus.ObjectManager",
+                                      "InterfacesAdded", on_ifaces_added, NULL, b);
     if (r >= 0)
         r = sd_bus_add_match_async(b->bus, &b->owner_match,
                                    "type='signal',sender='org.freedesktop.DBus',path='/org/freedesktop/DBus',"
@@ -1038,7 +1306,13 @@ int wifiprov_ble_new(const struct wifiprov_ble_config *cfg, struct wifiprov_ble 
     err = bluez_owner(b);
     if (err)
         goto out;
-    err = choose_adapter(b, cfg->adapter);
+    if (cfg->adapter && strlen(cfg->adapter) >= sizeof(b->want_adapter)) {
+        wifiprov__err("ble: bad adapter name '%s' (hci0, hci1, ...)", cfg->adapter);
+        err = WIFIPROV_ERR_INVAL;
+        goto out;
+    }
+    snprintf(b->want_adapter, sizeof(b->want_adapter), "%s", cfg->adapter ? cfg->adapter : "");
+    err = choose_adapter(b);
     if (err)
         goto out;
     err = WIFIPROV_ERR_IO;
@@ -1048,13 +1322,8 @@ int wifiprov_ble_new(const struct wifiprov_ble_config *cfg, struct wifiprov_ble 
         goto out;
     }
     r = watch_bluez(b);
-    /* bluetoothd reads our object tree while it registers, so these must not block. */
     if (r >= 0)
-        r = sd_bus_call_method_async(b->bus, &b->reg_app_slot, BLUEZ, b->adapter_path, IFACE_GATT_MANAGER,
-                                     "RegisterApplication", on_app_registered, b, "oa{sv}", APP_PATH, 0);
-    if (r >= 0)
-        r = sd_bus_call_method_async(b->bus, &b->reg_adv_slot, BLUEZ, b->adapter_path, IFACE_ADV_MANAGER,
-                                     "RegisterAdvertisement", on_adv_registered, b, "oa{sv}", ADV_PATH, 0);
+        r = send_registrations(b, false);
     if (r < 0) {
         wifiprov__err("ble: cannot ask BlueZ to register: %s", strerror(-r));
         goto out;
@@ -1089,11 +1358,13 @@ void wifiprov_ble_free(struct wifiprov_ble *b)
     wifiprov__ble_gatt_free(b->gatt);
     b->gatt = NULL;
     if (b->bus && b->bluez_owner[0]) {
-        /* BlueZ drops both when our connection closes too; this says so at once. */
-        if (b->adv_registered || b->reg_adv_slot)
+        /* BlueZ drops both when our connection closes too; this says so at once. An adapter
+         * that was powered off while we waited may still hold them. */
+        bool stale = b->wait == BLE_WAIT_POWER;
+        if (b->adv_registered || b->reg_adv_slot || stale)
             sd_bus_call_method_async(b->bus, NULL, BLUEZ, b->adapter_path, IFACE_ADV_MANAGER, "UnregisterAdvertisement",
                                      NULL, NULL, "o", ADV_PATH);
-        if (b->app_registered || b->reg_app_slot)
+        if (b->app_registered || b->reg_app_slot || stale)
             sd_bus_call_method_async(b->bus, NULL, BLUEZ, b->adapter_path, IFACE_GATT_MANAGER, "UnregisterApplication",
                                      NULL, NULL, "o", APP_PATH);
         if (b->powered_by_us)
@@ -1104,6 +1375,9 @@ void wifiprov_ble_free(struct wifiprov_ble *b)
     }
     sd_bus_slot_unref(b->reg_app_slot);
     sd_bus_slot_unref(b->reg_adv_slot);
+    sd_bus_slot_unref(b->objs_slot);
+    sd_bus_slot_unref(b->power_slot);
+    sd_bus_slot_unref(b->added_match);
     sd_bus_slot_unref(b->props_match);
     sd_bus_slot_unref(b->removed_match);
     sd_bus_slot_unref(b->owner_match);

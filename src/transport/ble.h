@@ -11,6 +11,14 @@
  * Only bluetoothd may call the exported objects (the sender is checked). When the
  * transport is freed the advertisement and the application are unregistered; BlueZ
  * also drops both by itself when the process goes away.
+ *
+ * After start, BLE follows bluetoothd and the adapter: when bluetoothd leaves the bus,
+ * the adapter disappears or is powered off, the links are gone, so every connection's
+ * session is closed and the transport waits ("BLE down: ...; waiting for it"); when
+ * bluetoothd owns org.bluez again, the adapter is back (InterfacesAdded) or powered on,
+ * it finds the adapter again (the same --ble-adapter, or the first one; powered on if
+ * off), registers the application and the advertisement anew and logs "BLE back on
+ * hciN". At start, no bluetoothd or no adapter is an error instead (wifiprov_ble_new).
  */
 #ifndef WIFIPROV_TRANSPORT_BLE_H
 #define WIFIPROV_TRANSPORT_BLE_H
@@ -46,8 +54,9 @@ struct wifiprov_ble_config {
     bool require_encryption;
     /* Connections tracked at once; 0 = 16. */
     unsigned max_conns;
-    /* BLE stopped working after start (BlueZ refused a registration, bluetoothd went away):
-     * @p why says what happened and what to do. May be NULL. */
+    /* BLE stopped working for good after start (BlueZ refused a registration, a D-Bus
+     * failure); bluetoothd or the adapter going away is waited for instead. @p why says
+     * what happened and what to do. May be NULL. */
     void (*failed_fn)(void *ctx, const char *why);
     void *ctx;
 };
