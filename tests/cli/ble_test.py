@@ -30,10 +30,11 @@ def case(fn):
     return fn
 
 
-class Bus:
-    """A private bus (DBUS_SYSTEM_BUS_ADDRESS for the CLI) with fake_bluez.py on it."""
+class PrivateBus:
+    """A private bus that lets everyone own and call anything (DBUS_SYSTEM_BUS_ADDRESS for
+    the programs under test), with fakes started on it; everything goes on close()."""
 
-    def __init__(self, http_port, *flags):
+    def __init__(self):
         self.dir = tempfile.mkdtemp(prefix="wifiprov-ble-")
         conf = os.path.join(self.dir, "bus.conf")
         sock = os.path.join(self.dir, "bus")
@@ -51,9 +52,11 @@ class Bus:
             time.sleep(0.02)
         self.addr = "unix:path=" + sock
         self.log = os.path.join(self.dir, "bluez.log")
+
+    def start_fake(self, script, args):
+        """Starts a fake that prints READY once it owns its name. @return its process."""
         env = dict(os.environ, DBUS_SYSTEM_BUS_ADDRESS=self.addr)
-        p = subprocess.Popen(["/usr/bin/python3", os.path.join(HERE, "fake_bluez.py"), "--http", str(http_port),
-                              "--name", NAME, "--log", self.log] + list(flags),
+        p = subprocess.Popen(["/usr/bin/python3", script] + list(args),
                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env)
         self.procs.append(p)
         line = p.stdout.readline().decode()
@@ -61,7 +64,8 @@ class Bus:
             p.kill()
             rest = p.communicate()[0].decode(errors="replace")
             self.close()
-            raise Fail("fake_bluez.py did not start: " + line + rest)
+            raise Fail("%s did not start: %s%s" % (os.path.basename(script), line, rest))
+        return p
 
     def calls(self):
         return open(self.log).read() if os.path.exists(self.log) else ""
@@ -77,6 +81,15 @@ class Bus:
 
     def __exit__(self, *a):
         self.close()
+
+
+class Bus(PrivateBus):
+    """A private bus with fake_bluez.py (the central's bluetoothd) on it."""
+
+    def __init__(self, http_port, *flags):
+        PrivateBus.__init__(self)
+        self.start_fake(os.path.join(HERE, "fake_bluez.py"),
+                        ["--http", str(http_port), "--name", NAME, "--log", self.log] + list(flags))
 
 
 def ble(bus, args, want_rc, timeout=30, env=None, json_out=True):

@@ -22,3 +22,19 @@ if(WIFIPROV_FUZZ AND TARGET wifiprov_linux)
   add_test(NAME fuzz_ble.corpus COMMAND fuzz_ble ${FUZZ_BLE_SEEDS})
   set_tests_properties(fuzz_ble.corpus PROPERTIES LABELS fuzz TIMEOUT 120)
 endif()
+
+# wifiprovd's BLE transport against a scripted bluetoothd (tests/daemon/fake_bluez_peripheral.py
+# on a private bus): the registered flags, and recovery when bluetoothd restarts or the adapter
+# is powered off, removed and back. Debian's python3 (python3-dbus, python3-gi); skipped (77)
+# without them. The real bluetoothd: the radio lab.
+if(TARGET wifiprovd)
+  find_program(WIFIPROV_SYSTEM_PYTHON3 python3 PATHS /usr/bin NO_DEFAULT_PATH)
+  if(NOT WIFIPROV_SYSTEM_PYTHON3)
+    set(WIFIPROV_SYSTEM_PYTHON3 python3)
+  endif()
+  foreach(c ble_encryption_flags ble_bluetoothd_restart ble_adapter_power_and_removal)
+    add_test(NAME daemon_ble.${c} COMMAND ${WIFIPROV_SYSTEM_PYTHON3} ${CMAKE_SOURCE_DIR}/tests/daemon/ble_device_test.py
+             --wifiprovd $<TARGET_FILE:wifiprovd> ${c})
+    set_tests_properties(daemon_ble.${c} PROPERTIES LABELS integration TIMEOUT 60 SKIP_RETURN_CODE 77)
+  endforeach()
+endif()

@@ -1,0 +1,214 @@
+#!/usr/bin/python3
+"""wifiprovd's BLE transport against a scripted bluetoothd (fake_bluez_peripheral.py on a
+private bus): what it registers (characteristic and descriptor flags), and that it
+follows bluetoothd and the adapter after start: bluetoothd killed and started again,
+started again without its adapter, the adapter powered off and on, removed and added.
+Each time the daemon keeps running, closes the sessions of the links that went, and
+registers the application and the advertisement again (the fake then exchanges
+proto-ver through them). The real bluetoothd: the radio lab (scen-ble-*.sh).
+
+Usage: ble_device_test.py --wifiprovd PATH CASE
+Needs dbus-daemon, python3-dbus and python3-gi (exit 77 = skipped otherwise)."""
+import argparse
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "..", "cli"))
+from ble_test import PrivateBus  # noqa: E402
+from cli_test import Fail, check  # noqa: E402
+
+FAKE = os.path.join(HERE, "fake_bluez_peripheral.py")
+WIFIPROVD = None
+CASES = {}
+
+
+def case(fn):
+    CASES[fn.__name__] = fn
+    return fn
+
+
+class Bluez(PrivateBus):
+    """The private bus and the fake bluetoothd, which can be killed and started again."""
+
+    def __init__(self, *flags):
+        PrivateBus.__init__(self)
+        self.fake = self.start_fake(FAKE, ["--log", self.log] + list(flags))
+
+    def kill(self):
+        self.fake.send_signal(signal.SIGKILL)
+        self.fake.wait()
+
+    def restart(self, *flags):
+        self.fake = self.start_fake(FAKE, ["--log", self.log] + list(flags))
+
+    def test_call(self, method):
+        subprocess.run(["dbus-send", "--bus=" + self.addr, "--print-reply", "--dest=org.bluez", "/test",
+                        "org.wifiprov.FakeBluez." + method], check=True, stdout=subprocess.DEVNULL, timeout=10)
+
+    def wait_calls(self, pattern, count, timeout=15):
+        """Waits until the fake's log matches @p pattern @p count times."""
+        end = time.monotonic() + timeout
+        while time.monotonic() < end:
+            if len(re.findall(pattern, self.calls(), re.M)) >= count:
+                return
+            time.sleep(0.05)
+        raise Fail("fake bluetoothd: %d x %r not seen:\n%s" % (count, pattern, self.calls()))
+
+
+class Daemon:
+    """wifiprovd --transport ble --wifi sim on the private bus."""
+
+    def __init__(self, bus, extra=()):
+        self.dir = tempfile.mkdtemp(prefix="wifiprov-bled-")
+        self.log_path = os.path.join(self.dir, "wifiprovd.log")
+        self.log = open(self.log_path, "w")
+        args = [WIFIPROVD, "--no-config", "--transport", "ble", "--security", "1", "--pop", "abcd1234",
+                "--wifi", "sim", "--state-dir", self.dir, "--auto-stop", "0", "--no-qr",
+                "--service-name", "PROV_B1E000"] + list(extra)
+        self.proc = subprocess.Popen(args, stdout=self.log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                                     env=dict(os.environ, DBUS_SYSTEM_BUS_ADDRESS=bus.addr))
+
+    def text(self):
+        return open(self.log_path).read()
+
+    def wait_log(self, pattern, count=1, timeout=15):
+        end = time.monotonic() + timeout
+        while time.monotonic() < end:
+            if len(re.findall(pattern, self.text())) >= count:
+                return
+            if self.proc.poll() is not None:
+                break
+            time.sleep(0.05)
+        raise Fail("wifiprovd: %d x %r not seen (exit %s):\n%s" % (count, pattern, self.proc.poll(), self.text()))
+
+    def running(self):
+        check(self.proc.poll() is None, "wifiprovd exited with %s:\n%s" % (self.proc.poll(), self.text()))
+
+    def close(self):
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(5)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self.log.close()
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *a):
+        self.close()
+
+
+VERSION = r"^EXCHANGE proto-ver \{.*\"prov\""
+
+
+def serving(b, d, n):
+    """The nth registration happened and a phone's proto-ver exchange works through it."""
+    b.wait_calls(r"^RegisterApplication .* characteristics [5-9]", n)
+    b.wait_calls(r"^RegisterAdvertisement .* LocalName PROV_B1E000", n)
+    b.wait_calls(VERSION, n)
+    check("AlreadyExists" not in d.text(), d.text())
+    d.running()
+
+
+@case
+def ble_bluetoothd_restart():
+    with Bluez() as b, Daemon(b) as d:
+        d.wait_log(r"advertising \"PROV_B1E000\"")
+        serving(b, d, 1)
+        b.kill()  # bluetoothd crashes: its links and our registrations go with it
+        d.wait_log(r"BLE down: bluetoothd gone; waiting for it")
+        d.wait_log(r"1 BLE connection closed")
+        time.sleep(0.5)
+        d.running()  # BLE alone: the daemon waits, as it waits for NetworkManager
+        b.restart()
+        d.wait_log(r"BLE back on hci0 \(02:00:00:00:00:AA\)")
+        serving(b, d, 2)
+        # Started again without its adapter (it attaches later, powered off): found, powered on, registered.
+        b.kill()
+        d.wait_log(r"BLE down: bluetoothd gone", 2)
+        b.restart("--no-adapter", "--powered-off")
+        d.wait_log(r"bluetoothd has no Bluetooth adapter yet \(adapters: none\); waiting for it")
+        b.test_call("AddAdapter")
+        b.wait_calls(r"^Set org.bluez.Adapter1 Powered True", 1)
+        d.wait_log(r"BLE back on hci0", 2)
+        serving(b, d, 3)
+
+
+@case
+def ble_adapter_power_and_removal():
+    with Bluez() as b, Daemon(b, ["--ble-adapter", "hci0"]) as d:
+        d.wait_log(r"advertising \"PROV_B1E000\"")
+        serving(b, d, 1)
+        b.test_call("PowerOff")
+        d.wait_log(r"BLE down: hci0 powered off; waiting for it to be powered on")
+        d.wait_log(r"1 BLE connection closed")
+        time.sleep(0.3)
+        check(len(re.findall(r"^RegisterApplication", b.calls(), re.M)) == 1, b.calls())
+        b.test_call("PowerOn")
+        d.wait_log(r"BLE back on hci0")
+        # BlueZ keeps registrations over a power cycle: the stale ones are dropped before registering again.
+        b.wait_calls(r"^UnregisterApplication /org/wifiprov/ble", 1)
+        serving(b, d, 2)
+        b.test_call("RemoveAdapter")
+        d.wait_log(r"BLE down: adapter hci0 removed; waiting for it")
+        b.test_call("AddAdapter")
+        d.wait_log(r"BLE back on hci0", 2)
+        serving(b, d, 3)
+
+
+def flags_of(calls, iface):
+    return [l.split()[3] for l in calls.splitlines() if l.startswith("OBJ " + iface + " ")]
+
+
+@case
+def ble_encryption_flags():
+    """--ble-require-encryption: values encrypt-read/encrypt-write, the 0x2901 names stay readable."""
+    for extra, want in (([], "read,write"), (["--ble-require-encryption"], "encrypt-read,encrypt-write")):
+        with Bluez() as b, Daemon(b, extra) as d:
+            d.wait_log(r"advertising \"PROV_B1E000\"")
+            b.wait_calls(r"^RegisterApplication", 1)
+            chars, descs = flags_of(b.calls(), "GattCharacteristic1"), flags_of(b.calls(), "GattDescriptor1")
+            check(len(chars) >= 5 and len(descs) == len(chars), b.calls())
+            check(all(f == want for f in chars), "%s: characteristic flags %s" % (extra, chars))
+            check(all(f == "read" for f in descs), "%s: descriptor flags %s" % (extra, descs))
+
+
+def main():
+    global WIFIPROVD
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--wifiprovd", required=True)
+    ap.add_argument("case")
+    a = ap.parse_args()
+    if not shutil.which("dbus-daemon") or not shutil.which("dbus-send"):
+        print("SKIP: needs dbus-daemon and dbus-send")
+        return 77
+    try:
+        import dbus  # noqa: F401
+        import gi  # noqa: F401
+    except ImportError:
+        print("SKIP: needs python3-dbus and python3-gi")
+        return 77
+    WIFIPROVD = a.wifiprovd
+    t0 = time.monotonic()
+    try:
+        CASES[a.case]()
+    except Fail as e:
+        print("FAIL %s: %s" % (a.case, e))
+        return 1
+    print("PASS %s (%.2f s)" % (a.case, time.monotonic() - t0))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

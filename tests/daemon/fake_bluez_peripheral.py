@@ -1,0 +1,242 @@
+#!/usr/bin/python3
+"""A scripted bluetoothd (org.bluez on a private bus) for wifiprovd's BLE transport on a
+machine without Bluetooth: the device side of BlueZ's D-Bus API. It offers an
+ObjectManager at / with one adapter /org/bluez/hci0 (Adapter1 with Address and Powered,
+GattManager1, LEAdvertisingManager1). RegisterApplication reads the caller's object tree
+as bluetoothd does (GetManagedObjects) and logs every characteristic and descriptor with
+its UUID and flags; RegisterAdvertisement reads the advertisement's properties. A second
+registration of the same object is refused with org.bluez.Error.AlreadyExists, as BlueZ
+does. Once both are registered it plays a phone on "device" DEV: it finds proto-ver by
+reading the 0x2901 descriptors, writes it and reads the reply (logged).
+
+The test drives it through org.wifiprov.FakeBluez at /test: PowerOff, PowerOn (Powered and
+PropertiesChanged; registrations stay, as they do in BlueZ), RemoveAdapter, AddAdapter
+(InterfacesRemoved / InterfacesAdded; registrations go with the adapter). Killing the
+process and starting it again is bluetoothd restarting.
+
+Usage: fake_bluez_peripheral.py --log FILE [--no-adapter] [--powered-off]
+Prints READY on stdout once the name is owned."""
+import argparse
+import sys
+
+import dbus
+import dbus.exceptions
+import dbus.mainloop.glib
+import dbus.service
+from gi.repository import GLib
+
+OM = "org.freedesktop.DBus.ObjectManager"
+PROPS = "org.freedesktop.DBus.Properties"
+ADAPTER = "/org/bluez/hci0"
+DEV = ADAPTER + "/dev_02_00_00_00_00_01"
+CUD = "00002901-0000-1000-8000-00805f9b34fb"
+
+ap = argparse.ArgumentParser()
+ap.add_argument("--log", required=True)
+ap.add_argument("--no-adapter", action="store_true")
+ap.add_argument("--powered-off", action="store_true")
+A = ap.parse_args()
+LOG = open(A.log, "a", buffering=1)
+
+
+def log(*a):
+    print(*a, file=LOG)
+
+
+def err(name, msg):
+    return dbus.exceptions.DBusException(msg, name="org.bluez.Error." + name)
+
+
+# Registrations: (sender, path) of the application and of the advertisement.
+REG = {"app": None, "adv": None}
+
+
+def exchange(sender, app):
+    """A phone's first exchange: proto-ver found by its 0x2901 name, written, read back."""
+    objs = BUS.get_object(sender, app).GetManagedObjects(dbus_interface=OM)
+    for path, ifaces in objs.items():
+        d = ifaces.get("org.bluez.GattDescriptor1")
+        if not d or str(d["UUID"]) != CUD:
+            continue
+        desc = BUS.get_object(sender, path)
+        name = bytes(desc.ReadValue({}, dbus_interface="org.bluez.GattDescriptor1")).decode()
+        if name != "proto-ver":
+            continue
+        chrc = BUS.get_object(sender, str(d["Characteristic"]))
+        opts = {"device": dbus.ObjectPath(DEV)}
+        chrc.WriteValue(dbus.Array(b"---", signature="y"), opts, dbus_interface="org.bluez.GattCharacteristic1")
+        reply = bytes(chrc.ReadValue(opts, dbus_interface="org.bluez.GattCharacteristic1"))
+        log("EXCHANGE proto-ver", " ".join(reply.decode(errors="replace").split()))
+        return
+    log("EXCHANGE no proto-ver descriptor")
+
+
+def exchange_soon():
+    """Called when one registration completed: once both are, a phone comes by."""
+    def run():
+        try:
+            exchange(*REG["app"])
+        except dbus.exceptions.DBusException as e:
+            log("EXCHANGE failed", e.get_dbus_name(), e.get_dbus_message())
+        return False
+    if REG["app"] and REG["adv"]:
+        GLib.idle_add(run)
+
+
+class Root(dbus.service.Object):
+    def __init__(self, bus):
+        self.objs = {}
+        dbus.service.Object.__init__(self, bus, "/")
+
+    @dbus.service.method(OM, out_signature="a{oa{sa{sv}}}")
+    def GetManagedObjects(self):
+        return {dbus.ObjectPath(p): o.props for p, o in self.objs.items()}
+
+    @dbus.service.signal(OM, signature="oa{sa{sv}}")
+    def InterfacesAdded(self, path, ifaces):
+        pass
+
+    @dbus.service.signal(OM, signature="oas")
+    def InterfacesRemoved(self, path, ifaces):
+        pass
+
+
+class Adapter(dbus.service.Object):
+    def __init__(self, bus):
+        self.path = ADAPTER
+        self.props = {
+            "org.bluez.Adapter1": {"Address": "02:00:00:00:00:AA", "Name": "fake", "Powered":
+                                   dbus.Boolean(not A.powered_off)},
+            "org.bluez.GattManager1": {},
+            "org.bluez.LEAdvertisingManager1": {"ActiveInstances": dbus.Byte(0)},
+        }
+        dbus.service.Object.__init__(self, bus, ADAPTER)
+
+    @dbus.service.method(PROPS, in_signature="ss", out_signature="v")
+    def Get(self, iface, name):
+        return self.props[iface][name]
+
+    @dbus.service.method(PROPS, in_signature="s", out_signature="a{sv}")
+    def GetAll(self, iface):
+        return self.props.get(iface, {})
+
+    @dbus.service.method(PROPS, in_signature="ssv")
+    def Set(self, iface, name, value):
+        log("Set", iface, name, bool(value))
+        self.power(bool(value))
+
+    @dbus.service.signal(PROPS, signature="sa{sv}as")
+    def PropertiesChanged(self, iface, changed, invalidated):
+        pass
+
+    def power(self, on):
+        self.props["org.bluez.Adapter1"]["Powered"] = dbus.Boolean(on)
+        self.PropertiesChanged("org.bluez.Adapter1", {"Powered": dbus.Boolean(on)}, [])
+
+    @dbus.service.method("org.bluez.GattManager1", in_signature="oa{sv}", sender_keyword="sender",
+                         async_callbacks=("ok", "fail"))
+    def RegisterApplication(self, app, opts, sender=None, ok=None, fail=None):
+        if REG["app"] == (sender, str(app)):
+            fail(err("AlreadyExists", "Already Exists"))
+            return
+
+        def read_tree():
+            try:
+                objs = BUS.get_object(sender, app).GetManagedObjects(dbus_interface=OM)
+            except dbus.exceptions.DBusException as e:
+                fail(err("Failed", "cannot read the application: " + e.get_dbus_message()))
+                return False
+            n = 0
+            for path in sorted(objs):
+                for iface, p in objs[path].items():
+                    if iface in ("org.bluez.GattCharacteristic1", "org.bluez.GattDescriptor1"):
+                        log("OBJ", iface.split(".")[-1], p["UUID"], ",".join(str(f) for f in p["Flags"]))
+                        n += iface == "org.bluez.GattCharacteristic1"
+            REG["app"] = (sender, str(app))
+            log("RegisterApplication", sender, app, "characteristics", n)
+            ok()
+            exchange_soon()
+            return False
+        GLib.idle_add(read_tree)
+
+    @dbus.service.method("org.bluez.GattManager1", in_signature="o", sender_keyword="sender")
+    def UnregisterApplication(self, app, sender=None):
+        log("UnregisterApplication", app)
+        if REG["app"] != (sender, str(app)):
+            raise err("DoesNotExist", "Does Not Exist")
+        REG["app"] = None
+
+    @dbus.service.method("org.bluez.LEAdvertisingManager1", in_signature="oa{sv}", sender_keyword="sender",
+                         async_callbacks=("ok", "fail"))
+    def RegisterAdvertisement(self, adv, opts, sender=None, ok=None, fail=None):
+        if REG["adv"] == (sender, str(adv)):
+            fail(err("AlreadyExists", "Already Exists"))
+            return
+
+        def read_adv():
+            try:
+                p = BUS.get_object(sender, adv).GetAll("org.bluez.LEAdvertisement1", dbus_interface=PROPS)
+            except dbus.exceptions.DBusException as e:
+                fail(err("Failed", "cannot read the advertisement: " + e.get_dbus_message()))
+                return False
+            REG["adv"] = (sender, str(adv))
+            log("RegisterAdvertisement", sender, adv, "LocalName", p.get("LocalName"))
+            ok()
+            exchange_soon()
+            return False
+        GLib.idle_add(read_adv)
+
+    @dbus.service.method("org.bluez.LEAdvertisingManager1", in_signature="o", sender_keyword="sender")
+    def UnregisterAdvertisement(self, adv, sender=None):
+        log("UnregisterAdvertisement", adv)
+        if REG["adv"] != (sender, str(adv)):
+            raise err("DoesNotExist", "Does Not Exist")
+        REG["adv"] = None
+
+
+class Test(dbus.service.Object):
+    @dbus.service.method("org.wifiprov.FakeBluez")
+    def PowerOff(self):
+        log("TEST PowerOff")
+        ADAPTER_OBJ.power(False)
+
+    @dbus.service.method("org.wifiprov.FakeBluez")
+    def PowerOn(self):
+        log("TEST PowerOn")
+        ADAPTER_OBJ.power(True)
+
+    @dbus.service.method("org.wifiprov.FakeBluez")
+    def RemoveAdapter(self):
+        global ADAPTER_OBJ
+        log("TEST RemoveAdapter")
+        REG["app"] = REG["adv"] = None
+        ROOT.objs.pop(ADAPTER, None)
+        ROOT.InterfacesRemoved(dbus.ObjectPath(ADAPTER), list(ADAPTER_OBJ.props))
+        ADAPTER_OBJ.remove_from_connection()
+        ADAPTER_OBJ = None
+
+    @dbus.service.method("org.wifiprov.FakeBluez")
+    def AddAdapter(self):
+        log("TEST AddAdapter")
+        add_adapter()
+
+
+def add_adapter():
+    global ADAPTER_OBJ
+    ADAPTER_OBJ = Adapter(BUS)
+    ROOT.objs[ADAPTER] = ADAPTER_OBJ
+    ROOT.InterfacesAdded(dbus.ObjectPath(ADAPTER), ADAPTER_OBJ.props)
+
+
+dbus.mainloop.glib.DBusGMainLoop(set_as_default=True)
+BUS = dbus.SystemBus()
+ROOT = Root(BUS)
+ADAPTER_OBJ = None
+if not A.no_adapter:
+    add_adapter()
+TEST = Test(BUS, "/test")
+NAME = dbus.service.BusName("org.bluez", BUS)
+log("STARTED", BUS.get_unique_name())
+print("READY", flush=True)
+sys.stdout.close()
+GLib.MainLoop().run()
