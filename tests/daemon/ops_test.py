@@ -213,6 +213,22 @@ def help_wrapped(tmp):
 
 
 @case
+def docs_options_in_sync(tmp):
+    """Every option of --help is in wifiprovd(8), and each one the file takes is a key of wifiprovd.conf(5)."""
+    out = subprocess.run([WIFIPROVD, "--help"], stdout=subprocess.PIPE, timeout=10, check=True).stdout.decode()
+    opts = sorted(set(re.findall(r"^\s+(?:-\w, )?--(?:\[no-\])?([a-z0-9][a-z0-9-]*)", out, re.M)))
+    check(len(opts) > 40, "found only %d options in --help" % len(opts))
+    man = open(os.path.join(SOURCE, "docs", "wifiprovd.8")).read().replace("\\-", "-")
+    conf = open(os.path.join(SOURCE, "docs", "wifiprovd.conf.5")).read().replace("\\-", "-")
+    keys = set(re.findall(r"^\.B[RI]? (.*)$", conf.split(".SH KEYS", 1)[1].split("\n.SH ", 1)[0], re.M))
+    keys = set(re.findall(r"[a-z0-9][a-z0-9-]*", " ".join(keys)))
+    for o in opts:
+        check(re.search(r"--%s(?![\w-])" % re.escape(o), man), "--%s (in --help) missing from docs/wifiprovd.8" % o)
+        if o not in ("config", "no-config", "help", "version"):
+            check(o in keys, "--%s (in --help) is not a key in docs/wifiprovd.conf.5" % o)
+
+
+@case
 def sd_notify(tmp):
     """READY=1 once serving, STATUS= with what it does, STOPPING=1 on SIGTERM."""
     path = os.path.join(tmp, "notify")
