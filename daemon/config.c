@@ -609,65 +609,45 @@ static int parse_transports(struct wifiprovd_config *cfg)
     }
 }
 
-#define POP_FILE_MAX 256
+#define SECRET_FILE_MAX 256
 
-/* --pop-file: the first line of the file is the PoP. @return 0 or -1 (printed). */
-static int read_pop_file(struct wifiprovd_config *cfg)
+/*
+ * --pop-file, --softap-passphrase-file: the secret is the file's first line, without its line end.
+ * The file must be a regular one; a warning says when others can read it. The secret is 1 to
+ * SECRET_FILE_MAX bytes; the buffer that held it is wiped. @return 0 or -1 (printed).
+ */
+static int read_secret_file(const char *path, const char *option, const char *what, char **out)
 {
-    char buf[POP_FILE_MAX + 2];
-    FILE *f = fopen(cfg->pop_file, "r");
+    char buf[SECRET_FILE_MAX + 2];
+    FILE *f = fopen(path, "r");
     struct stat sb;
     size_t n = 0;
     int ret = -1;
 
     if (!f) {
-        cfg_err("cannot read the PoP file %s: %s", cfg->pop_file, strerror(errno));
+        cfg_err("cannot read --%s %s: %s", option, path, strerror(errno));
         return -1;
     }
     if (fstat(fileno(f), &sb) < 0 || !S_ISREG(sb.st_mode)) {
-        cfg_err("%s is not a regular file", cfg->pop_file);
+        cfg_err("--%s: %s is not a regular file", option, path);
         goto out;
     }
     if (wifiprovd_file_too_open(&sb))
-        cfg_err("warning: the PoP file %s is readable by others; chmod 600 it (or 640 with the daemon's group)",
-                cfg->pop_file);
+        cfg_err("warning: the %s file %s is readable by others; chmod 600 it (or 640 with the daemon's group)", what,
+                path);
     n = fread(buf, 1, sizeof(buf) - 1, f);
     buf[n] = '\0';
     buf[strcspn(buf, "\r\n")] = '\0';
-    if (!buf[0] || strlen(buf) > POP_FILE_MAX) {
-        cfg_err("%s: the first line must hold the PoP (1..%d bytes)", cfg->pop_file, POP_FILE_MAX);
+    if (!buf[0]) {
+        cfg_err("--%s: %s is empty (want the %s on its first line)", option, path, what);
         goto out;
     }
-    cfg->pop = strdup(buf);
-    ret = cfg->pop ? 0 : -1;
-out:
-    wifiprov_memzero(buf, sizeof(buf));
-    fclose(f);
-    return ret;
-}
-
-/* Reads the first line of the passphrase file. @return 0 or -1 (printed). */
-static int read_passphrase_file(struct wifiprovd_config *cfg)
-{
-    char buf[128];
-    FILE *f = fopen(cfg->softap_passphrase_file, "r");
-    size_t n;
-    int ret = -1;
-
-    if (!f) {
-        fprintf(stderr, "wifiprovd: cannot read --softap-passphrase-file %s: %s\n", cfg->softap_passphrase_file,
-                strerror(errno));
-        return -1;
-    }
-    if (!fgets(buf, sizeof(buf), f)) {
-        fprintf(stderr, "wifiprovd: %s is empty (want the SoftAP passphrase on its first line)\n",
-                cfg->softap_passphrase_file);
+    if (strlen(buf) > SECRET_FILE_MAX) {
+        cfg_err("--%s: the first line of %s must hold the %s (1..%d bytes)", option, path, what, SECRET_FILE_MAX);
         goto out;
     }
-    n = strcspn(buf, "\r\n");
-    buf[n] = '\0';
-    cfg->softap_passphrase = strdup(buf);
-    ret = cfg->softap_passphrase ? 0 : -1;
+    *out = strdup(buf);
+    ret = *out ? 0 : -1;
 out:
     wifiprov_memzero(buf, sizeof(buf));
     fclose(f);
@@ -688,7 +668,8 @@ static int check_softap(struct wifiprovd_config *cfg)
         fprintf(stderr, "wifiprovd: give either --softap-passphrase or --softap-passphrase-file, not both\n");
         return -1;
     }
-    if (cfg->softap_passphrase_file && read_passphrase_file(cfg) < 0)
+    if (cfg->softap_passphrase_file && read_secret_file(cfg->softap_passphrase_file, "softap-passphrase-file",
+                                                        "SoftAP passphrase", &cfg->softap_passphrase) < 0)
         return -1;
     if (cfg->softap_passphrase) {
         size_t n = strlen(cfg->softap_passphrase);
@@ -930,7 +911,7 @@ int wifiprovd_config_load(int argc, char **argv, struct wifiprovd_config *cfg)
             fprintf(stderr, "wifiprovd: give either --pop or --pop-file, not both\n");
             return -1;
         }
-        if (read_pop_file(cfg) < 0)
+        if (read_secret_file(cfg->pop_file, "pop-file", "PoP", &cfg->pop) < 0)
             return -1;
     }
 

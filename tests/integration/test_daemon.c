@@ -1386,7 +1386,8 @@ static void usage_errors(void **state)
 static void softap_options(void **state)
 {
     struct fixture *f = *state;
-    char err[PATH_MAX + 32], pass_file[PATH_MAX + 32], empty_file[PATH_MAX + 32], missing[PATH_MAX + 32];
+    char err[PATH_MAX + 32], pass_file[PATH_MAX + 32], empty_file[PATH_MAX + 32], missing[PATH_MAX + 32],
+        long_file[PATH_MAX + 32];
     const struct {
         const char *args[6];
         const char *message;
@@ -1399,6 +1400,12 @@ static void softap_options(void **state)
          "either --softap-passphrase or --softap-passphrase-file"},
         {{"--softap", "--softap-passphrase-file", missing}, "cannot read --softap-passphrase-file"},
         {{"--softap", "--softap-passphrase-file", empty_file}, "is empty"},
+        /* The passphrase file gets the PoP file's checks: a regular file, a bounded first line, a warning when
+         * others can read it. */
+        {{"--softap", "--softap-passphrase-file", f->d.dir}, "is not a regular file"},
+        {{"--softap", "--softap-passphrase-file", long_file}, "must hold the SoftAP passphrase (1..256 bytes)"},
+        {{"--softap", "--softap-passphrase-file", pass_file, "--softap-channel", "20"},
+         "the SoftAP passphrase file"},
         {{"--softap", "--softap-ssid", "0123456789abcdef0123456789abcdef0"}, "--softap-ssid must be 1..32 bytes"},
         {{"--softap", "--softap-channel", "20"}, "is not a Wi-Fi channel"},
         {{"--softap", "--softap-interface", "much-too-long-name"}, "--softap-interface wants"},
@@ -1413,12 +1420,19 @@ static void softap_options(void **state)
     snprintf(pass_file, sizeof(pass_file), "%s/softap-pass", f->d.dir);
     snprintf(empty_file, sizeof(empty_file), "%s/softap-empty", f->d.dir);
     snprintf(missing, sizeof(missing), "%s/no-such-file", f->d.dir);
+    snprintf(long_file, sizeof(long_file), "%s/softap-long", f->d.dir);
     fp = fopen(pass_file, "w");
     assert_non_null(fp);
     fputs("prov-pass-123\n", fp);
     fclose(fp);
+    assert_int_equal(chmod(pass_file, 0644), 0);
     fp = fopen(empty_file, "w");
     assert_non_null(fp);
+    fclose(fp);
+    fp = fopen(long_file, "w");
+    assert_non_null(fp);
+    for (int i = 0; i < 300; i++)
+        fputc('p', fp);
     fclose(fp);
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         const char *args[10] = {"--security", "0"};
