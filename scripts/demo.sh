@@ -7,15 +7,20 @@
 #   WIFIPROV_DEMO_SSID / WIFIPROV_DEMO_PASSPHRASE   network to provision (default: a demo network)
 #   WIFIPROV_DEMO_PORT                              loopback port (default: a free one)
 #   WIFIPROV_DEMO_WIFI                              backend for wifiprovd (default sim)
+#   WIFIPROV_DEMO_BUILD                             an existing build tree to run (installs and builds nothing)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
 
-scripts/install-deps.sh --build-only
-cmake -S "$root" -B build/demo -DWIFIPROV_BUILD_TESTS=OFF -DWIFIPROV_BUILD_BENCH=OFF >/dev/null
-cmake --build build/demo -j"$(nproc)" >/dev/null
-wifiprovd=$root/build/demo/daemon/wifiprovd
-wifiprov=$root/build/demo/cli/wifiprov
+build=${WIFIPROV_DEMO_BUILD:-}
+if [ -z "$build" ]; then
+  build=$root/build/demo
+  scripts/install-deps.sh --build-only
+  cmake -S "$root" -B "$build" -DWIFIPROV_BUILD_TESTS=OFF -DWIFIPROV_BUILD_BENCH=OFF >/dev/null
+  cmake --build "$build" -j"$(nproc)" >/dev/null
+fi
+wifiprovd=$build/daemon/wifiprovd
+wifiprov=$build/cli/wifiprov
 
 port=${WIFIPROV_DEMO_PORT:-$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')}
 ssid=${WIFIPROV_DEMO_SSID:-HomeNetwork}
@@ -38,6 +43,7 @@ for _ in $(seq 100); do
   kill -0 "$dpid" 2>/dev/null || { cat "$log"; echo "wifiprovd did not start" >&2; exit 1; }
   sleep 0.1
 done
+shown=$(wc -l <"$log")
 sed 's/^/  device| /' "$log"
 
 echo
@@ -48,8 +54,8 @@ rc=0
 WIFIPROV_PASSPHRASE=$passphrase "$wifiprov" provision --address "127.0.0.1:$port" \
   --sec 2 --username wifiprov --password abcd1234 --ssid "$ssid" || rc=$?
 echo
-echo "== device log"
+echo "== device log (continued)"
 sleep 0.5
-sed 's/^/  device| /' "$log"
+tail -n +"$((shown + 1))" "$log" | sed 's/^/  device| /'
 echo "== client exit code: $rc"
 exit "$rc"

@@ -337,6 +337,19 @@ def bash_completion(tmp):
     check(complete(WIFIPROVD, "--service-name", "") == [], "a free-text value offers nothing")
 
 
+@case
+def demo_log_once(tmp):
+    """scripts/demo.sh provisions the device and shows each line of its log once (the start lines were shown twice)."""
+    build = os.path.dirname(os.path.dirname(os.path.abspath(WIFIPROVD)))
+    env = dict(os.environ, WIFIPROV_DEMO_BUILD=build)
+    out = subprocess.run([os.path.join(SOURCE, "scripts", "demo.sh")], stdout=subprocess.PIPE,
+                         stderr=subprocess.STDOUT, env=env, timeout=50)
+    text = out.stdout.decode("utf-8", "replace")
+    check(out.returncode == 0, "demo.sh exited %d:\n%s" % (out.returncode, text))
+    for line in ("Provisioning page", "Provisioning started", "Provisioning successful"):
+        check(text.count(line) == 1, "%r shown %d times, want once:\n%s" % (line, text.count(line), text))
+
+
 def shq(s):
     return "'" + s.replace("'", "'\\''") + "'"
 
