@@ -116,6 +116,39 @@ bool itest_log_contains(const struct itest_daemon *d, const char *needle)
     return found;
 }
 
+unsigned itest_log_count(const struct itest_daemon *d, const char *needle)
+{
+    char *text = test_read_file(d->log, NULL);
+    unsigned n = 0;
+
+    for (const char *p = text; p && (p = strstr(p, needle)) != NULL; p += strlen(needle))
+        n++;
+    free(text);
+    return n;
+}
+
+int itest_setup(void **state)
+{
+    struct itest_fixture *f = calloc(1, sizeof(*f));
+
+    if (!f)
+        return -1;
+    itest_daemon_init(&f->d);
+    *state = f;
+    return 0;
+}
+
+int itest_teardown(void **state)
+{
+    struct itest_fixture *f = *state;
+
+    itest_client_close(&f->a);
+    itest_client_close(&f->b);
+    itest_daemon_cleanup(&f->d);
+    free(f);
+    return 0;
+}
+
 bool itest_log_wait(const struct itest_daemon *d, const char *needle, int timeout_ms)
 {
     uint64_t end = itest_now_ms() + (uint64_t)timeout_ms;

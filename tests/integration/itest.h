@@ -43,6 +43,8 @@ void itest_daemon_stop(struct itest_daemon *d);
 void itest_daemon_cleanup(struct itest_daemon *d);
 /* true when the daemon log contains @p needle. */
 bool itest_log_contains(const struct itest_daemon *d, const char *needle);
+/* How many times the daemon log contains @p needle. */
+unsigned itest_log_count(const struct itest_daemon *d, const char *needle);
 /* Waits until the log contains @p needle. */
 bool itest_log_wait(const struct itest_daemon *d, const char *needle, int timeout_ms);
 
@@ -86,6 +88,21 @@ int itest_connect_from(const char *src, unsigned port);
 /* Reads one HTTP response (headers and Content-Length body) from @p fd into @p buf (NUL-terminated).
  * @return its length; 0 when the connection closed first or nothing came within @p timeout_ms. */
 size_t itest_read_response(int fd, char *buf, size_t cap, int timeout_ms);
+
+/* The secrets of the test devices' security 1 and 2. */
+#define SEC1_POP "abcd1234"
+#define SEC2_USER "wifiprov"
+#define SEC2_PASS "abcd1234"
+
+/* The cmocka fixture of the integration tests: a daemon (its directory made, not started) and two
+ * clients (opened by the case); the teardown kills what still runs and removes the directory. */
+struct itest_fixture {
+    struct itest_daemon d;
+    struct itest_client a, b;
+};
+
+int itest_setup(void **state);
+int itest_teardown(void **state);
 
 uint64_t itest_now_ms(void);
 

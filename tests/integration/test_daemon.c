@@ -24,10 +24,6 @@
 #include "itest.h"
 #include "testutil.h"
 
-#define SEC1_POP "abcd1234"
-#define SEC2_USER "wifiprov"
-#define SEC2_PASS "abcd1234"
-
 static const char *const sec0_args[] = {"--security", "0", NULL};
 static const char *const sec1_args[] = {"--security", "1", "--pop", SEC1_POP, NULL};
 static const char *const sec2_args[] = {"--security", "2", "--sec2-username", SEC2_USER, "--sec2-password",
@@ -36,33 +32,6 @@ static const char *const sec2_args[] = {"--security", "2", "--sec2-username", SE
 static int tcp_connect(unsigned port);
 static int wait_closed(int fd, int timeout_ms);
 static void raw_sec0_session(int fd);
-
-struct fixture {
-    struct itest_daemon d;
-    struct itest_client a, b;
-};
-
-static int setup(void **state)
-{
-    struct fixture *f = calloc(1, sizeof(*f));
-
-    if (!f)
-        return -1;
-    itest_daemon_init(&f->d);
-    *state = f;
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    struct fixture *f = *state;
-
-    itest_client_close(&f->a);
-    itest_client_close(&f->b);
-    itest_daemon_cleanup(&f->d);
-    free(f);
-    return 0;
-}
 
 static void connect_client(struct itest_client *c, struct itest_daemon *d, enum wifiprov_security sec)
 {
@@ -112,7 +81,7 @@ static void state_file_checks(const struct itest_daemon *d, const char *ssid_hex
 /* The whole flow: handshake, custom data, credentials, connected; state stored. */
 static void provision_ok(void **state, const char *const *args, enum wifiprov_security sec)
 {
-    struct fixture *f = *state;
+    struct itest_fixture *f = *state;
     struct wifiprov_wifi_status st;
     uint8_t resp[64];
     size_t len = 0;
@@ -161,7 +130,7 @@ static void sec2_success(void **state)
 /* Security 2 from a verifier file (docs/sec2-verifier-file.md), as gen-cred writes it. */
 static void sec2_verifier_file(void **state)
 {
-    struct fixture *f = *state;
+    struct itest_fixture *f = *state;
     uint8_t salt[16], verifier[WIFIPROV_SEC2_VERIFIER_LEN];
     char salt_hex[33], ver_hex[2 * WIFIPROV_SEC2_VERIFIER_LEN + 1], path[PATH_MAX + 32];
     char *json;
@@ -212,7 +181,7 @@ static void scan_paging(void **state)
 {
     static const char *const expect[] = {"HomeNetwork", "Office", "CoffeeShop", "Garden", "Attic"};
     static const int32_t rssi[] = {-40, -55, -60, -70, -80};
-    struct fixture *f = *state;
+    struct itest_fixture *f = *state;
     struct wifiprov_scan_opts so = {.blocking = true, .period_ms = 120};
     struct wifiprov_ap aps[4];
     bool finished = false;
@@ -257,7 +226,7 @@ static void scan_paging(void **state)
 /* --custom-data-command: the request on stdin, stdout is the reply; failures drop the exchange. */
 static void custom_data_command(void **state)
 {
-    struct fixture *f = *state;
+    struct itest_fixture *f = *state;
     const char *args[] = {"--security", "1", "--pop", SEC1_POP, "--custom-data-command",
                           "if grep -q fail; then exit 3; fi; echo -n got:", NULL};
     const char *args2[] = {"--security", "2", "--sec2-username", SEC2_USER, "--sec2-password", SEC2_PASS,
@@ -287,7 +256,7 @@ static void custom_data_command(void **state)
 
 static void custom_data_failure(void **state)
 {
-    struct fixture *f = *state;
+    struct itest_fixture *f = *state;
     const char *args[] = {"--security", "2", "--sec2-username", SEC2_USER, "--sec2-password", SEC2_PASS,
                           "--custom-data-command", "cat >/dev/null; exit 4", NULL};
     uint8_t resp[64];
@@ -345,7 +314,7 @@ static void scan_from_background(void **state)
                                      "--sim-scan-ms", "1000", "--scan-interval", "20", NULL};
     static const char *const no_bg[] = {"--security", "2", "--sec2-username", SEC2_USER, "--sec2-password",
                                         SEC2_PASS, "--sim-scan-ms", "1000", "--scan-interval", "0", NULL};
-    struct fixture *f = *state;
+    struct itest_fixture *f = *state;
     struct wifiprov_scan_opts so = {.blocking = true, .period_ms = 120};
     bool finished = false;
     uint32_t count = 0;
@@ -385,7 +354,7 @@ static void scan_from_background(void **state)
 /* A wrong proof of possession: the device closes the connection at Cmd1. */
 static void wrong_pop(void **state)
 {
-    struct fixture *f = *state;
+    struct itest_fixture *f = *state;
     struct wifiprov_wifi_status st;
     int err;
 
@@ -405,7 +374,7 @@ static void wrong_pop(void **state)
 
 static void wrong_sec2_password(void **state)
 {
-    struct fixture *f = *state;
+    struct itest_fixture *f = *state;
     int err;
 
     itest_daemon_start(&f->d, sec2_args, NULL);
@@ -420,7 +389,7 @@ static void wrong_sec2_password(void **state)
 /* Wrong passphrase -> AuthError, Reset, right passphrase -> Connected, all in one session. */
 static void wrong_passphrase_reset(void **state)
 {
-    struct fixture *f = *state;
+    struct itest_fixture *f = *state;
     const char *args[] = {"--security", "1", "--pop", SEC1_POP, "--connect-attempts", "2", NULL};
     struct wifiprov_wifi_status st;
     int status = -1;
@@ -447,7 +416,7 @@ static void wrong_passphrase_reset(void **state)
 
 static void network_not_found(void **state)
 {
-    struct fixture *f = *state;
+    struct itest_fixture *f = *state;
     const char *args[] = {"--security", "0", "--connect-attempts", "1", NULL};
     struct wifiprov_wifi_status st;
 
@@ -464,7 +433,7 @@ static void network_not_found(void **state)
 /* --auto-stop 0: after success, Reprov returns to provisioning and new credentials apply. */
 static void reprov_after_success(void **state)
 {
-    struct fixture *f = *state;
+    struct itest_fixture *f = *state;
     const char *args[] = {"--security", "2", "--sec2-username", SEC2_USER, "--sec2-password", SEC2_PASS,
                           "--auto-stop", "0", NULL};
     struct wifiprov_wifi_status st;
@@ -491,7 +460,7 @@ static void reprov_after_success(void **state)
 /* Default auto-stop: the daemon ends by itself, exit status 0. */
 static void auto_stop(void **state)
 {
-    struct fixture *f = *state;
+    struct itest_fixture *f = *state;
     struct wifiprov_wifi_status st;
 
     itest_daemon_start(&f->d, sec0_args, NULL);
@@ -507,7 +476,7 @@ static void auto_stop(void **state)
 /* A stored network: "Already provisioned", reconnect, idle; SIGUSR1 provisions again. */
 static void restart_stored(void **state)
 {
-    struct fixture *f = *state;
+    struct itest_fixture *f = *state;
     struct wifiprov_wifi_status st;
 
     itest_daemon_start(&f->d, sec0_args, NULL);
@@ -572,7 +541,7 @@ static void restart_stored(void **state)
 /* A corrupt state file is moved aside and the device provisions. */
 static void corrupt_state(void **state)
 {
-    struct fixture *f = *state;
+    struct itest_fixture *f = *state;
     char path[PATH_MAX + 32];
     struct stat sb;
     FILE *fp;
@@ -606,7 +575,7 @@ static void interleave_hook(struct itest_client *c, const char *endpoint, void *
 
 static void two_clients(void **state)
 {
-    struct fixture *f = *state;
+    struct itest_fixture *f = *state;
     struct wifiprov_wifi_status st;
     uint8_t resp[64];
     size_t len;
@@ -639,7 +608,7 @@ static void two_clients(void **state)
 /* Two clients stage different credentials: each Apply applies its own session's (not the last staged). */
 static void two_clients_staging(void **state)
 {
-    struct fixture *f = *state;
+    struct itest_fixture *f = *state;
     struct wifiprov_wifi_status st;
     int status = -1;
 
@@ -665,7 +634,7 @@ static void two_clients_staging(void **state)
 /* A client without cookies stays on its connection's session (§7.1 rule 2). */
 static void no_cookie_connection(void **state)
 {
-    struct fixture *f = *state;
+    struct itest_fixture *f = *state;
     struct wifiprov_wifi_status st;
 
     itest_daemon_start(&f->d, sec1_args, NULL);
@@ -705,7 +674,7 @@ static size_t raw_post(const struct itest_daemon *d, const char *path, const cha
 /* Malformed input is answered without a crash and without disturbing an established session. */
 static void bad_input(void **state)
 {
-    struct fixture *f = *state;
+    struct itest_fixture *f = *state;
     struct wifiprov_wifi_status st;
     char resp[4096], hdr[128];
     static uint8_t big[5000];
@@ -789,7 +758,7 @@ static void captive_probes(void **state)
         {"/success.txt", "HTTP/1.1 200", "success"},
         {"/favicon.ico", "HTTP/1.1 404", NULL},
     };
-    struct fixture *f = *state;
+    struct itest_fixture *f = *state;
     char req[256], resp[2048];
 
     itest_daemon_start(&f->d, sec0_args, NULL);
@@ -803,13 +772,13 @@ static void captive_probes(void **state)
     itest_daemon_stop(&f->d);
 }
 
-static int run_daemon(struct fixture *f, const char *const *args, const char *err_path);
+static int run_daemon(struct itest_fixture *f, const char *const *args, const char *err_path);
 
 /* The provisioning page: GET / with its security headers, the probes lead to it, HEAD works;
  * --no-web-ui (the fixture's file says web-ui = false) keeps the probes' success answers (above). */
 static void web_ui_page(void **state)
 {
-    struct fixture *f = *state;
+    struct itest_fixture *f = *state;
     char dir[PATH_MAX], file[PATH_MAX + 16], req[256], want[128], log[PATH_MAX + 32];
     static char resp[256 * 1024];
     const char *args[] = {"--security", "0", "--web-ui", "--web-ui-dir", dir, NULL};
@@ -823,11 +792,7 @@ static void web_ui_page(void **state)
     assert_non_null(page);
     itest_daemon_start(&f->d, args, NULL);
     /* Said once at start (not once per transport or restart). */
-    body = test_read_file(f->d.log, &n);
-    assert_non_null(body);
-    assert_non_null(strstr(body, "Provisioning page"));
-    assert_null(strstr(strstr(body, "Provisioning page") + 1, "Provisioning page"));
-    free(body);
+    assert_int_equal(itest_log_count(&f->d, "Provisioning page"), 1);
 
     n = (size_t)snprintf(req, sizeof(req), "GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
     n = itest_raw(&f->d, req, n, false, resp, sizeof(resp), 5000);
@@ -919,7 +884,7 @@ static void web_ui_page(void **state)
 /* QR code: terminal, PNG and SVG; security-2 development mode puts user and password in it. */
 static void qr_outputs(void **state)
 {
-    struct fixture *f = *state;
+    struct itest_fixture *f = *state;
     char png[PATH_MAX + 32], svg[PATH_MAX + 32];
     const char *args[] = {"--security",     "2",           "--sec2-username", SEC2_USER, "--sec2-password", SEC2_PASS,
                           "--service-name", "PROV_TEST01", "--qr-png",        png,       "--qr-svg",        svg,
@@ -955,7 +920,7 @@ static void qr_outputs(void **state)
 static void ipv6_listen(void **state)
 {
     static const char key[] = "HTTP transport listening on [::1]:";
-    struct fixture *f = *state;
+    struct itest_fixture *f = *state;
     const char *args[] = {"--security", "1", "--pop", SEC1_POP, "--listen", "[::1]:0", NULL};
     struct sockaddr_in6 a6;
     struct wifiprov_wifi_status st;
@@ -987,7 +952,7 @@ static void ipv6_listen(void **state)
 /* --max-sessions 2: a third client evicts the least recently used session; --session-timeout expires. */
 static void session_limits(void **state)
 {
-    struct fixture *f = *state;
+    struct itest_fixture *f = *state;
     const char *args[] = {"--security", "2", "--sec2-username", SEC2_USER, "--sec2-password", SEC2_PASS,
                           "--max-sessions", "2", "--session-timeout", "1", NULL};
     struct itest_client c;
@@ -1055,7 +1020,7 @@ static int wait_closed(int fd, int timeout_ms)
 /* --max-connections and --connection-timeout. */
 static void connection_limits(void **state)
 {
-    struct fixture *f = *state;
+    struct itest_fixture *f = *state;
     const char *args[] = {"--security", "0", "--max-connections", "2", "--connection-timeout", "1", NULL};
     static const char probe[] = "POST /proto-ver HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n\r\n---";
     struct wifiprov_wifi_status st;
@@ -1098,7 +1063,7 @@ static void connection_limits(void **state)
 /* --help and --version exit 0 without starting anything. */
 static void help_version(void **state)
 {
-    struct fixture *f = *state;
+    struct itest_fixture *f = *state;
     static const char *const opts[] = {"--help", "--version"};
 
     for (size_t i = 0; i < 2; i++) {
@@ -1138,7 +1103,7 @@ static void help_version(void **state)
 
 /* Runs wifiprovd with the fixture's config plus @p args (NULL-terminated), stderr to @p err_path;
  * @return its exit status. */
-static int run_daemon(struct fixture *f, const char *const *args, const char *err_path)
+static int run_daemon(struct itest_fixture *f, const char *const *args, const char *err_path)
 {
     char conf[PATH_MAX + 32];
     const char *argv[16];
@@ -1176,7 +1141,7 @@ static int run_daemon(struct fixture *f, const char *const *args, const char *er
  */
 static void service_wait(void **state)
 {
-    struct fixture *f = *state;
+    struct itest_fixture *f = *state;
     char ctrl[PATH_MAX + 32];
     const char *args[] = {"--security", "0", "--wifi", "wpa_supplicant", "--wpa-ctrl-dir", ctrl, NULL};
     pid_t fake;
@@ -1232,7 +1197,7 @@ static char *cmdline_of(pid_t pid)
  */
 static void secrets_hidden(void **state)
 {
-    struct fixture *f = *state;
+    struct itest_fixture *f = *state;
     char png[PATH_MAX + 32], popfile[PATH_MAX + 32];
     const char *sec1[] = {"--security", "1", "--pop", "sekrit-pop-4711", "--qr-png", png, NULL};
     const char *sec2[] = {"--security", "2", "--sec2-username", SEC2_USER, "--sec2-password", "pw-sekrit-0815", NULL};
@@ -1284,7 +1249,7 @@ static void secrets_hidden(void **state)
 /* A client's SSID reaches the log escaped: it cannot forge or split log lines. */
 static void log_escape(void **state)
 {
-    struct fixture *f = *state;
+    struct itest_fixture *f = *state;
     const char *args[] = {"--security", "0", "--connect-attempts", "1", NULL};
     static const char evil[] = "x\nI (0) wifiprovd: PWNED\x1b[2J"; /* 28 bytes */
     struct wifiprov_wifi_status st;
@@ -1308,7 +1273,7 @@ static void log_escape(void **state)
  * int64_t's range is ignored, not converted (undefined behaviour). */
 static void store_leftovers(void **state)
 {
-    struct fixture *f = *state;
+    struct itest_fixture *f = *state;
     char path[PATH_MAX + 32];
     struct stat sb;
     FILE *fp;
@@ -1337,7 +1302,7 @@ static void store_leftovers(void **state)
 /* --force-insecure lets security 0 run with --auto-stop 0 (refused without it: usage_errors). */
 static void force_insecure(void **state)
 {
-    struct fixture *f = *state;
+    struct itest_fixture *f = *state;
     const char *args[] = {"--security", "0", "--auto-stop", "0", "--force-insecure", NULL};
 
     itest_daemon_start(&f->d, args, NULL);
@@ -1347,7 +1312,7 @@ static void force_insecure(void **state)
 /* Usage and configuration errors: exit status 2, nothing started. */
 static void usage_errors(void **state)
 {
-    struct fixture *f = *state;
+    struct itest_fixture *f = *state;
     char missing[PATH_MAX + 32];
     const char *const bad[][6] = {
         {"--security", "5"},
@@ -1390,7 +1355,7 @@ static void usage_errors(void **state)
 /* SoftAP options are checked before anything touches the system: each mistake is a usage error that says what to do. */
 static void softap_options(void **state)
 {
-    struct fixture *f = *state;
+    struct itest_fixture *f = *state;
     char err[PATH_MAX + 32], pass_file[PATH_MAX + 32], empty_file[PATH_MAX + 32], missing[PATH_MAX + 32],
         long_file[PATH_MAX + 32];
     const struct {
@@ -1459,7 +1424,7 @@ static void softap_options(void **state)
 /* --transport takes a list of known names, each once; a transport that cannot start is a failure (exit 1). */
 static void transport_list(void **state)
 {
-    struct fixture *f = *state;
+    struct itest_fixture *f = *state;
     static const struct {
         const char *list;
         const char *message;
@@ -1519,7 +1484,7 @@ static void transport_list(void **state)
  */
 static void ble_unavailable(void **state)
 {
-    struct fixture *f = *state;
+    struct itest_fixture *f = *state;
     char err[PATH_MAX + 32], cmd[3 * PATH_MAX], addr[PATH_MAX + 32], pidfile[PATH_MAX + 32];
     const char *ble_only[] = {"--transport", "ble", "--security", "0", NULL};
     char *text = NULL;
@@ -1577,42 +1542,42 @@ static void ble_unavailable(void **state)
 int main(int argc, char **argv)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(sec0_success, setup, teardown),
-        cmocka_unit_test_setup_teardown(ble_unavailable, setup, teardown),
-        cmocka_unit_test_setup_teardown(sec1_success, setup, teardown),
-        cmocka_unit_test_setup_teardown(sec2_success, setup, teardown),
-        cmocka_unit_test_setup_teardown(sec2_verifier_file, setup, teardown),
-        cmocka_unit_test_setup_teardown(scan_paging, setup, teardown),
-        cmocka_unit_test_setup_teardown(scan_from_background, setup, teardown),
-        cmocka_unit_test_setup_teardown(custom_data_command, setup, teardown),
-        cmocka_unit_test_setup_teardown(custom_data_failure, setup, teardown),
-        cmocka_unit_test_setup_teardown(wrong_pop, setup, teardown),
-        cmocka_unit_test_setup_teardown(wrong_sec2_password, setup, teardown),
-        cmocka_unit_test_setup_teardown(wrong_passphrase_reset, setup, teardown),
-        cmocka_unit_test_setup_teardown(network_not_found, setup, teardown),
-        cmocka_unit_test_setup_teardown(reprov_after_success, setup, teardown),
-        cmocka_unit_test_setup_teardown(auto_stop, setup, teardown),
-        cmocka_unit_test_setup_teardown(restart_stored, setup, teardown),
-        cmocka_unit_test_setup_teardown(corrupt_state, setup, teardown),
-        cmocka_unit_test_setup_teardown(two_clients, setup, teardown),
-        cmocka_unit_test_setup_teardown(two_clients_staging, setup, teardown),
-        cmocka_unit_test_setup_teardown(no_cookie_connection, setup, teardown),
-        cmocka_unit_test_setup_teardown(bad_input, setup, teardown),
-        cmocka_unit_test_setup_teardown(captive_probes, setup, teardown),
-        cmocka_unit_test_setup_teardown(web_ui_page, setup, teardown),
-        cmocka_unit_test_setup_teardown(qr_outputs, setup, teardown),
-        cmocka_unit_test_setup_teardown(usage_errors, setup, teardown),
-        cmocka_unit_test_setup_teardown(softap_options, setup, teardown),
-        cmocka_unit_test_setup_teardown(transport_list, setup, teardown),
-        cmocka_unit_test_setup_teardown(ipv6_listen, setup, teardown),
-        cmocka_unit_test_setup_teardown(session_limits, setup, teardown),
-        cmocka_unit_test_setup_teardown(help_version, setup, teardown),
-        cmocka_unit_test_setup_teardown(connection_limits, setup, teardown),
-        cmocka_unit_test_setup_teardown(service_wait, setup, teardown),
-        cmocka_unit_test_setup_teardown(secrets_hidden, setup, teardown),
-        cmocka_unit_test_setup_teardown(log_escape, setup, teardown),
-        cmocka_unit_test_setup_teardown(store_leftovers, setup, teardown),
-        cmocka_unit_test_setup_teardown(force_insecure, setup, teardown),
+        cmocka_unit_test_setup_teardown(sec0_success, itest_setup, itest_teardown),
+        cmocka_unit_test_setup_teardown(ble_unavailable, itest_setup, itest_teardown),
+        cmocka_unit_test_setup_teardown(sec1_success, itest_setup, itest_teardown),
+        cmocka_unit_test_setup_teardown(sec2_success, itest_setup, itest_teardown),
+        cmocka_unit_test_setup_teardown(sec2_verifier_file, itest_setup, itest_teardown),
+        cmocka_unit_test_setup_teardown(scan_paging, itest_setup, itest_teardown),
+        cmocka_unit_test_setup_teardown(scan_from_background, itest_setup, itest_teardown),
+        cmocka_unit_test_setup_teardown(custom_data_command, itest_setup, itest_teardown),
+        cmocka_unit_test_setup_teardown(custom_data_failure, itest_setup, itest_teardown),
+        cmocka_unit_test_setup_teardown(wrong_pop, itest_setup, itest_teardown),
+        cmocka_unit_test_setup_teardown(wrong_sec2_password, itest_setup, itest_teardown),
+        cmocka_unit_test_setup_teardown(wrong_passphrase_reset, itest_setup, itest_teardown),
+        cmocka_unit_test_setup_teardown(network_not_found, itest_setup, itest_teardown),
+        cmocka_unit_test_setup_teardown(reprov_after_success, itest_setup, itest_teardown),
+        cmocka_unit_test_setup_teardown(auto_stop, itest_setup, itest_teardown),
+        cmocka_unit_test_setup_teardown(restart_stored, itest_setup, itest_teardown),
+        cmocka_unit_test_setup_teardown(corrupt_state, itest_setup, itest_teardown),
+        cmocka_unit_test_setup_teardown(two_clients, itest_setup, itest_teardown),
+        cmocka_unit_test_setup_teardown(two_clients_staging, itest_setup, itest_teardown),
+        cmocka_unit_test_setup_teardown(no_cookie_connection, itest_setup, itest_teardown),
+        cmocka_unit_test_setup_teardown(bad_input, itest_setup, itest_teardown),
+        cmocka_unit_test_setup_teardown(captive_probes, itest_setup, itest_teardown),
+        cmocka_unit_test_setup_teardown(web_ui_page, itest_setup, itest_teardown),
+        cmocka_unit_test_setup_teardown(qr_outputs, itest_setup, itest_teardown),
+        cmocka_unit_test_setup_teardown(usage_errors, itest_setup, itest_teardown),
+        cmocka_unit_test_setup_teardown(softap_options, itest_setup, itest_teardown),
+        cmocka_unit_test_setup_teardown(transport_list, itest_setup, itest_teardown),
+        cmocka_unit_test_setup_teardown(ipv6_listen, itest_setup, itest_teardown),
+        cmocka_unit_test_setup_teardown(session_limits, itest_setup, itest_teardown),
+        cmocka_unit_test_setup_teardown(help_version, itest_setup, itest_teardown),
+        cmocka_unit_test_setup_teardown(connection_limits, itest_setup, itest_teardown),
+        cmocka_unit_test_setup_teardown(service_wait, itest_setup, itest_teardown),
+        cmocka_unit_test_setup_teardown(secrets_hidden, itest_setup, itest_teardown),
+        cmocka_unit_test_setup_teardown(log_escape, itest_setup, itest_teardown),
+        cmocka_unit_test_setup_teardown(store_leftovers, itest_setup, itest_teardown),
+        cmocka_unit_test_setup_teardown(force_insecure, itest_setup, itest_teardown),
     };
     int ret;
 

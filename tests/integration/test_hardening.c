@@ -30,36 +30,6 @@
 #error "WIFIPROV_CLI_PATH must name the wifiprov binary"
 #endif
 
-#define SEC1_POP "abcd1234"
-#define SEC2_USER "wifiprov"
-#define SEC2_PASS "abcd1234"
-
-struct fixture {
-    struct itest_daemon d;
-    struct itest_client a;
-};
-
-static int setup(void **state)
-{
-    struct fixture *f = calloc(1, sizeof(*f));
-
-    if (!f)
-        return -1;
-    itest_daemon_init(&f->d);
-    *state = f;
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    struct fixture *f = *state;
-
-    itest_client_close(&f->a);
-    itest_daemon_cleanup(&f->d);
-    free(f);
-    return 0;
-}
-
 /* --- raw HTTP from a chosen source address ------------------------------------------ */
 
 /* Sends one POST on @p fd; @return 0 or -1. */
@@ -201,7 +171,7 @@ static int run_cli(const char *const *args, const char *out_path, int timeout_ms
  * client provisions with the wifiprov CLI: it succeeds, within 30 s. */
 static void flood_honest_client(void **state)
 {
-    struct fixture *f = *state;
+    struct itest_fixture *f = *state;
     const char *args[] = {"--security", "2", "--sec2-username", SEC2_USER, "--sec2-password", SEC2_PASS, NULL};
     struct flood fl[6];
     volatile int stop = 0;
@@ -274,7 +244,7 @@ static void flood_honest_client(void **state)
 
 /* One handshake attempt with @p pop on a fresh connection. @return 0 established, 1 refused at its
  * start (Command0 dropped), 2 failed on the credentials (Command1 dropped). */
-static int attempt(struct fixture *f, const char *pop)
+static int attempt(struct itest_fixture *f, const char *pop)
 {
     struct itest_client c;
     int rc, ret;
@@ -288,22 +258,11 @@ static int attempt(struct fixture *f, const char *pop)
     return ret;
 }
 
-static unsigned count_in_log(const struct itest_daemon *d, const char *needle)
-{
-    char *text = test_read_file(d->log, NULL);
-    unsigned n = 0;
-
-    for (const char *p = text; (p = strstr(p, needle)) != NULL; p += strlen(needle))
-        n++;
-    free(text);
-    return n;
-}
-
 /* 30 wrong PoPs, one every 100 ms: five free failures, then each further attempt waits 2, 4, ... s and
  * is refused at once meanwhile; the right PoP gets in once the delay is over. */
 static void wrong_pop_throttled(void **state)
 {
-    struct fixture *f = *state;
+    struct itest_fixture *f = *state;
     const char *args[] = {"--security", "1", "--pop", SEC1_POP, NULL};
     unsigned refused = 0, failed = 0, right_refused = 0;
     struct wifiprov_wifi_status st;
@@ -332,7 +291,7 @@ static void wrong_pop_throttled(void **state)
      * a slow or fast machine. Everything else was refused before the device saw it. */
     assert_true(failed >= 6 && failed <= 8);
     assert_int_equal(failed + refused, 30);
-    assert_int_equal(count_in_log(&f->d, "failed handshake (wrong credentials) from 127.0.0.1"), failed);
+    assert_int_equal(itest_log_count(&f->d, "failed handshake (wrong credentials) from 127.0.0.1"), failed);
     assert_true(itest_log_contains(&f->d, "handshake from 127.0.0.1 refused: the peer waits after failed handshakes"));
     /* The right PoP: refused while the delay runs, accepted once it is over. */
     delay = 1000u << (failed - 5);
@@ -359,7 +318,7 @@ static void wrong_pop_throttled(void **state)
 /* --max-auth-failures: every handshake refused after N failures, until SIGUSR1. */
 static void lockout_sigusr1(void **state)
 {
-    struct fixture *f = *state;
+    struct itest_fixture *f = *state;
     const char *args[] = {"--security", "1", "--pop", SEC1_POP, "--max-auth-failures", "3", NULL};
 
     itest_daemon_start(&f->d, args, NULL);
@@ -381,7 +340,7 @@ static void lockout_sigusr1(void **state)
 /* A cookie seen on the air, replayed from another address: refused; the victim's session goes on. */
 static void cookie_replay_other_peer(void **state)
 {
-    struct fixture *f = *state;
+    struct itest_fixture *f = *state;
     const char *args[] = {"--security", "1", "--pop", SEC1_POP, NULL};
     static const uint8_t restart[] = {0x10, 0x01, 0x5a, 0x02, 0x08, 0x00}; /* a broken Command0 */
     static const uint8_t junk[20] = {0};
@@ -420,7 +379,7 @@ static void cookie_replay_other_peer(void **state)
 /* --max-connections-per-peer: one address cannot take every connection. */
 static void connections_per_peer(void **state)
 {
-    struct fixture *f = *state;
+    struct itest_fixture *f = *state;
     const char *args[] = {"--security", "0", "--max-connections-per-peer", "2", NULL};
     static const uint8_t probe[] = "---";
     char resp[4096];
@@ -453,7 +412,7 @@ static void connections_per_peer(void **state)
 /* --handshake-timeout: a half-open session is closed; it cannot be continued after. */
 static void handshake_bound(void **state)
 {
-    struct fixture *f = *state;
+    struct itest_fixture *f = *state;
     const char *args[] = {
         "--security", "2", "--sec2-username", SEC2_USER, "--sec2-password", SEC2_PASS, "--handshake-timeout",
         "1",          NULL};
@@ -482,12 +441,12 @@ static void handshake_bound(void **state)
 int main(int argc, char **argv)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(flood_honest_client, setup, teardown),
-        cmocka_unit_test_setup_teardown(wrong_pop_throttled, setup, teardown),
-        cmocka_unit_test_setup_teardown(lockout_sigusr1, setup, teardown),
-        cmocka_unit_test_setup_teardown(cookie_replay_other_peer, setup, teardown),
-        cmocka_unit_test_setup_teardown(connections_per_peer, setup, teardown),
-        cmocka_unit_test_setup_teardown(handshake_bound, setup, teardown),
+        cmocka_unit_test_setup_teardown(flood_honest_client, itest_setup, itest_teardown),
+        cmocka_unit_test_setup_teardown(wrong_pop_throttled, itest_setup, itest_teardown),
+        cmocka_unit_test_setup_teardown(lockout_sigusr1, itest_setup, itest_teardown),
+        cmocka_unit_test_setup_teardown(cookie_replay_other_peer, itest_setup, itest_teardown),
+        cmocka_unit_test_setup_teardown(connections_per_peer, itest_setup, itest_teardown),
+        cmocka_unit_test_setup_teardown(handshake_bound, itest_setup, itest_teardown),
     };
     int ret;
 
