@@ -14,13 +14,8 @@ endif()
 # libFuzzer target for the BLE write path (clang, -DWIFIPROV_FUZZ=ON; scripts/fuzz.sh runs it).
 # The ctest entry replays the seed corpus only.
 if(WIFIPROV_FUZZ AND TARGET wifiprov_linux)
-  add_executable(fuzz_ble ${CMAKE_SOURCE_DIR}/tests/fuzz/fuzz_ble.c)
-  target_link_libraries(fuzz_ble PRIVATE wifiprov_linux wifiprov_internal)
-  target_link_options(fuzz_ble PRIVATE -fsanitize=fuzzer)
-  file(GLOB FUZZ_BLE_SEEDS CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/tests/fuzz/corpus/fuzz_ble/*)
-  list(FILTER FUZZ_BLE_SEEDS EXCLUDE REGEX "\\.py$")
-  add_test(NAME fuzz_ble.corpus COMMAND fuzz_ble ${FUZZ_BLE_SEEDS})
-  set_tests_properties(fuzz_ble.corpus PROPERTIES LABELS fuzz TIMEOUT 120)
+  wifiprov_fuzz_target(fuzz_ble SOURCES ${CMAKE_SOURCE_DIR}/tests/fuzz/fuzz_ble.c ${CMAKE_SOURCE_DIR}/tests/fuzz/fuzz_util.c
+                       LIBS wifiprov_linux wifiprov_internal)
 endif()
 
 # wifiprovd's BLE transport against a scripted bluetoothd (tests/daemon/fake_bluez_peripheral.py

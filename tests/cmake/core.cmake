@@ -23,11 +23,5 @@ wifiprov_unit_test(test_client
 # libFuzzer target (clang, -DWIFIPROV_FUZZ=ON; scripts/fuzz.sh runs it). The ctest entry
 # replays the seed corpus only, as a quick regression check.
 if(WIFIPROV_FUZZ)
-  add_executable(fuzz_device ${CMAKE_SOURCE_DIR}/tests/fuzz/fuzz_device.c)
-  target_link_libraries(fuzz_device PRIVATE wifiprov_internal)
-  target_link_options(fuzz_device PRIVATE -fsanitize=fuzzer)
-  file(GLOB FUZZ_DEVICE_SEEDS CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/tests/fuzz/corpus/fuzz_device/*)
-  list(FILTER FUZZ_DEVICE_SEEDS EXCLUDE REGEX "\\.py$")
-  add_test(NAME fuzz_device.corpus COMMAND fuzz_device ${FUZZ_DEVICE_SEEDS})
-  set_tests_properties(fuzz_device.corpus PROPERTIES LABELS fuzz TIMEOUT 120)
+  wifiprov_fuzz_target(fuzz_device SOURCES ${CMAKE_SOURCE_DIR}/tests/fuzz/fuzz_device.c LIBS wifiprov_internal)
 endif()

@@ -54,26 +54,16 @@ endif()
 # libFuzzer target for the HTTP request path (clang, -DWIFIPROV_FUZZ=ON; scripts/fuzz.sh runs it).
 # The ctest entry replays the seed corpus only.
 if(WIFIPROV_FUZZ AND TARGET wifiprov_linux)
-  add_executable(fuzz_http ${CMAKE_SOURCE_DIR}/tests/fuzz/fuzz_http.c)
-  target_link_libraries(fuzz_http PRIVATE wifiprov_linux wifiprov_internal)
-  target_link_options(fuzz_http PRIVATE -fsanitize=fuzzer)
-  file(GLOB FUZZ_HTTP_SEEDS CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/tests/fuzz/corpus/fuzz_http/*)
-  list(FILTER FUZZ_HTTP_SEEDS EXCLUDE REGEX "\\.py$")
-  add_test(NAME fuzz_http.corpus COMMAND fuzz_http ${FUZZ_HTTP_SEEDS})
-  set_tests_properties(fuzz_http.corpus PROPERTIES LABELS fuzz TIMEOUT 120)
+  wifiprov_fuzz_target(fuzz_http SOURCES ${CMAKE_SOURCE_DIR}/tests/fuzz/fuzz_http.c ${CMAKE_SOURCE_DIR}/tests/fuzz/fuzz_util.c
+                       LIBS wifiprov_linux wifiprov_internal)
 endif()
 
 # libFuzzer target for wifiprovd's configuration file parser.
 if(WIFIPROV_FUZZ AND TARGET wifiprov_linux)
-  add_executable(fuzz_config ${CMAKE_SOURCE_DIR}/tests/fuzz/fuzz_config.c ${CMAKE_SOURCE_DIR}/daemon/config.c
-                ${CMAKE_SOURCE_DIR}/daemon/service.c)
+  wifiprov_fuzz_target(fuzz_config SOURCES ${CMAKE_SOURCE_DIR}/tests/fuzz/fuzz_config.c ${CMAKE_SOURCE_DIR}/daemon/config.c
+                       ${CMAKE_SOURCE_DIR}/daemon/service.c LIBS wifiprov_linux wifiprov_internal)
   target_include_directories(fuzz_config PRIVATE ${CMAKE_SOURCE_DIR}/daemon)
   target_compile_definitions(fuzz_config PRIVATE _GNU_SOURCE)
-  target_link_libraries(fuzz_config PRIVATE wifiprov_linux wifiprov_internal)
-  target_link_options(fuzz_config PRIVATE -fsanitize=fuzzer)
-  file(GLOB FUZZ_CONFIG_SEEDS CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/tests/fuzz/corpus/fuzz_config/*)
-  add_test(NAME fuzz_config.corpus COMMAND fuzz_config ${FUZZ_CONFIG_SEEDS})
-  set_tests_properties(fuzz_config.corpus PROPERTIES LABELS fuzz TIMEOUT 120)
 endif()
 
 # The session policy shared by the transports, with an injected clock and a real device.
@@ -97,14 +87,10 @@ target_link_libraries(test_ap_iw PRIVATE PkgConfig::SYSTEMD)
 # verifier file (one source, built twice). The ctest entries replay the seed corpora.
 if(WIFIPROV_FUZZ AND TARGET wifiprov_linux)
   foreach(t state sec2file)
-    add_executable(fuzz_${t} ${CMAKE_SOURCE_DIR}/tests/fuzz/fuzz_store.c ${CMAKE_SOURCE_DIR}/daemon/store.c)
+    wifiprov_fuzz_target(fuzz_${t} SOURCES ${CMAKE_SOURCE_DIR}/tests/fuzz/fuzz_store.c ${CMAKE_SOURCE_DIR}/daemon/store.c
+                         LIBS wifiprov_linux wifiprov_internal)
     target_include_directories(fuzz_${t} PRIVATE ${CMAKE_SOURCE_DIR}/daemon)
     target_compile_definitions(fuzz_${t} PRIVATE _GNU_SOURCE)
-    target_link_libraries(fuzz_${t} PRIVATE wifiprov_linux wifiprov_internal)
-    target_link_options(fuzz_${t} PRIVATE -fsanitize=fuzzer)
-    file(GLOB seeds CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/tests/fuzz/corpus/fuzz_${t}/*)
-    add_test(NAME fuzz_${t}.corpus COMMAND fuzz_${t} ${seeds})
-    set_tests_properties(fuzz_${t}.corpus PROPERTIES LABELS fuzz TIMEOUT 120)
   endforeach()
   target_compile_definitions(fuzz_sec2file PRIVATE FUZZ_SEC2_FILE=1)
 endif()

@@ -25,10 +25,5 @@ endif()
 # libFuzzer target for the prov-config / prov-scan / prov-ctrl payloads and the state machine
 # (clang, -DWIFIPROV_FUZZ=ON). The ctest entry replays the seed corpus only.
 if(WIFIPROV_FUZZ)
-  add_executable(fuzz_prov ${CMAKE_SOURCE_DIR}/tests/fuzz/fuzz_prov.c)
-  target_link_libraries(fuzz_prov PRIVATE wifiprov_internal)
-  target_link_options(fuzz_prov PRIVATE -fsanitize=fuzzer)
-  file(GLOB FUZZ_PROV_SEEDS CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/tests/fuzz/corpus/fuzz_prov/*)
-  add_test(NAME fuzz_prov.corpus COMMAND fuzz_prov ${FUZZ_PROV_SEEDS})
-  set_tests_properties(fuzz_prov.corpus PROPERTIES LABELS fuzz TIMEOUT 120)
+  wifiprov_fuzz_target(fuzz_prov SOURCES ${CMAKE_SOURCE_DIR}/tests/fuzz/fuzz_prov.c LIBS wifiprov_internal)
 endif()

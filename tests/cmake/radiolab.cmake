@@ -63,10 +63,5 @@ endif()
 
 # libFuzzer target for the wpa_supplicant reply parsers; the ctest entry replays the seeds.
 if(WIFIPROV_FUZZ)
-  add_executable(fuzz_wpa ${CMAKE_SOURCE_DIR}/tests/fuzz/fuzz_wpa.c)
-  target_link_libraries(fuzz_wpa PRIVATE wifiprov_wifi_backends)
-  target_link_options(fuzz_wpa PRIVATE -fsanitize=fuzzer)
-  file(GLOB FUZZ_WPA_SEEDS CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/tests/fuzz/corpus/fuzz_wpa/*)
-  add_test(NAME fuzz_wpa.corpus COMMAND fuzz_wpa ${FUZZ_WPA_SEEDS})
-  set_tests_properties(fuzz_wpa.corpus PROPERTIES LABELS fuzz TIMEOUT 120)
+  wifiprov_fuzz_target(fuzz_wpa SOURCES ${CMAKE_SOURCE_DIR}/tests/fuzz/fuzz_wpa.c LIBS wifiprov_wifi_backends)
 endif()

@@ -4,7 +4,7 @@
  * Execute Write, reads and descriptor reads at offsets, disconnects and PENDING
  * resumes, on four connections at once, through a real device core.
  *
- * Input: a byte for the security scheme (0 plaintext, 1 without PoP), then records:
+ * Input: a byte for the security scheme (fuzz_util.h), then records:
  *   op       bits 0-1 connection, bits 2-4 operation: 0 write, 1 prepare, 2 execute,
  *            3 execute (cancel), 4 read, 5 read descriptor, 6 disconnect, 7 wake + resume;
  *            bit 5: the clock moves 2 s first and the policy's expiry runs (idle sessions, held replies)
@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fuzz_util.h"
 #include "transport/ble_gatt.h"
 #include "wifiprov/wifiprov.h"
 
@@ -29,47 +30,6 @@ static const char *const peers[N_CONN] = {
     "/org/bluez/hci0/dev_00_00_00_00_00_03",
     "/org/bluez/hci0/dev_00_00_00_00_00_04",
 };
-
-struct reader {
-    const uint8_t *p;
-    size_t n;
-};
-
-static int take(struct reader *r, void *out, size_t len)
-{
-    if (r->n < len)
-        return 0;
-    memcpy(out, r->p, len);
-    r->p += len;
-    r->n -= len;
-    return 1;
-}
-
-static int fixed_random(void *ctx, uint8_t *buf, size_t len)
-{
-    (void)ctx;
-    for (size_t i = 0; i < len; i++)
-        buf[i] = (uint8_t)(0x5a ^ i * 7u);
-    return 0;
-}
-
-static int echo(void *ctx, const struct wifiprov_request *req, uint8_t *out, size_t cap, size_t *out_len)
-{
-    (void)ctx;
-    if (req->len > cap)
-        return WIFIPROV_ERR_NOSPC;
-    memcpy(out, req->data, req->len);
-    *out_len = req->len;
-    return 0;
-}
-
-/* Answers later: PENDING first, the echo on resume. */
-static int pend(void *ctx, const struct wifiprov_request *req, uint8_t *out, size_t cap, size_t *out_len)
-{
-    if (!req->resumed)
-        return WIFIPROV_ERR_PENDING;
-    return echo(ctx, req, out, cap, out_len);
-}
 
 /* A reply as long as the request says (first byte * 3), to cross the 512-byte limit. */
 static int grow(void *ctx, const struct wifiprov_request *req, uint8_t *out, size_t cap, size_t *out_len)
@@ -111,8 +71,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    struct reader rd = {data, size};
-    struct wifiprov_device_config dc;
+    struct fuzz_reader rd = {data, size};
     struct wifiprov_ble_gatt_config gc;
     struct wifiprov_sessions_config sc;
     struct wifiprov_device *dev = NULL;
@@ -120,19 +79,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     uint64_t now = 0;
     struct wifiprov_ble_gatt *g = NULL;
     unsigned disconnects = 0;
-    uint8_t sec = 0;
     size_t n_chars;
 
-    if (!take(&rd, &sec, 1))
+    if (fuzz_device_new(&rd, NULL, NULL, &dev) != 0)
         return 0;
-    memset(&dc, 0, sizeof(dc));
-    dc.security = (enum wifiprov_security)(sec % 2);
-    dc.max_sessions = 3;
-    dc.random = fixed_random;
-    if (wifiprov_device_new(&dc, &dev) != 0)
-        return 0;
-    wifiprov_device_add_endpoint(dev, "echo", echo, NULL);
-    wifiprov_device_add_endpoint(dev, "pend", pend, NULL);
     wifiprov_device_add_endpoint(dev, "grow", grow, NULL);
     memset(&sc, 0, sizeof(sc));
     sc.device = dev;
@@ -159,12 +109,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         size_t len = 0, vlen, ci, offset;
         const char *peer;
 
-        if (!take(&rd, &op, 1) || !take(&rd, &chr, 1) || !take(&rd, off, 2) || !take(&rd, blen, 2))
+        if (!fuzz_take(&rd, &op, 1) || !fuzz_take(&rd, &chr, 1) || !fuzz_take(&rd, off, 2) || !fuzz_take(&rd, blen, 2))
             break;
         vlen = ((size_t)blen[0] << 8 | blen[1]) % sizeof(value);
         if (vlen > rd.n)
             vlen = rd.n;
-        take(&rd, value, vlen);
+        fuzz_take(&rd, value, vlen);
         peer = peers[op & 3u];
         ci = chr % (n_chars + 1);
         if (op & 0x20u) {

@@ -16,37 +16,23 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fuzz_util.h"
 #include "transport/http.h"
 #include "wifiprov/wifiprov.h"
 
 #define N_CONN 4
 
-struct reader {
-    const uint8_t *p;
-    size_t n;
-};
-
-static bool take(struct reader *r, void *out, size_t len)
-{
-    if (r->n < len)
-        return false;
-    memcpy(out, r->p, len);
-    r->p += len;
-    r->n -= len;
-    return true;
-}
-
 /* A string of at most 255 bytes; *absent when the length byte is 0xff. */
-static bool take_str(struct reader *r, char *out, size_t cap, bool *absent)
+static bool take_str(struct fuzz_reader *r, char *out, size_t cap, bool *absent)
 {
     uint8_t len;
 
-    if (!take(r, &len, 1))
+    if (!fuzz_take(r, &len, 1))
         return false;
     *absent = len == 0xff;
     if (*absent)
         len = 0;
-    if (len >= cap || !take(r, out, len))
+    if (len >= cap || !fuzz_take(r, out, len))
         return false;
     out[len] = '\0';
     return true;
@@ -61,32 +47,6 @@ static int small_ids(void *ctx, uint8_t *buf, size_t len)
     if (len >= 4)
         buf[3] = (uint8_t)(1 + (*n)++ % 5);
     return 0;
-}
-
-static int fixed_random(void *ctx, uint8_t *buf, size_t len)
-{
-    (void)ctx;
-    for (size_t i = 0; i < len; i++)
-        buf[i] = (uint8_t)(0x5a ^ i * 7u);
-    return 0;
-}
-
-static int echo(void *ctx, const struct wifiprov_request *req, uint8_t *out, size_t cap, size_t *out_len)
-{
-    (void)ctx;
-    if (req->len > cap)
-        return WIFIPROV_ERR_NOSPC;
-    memcpy(out, req->data, req->len);
-    *out_len = req->len;
-    return 0;
-}
-
-static int pend(void *ctx, const struct wifiprov_request *req, uint8_t *out, size_t cap, size_t *out_len)
-{
-    (void)ctx;
-    if (!req->resumed)
-        return WIFIPROV_ERR_PENDING;
-    return echo(ctx, req, out, cap, out_len);
 }
 
 static uint64_t fuzz_clock(void *ctx)
@@ -108,8 +68,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    struct reader rd = {data, size};
-    struct wifiprov_device_config dc;
+    struct fuzz_reader rd = {data, size};
     struct wifiprov_httpd_config hc;
     struct wifiprov_sessions_config sc;
     struct wifiprov_sessions *ss = NULL;
@@ -120,20 +79,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     struct wifiprov_httpd_reply reply;
     unsigned counter = 0;
     uint64_t now = 0;
-    uint8_t sec = 0;
 
-    if (!take(&rd, &sec, 1))
+    if (fuzz_device_new(&rd, fuzz_wake, &ss, &dev) != 0)
         return 0;
-    memset(&dc, 0, sizeof(dc));
-    dc.security = (enum wifiprov_security)(sec % 2); /* 0 plaintext, 1 without PoP */
-    dc.max_sessions = 3;
-    dc.random = fixed_random;
-    dc.wake_fn = fuzz_wake;
-    dc.wake_ctx = &ss;
-    if (wifiprov_device_new(&dc, &dev) != 0)
-        return 0;
-    wifiprov_device_add_endpoint(dev, "echo", echo, NULL);
-    wifiprov_device_add_endpoint(dev, "pend", pend, NULL);
     memset(&sc, 0, sizeof(sc));
     sc.device = dev;
     sc.max_sessions = 3;
@@ -161,14 +109,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         struct wifiprov_httpd_req *r;
         enum wifiprov_httpd_verdict v;
 
-        if (!take(&rd, &flags, 1) || !take_str(&rd, path, sizeof(path), &no_path) ||
+        if (!fuzz_take(&rd, &flags, 1) || !take_str(&rd, path, sizeof(path), &no_path) ||
             !take_str(&rd, cookie, sizeof(cookie), &no_cookie) || !take_str(&rd, cl, sizeof(cl), &no_cl) ||
-            !take(&rd, &chunked, 1) || !take(&rd, blen, 2))
+            !fuzz_take(&rd, &chunked, 1) || !fuzz_take(&rd, blen, 2))
             break;
         body_len = ((size_t)blen[0] << 8 | blen[1]) % sizeof(body);
         if (body_len > rd.n)
             body_len = rd.n;
-        take(&rd, body, body_len);
+        fuzz_take(&rd, body, body_len);
         ci = flags & 3u;
 
         if (flags & 8u) {
