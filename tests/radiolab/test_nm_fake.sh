@@ -38,16 +38,24 @@ cat > "$tmp/bus.conf" <<CONF
 CONF
 dbus-daemon --config-file="$tmp/bus.conf" --nofork --nopidfile > "$tmp/bus.log" 2>&1 &
 pids+=($!)
-for _ in $(seq 50); do [ -S "$tmp/bus" ] && break; sleep 0.1; done
+for _ in $(seq 300); do [ -S "$tmp/bus" ] && break; sleep 0.1; done
 export DBUS_SYSTEM_BUS_ADDRESS=unix:path=$tmp/bus
+# The log is emptied here, not by the background job's redirection: that one runs whenever the
+# job gets scheduled, so on a loaded machine the wait below could see the previous run's READY.
+# The wait is generous (30 s): starting Python is slow under load, and it is not what is tested.
 start_nm() {
-  $py "$here/fake_nm.py" "$DBUS_SYSTEM_BUS_ADDRESS" > "$tmp/nm.log" 2>&1 &
+  : > "$tmp/nm.log"
+  $py "$here/fake_nm.py" "$DBUS_SYSTEM_BUS_ADDRESS" >> "$tmp/nm.log" 2>&1 &
   nm_pid=$!
   pids+=($nm_pid)
-  for _ in $(seq 100); do grep -q READY "$tmp/nm.log" && break; sleep 0.1; done
+  for _ in $(seq 300); do grep -q READY "$tmp/nm.log" && break; sleep 0.1; done
   grep -q READY "$tmp/nm.log" || { echo "FAIL: fake NetworkManager did not start"; cat "$tmp/nm.log"; exit 1; }
 }
 start_nm
+
+# Waits (30 s at most: a bound for a loaded machine, not a speed check) for a line of the fake's
+# log; the checks that follow say what is missing.
+wait_nm_log() { for _ in $(seq 300); do grep -Eq -- "$1" "$tmp/nm.log" && return; sleep 0.1; done; }
 
 # Failures are counted in a file: some happen inside $(...) subshells.
 : > "$tmp/fails"
@@ -83,13 +91,13 @@ check connected '^RESULT connect CONNECTED ip=10\.77\.1\.50 ssid=lab-wpa2 bssid=
 check commit '^RESULT commit OK' "$out"
 out=$(drv connect lab-sae sae-secret-99 forget)
 check connected-sae '^RESULT connect CONNECTED ip=10\.77\.3\.50 ssid=lab-sae .* ch=11 auth=WPA3_PSK' "$out"
-sleep 0.5
+wait_nm_log '^CALL Delete /org/freedesktop/NetworkManager/Settings/5$'
 
 # A new attempt while NM is still adding the previous profile: that one is deleted when NM
 # answers, the new one is followed.
 out=$(drv start lab-wpa2 wrong-passphrase connect lab-sae sae-secret-99 forget)
 check superseded '^RESULT connect CONNECTED ip=10\.77\.3\.50 ssid=lab-sae' "$out"
-sleep 0.5
+wait_nm_log '^CALL Delete /org/freedesktop/NetworkManager/Settings/7$'
 
 calls=$(grep '^CALL' "$tmp/nm.log")
 check abandoned-deleted '^CALL Delete /org/freedesktop/NetworkManager/Settings/6$' "$calls"
@@ -115,7 +123,7 @@ check saved-gone '^RESULT saved ERROR WIFIPROV_ERR_NOT_FOUND' "$out"
 n0=$(($(wc -l < "$tmp/nm.log") + 1))
 "$driver" --backend nm start lab-slow slow-passphrase sleep 20000 > "$tmp/kill.out" 2>&1 &
 dpid=$!
-for _ in $(seq 100); do tail -n +"$n0" "$tmp/nm.log" | grep -q 'AddAndActivateConnection2 id=wifiprov-lab-slow' && break; sleep 0.1; done
+for _ in $(seq 300); do tail -n +"$n0" "$tmp/nm.log" | grep -q 'AddAndActivateConnection2 id=wifiprov-lab-slow' && break; sleep 0.1; done
 sleep 0.3
 kill -9 "$dpid"; wait "$dpid" 2>/dev/null
 if tail -n +"$n0" "$tmp/nm.log" | grep -q '^CALL Delete'; then bad "kill-left-profile (deleted before the kill?)"; else ok kill-left-profile; fi
@@ -136,7 +144,7 @@ if [ -n "$daemon" ]; then
     --state-dir "$tmp/state" > /dev/null 2> "$tmp/daemon.log" &
   dpid=$!
   pids+=($dpid)
-  for _ in $(seq 150); do grep -q "Waiting for NetworkManager" "$tmp/daemon.log" && break; sleep 0.1; done
+  for _ in $(seq 300); do grep -q "Waiting for NetworkManager" "$tmp/daemon.log" && break; sleep 0.1; done
   sleep 1
   if kill -0 "$dpid" 2>/dev/null && grep -q 'Waiting for NetworkManager on the system bus' "$tmp/daemon.log"; then
     ok daemon-waits
