@@ -23,19 +23,12 @@ import time
 
 import dbus
 
-from bluez_phone import BLUEZ, CHR_IF, DEV_IF, DSC_IF, PROPS, SVC_IF, USER_DESC, Phone
+from bluez_phone import BLUEZ, DEV_IF, IDS, PROPS, Phone, char_uuid
 
-IDS = {"prov-ctrl": 0xFF4F, "prov-scan": 0xFF50, "prov-session": 0xFF51, "prov-config": 0xFF52,
-       "proto-ver": 0xFF53, "custom-data": 0xFF54}
 ADAPTER, NAME, SVC_UUID, MFG = sys.argv[1], sys.argv[2], sys.argv[3].lower(), bytes.fromhex(sys.argv[4])
 phone = Phone(ADAPTER, "check")
 bus, apath, aprops, adapter, om = phone.bus, phone.apath, phone.aprops, phone.adapter, phone.om
 log, check, wait_for = phone.log, phone.check, phone.wait_for
-
-
-def char_uuid(service, ep_id):
-    """Section 7.2: hex digits 5-8 of the service UUID become the endpoint's 16-bit id."""
-    return service[:4] + "%04x" % ep_id + service[8:]
 
 
 def find_dev():
@@ -62,63 +55,22 @@ def att_error(e):
 
 
 def connect(dobj, dprops):
-    t = time.monotonic()
-    dbus.Interface(dobj, DEV_IF).Connect(timeout=30)
-    ok = wait_for(lambda: dprops.Get(DEV_IF, "ServicesResolved"), 20)
-    return ok, time.monotonic() - t
+    return phone.connect(dobj, dprops)
 
 
 def resolve(path):
-    objs = om.GetManagedObjects()
-    svc = [p for p, i in objs.items() if p.startswith(path + "/") and str(i.get(SVC_IF, {}).get("UUID", "")).lower() == SVC_UUID]
-    if len(svc) != 1:
-        return None, objs, svc
-    chars = {p: i[CHR_IF] for p, i in objs.items() if CHR_IF in i and str(i[CHR_IF]["Service"]) == svc[0]}
-    return chars, objs, svc
+    return phone.resolve(path, SVC_UUID)
 
 
 def endpoint_map(chars, objs):
-    eps, problems = {}, []
-    for p in sorted(chars):
-        uuid = str(chars[p]["UUID"]).lower()
-        descs = [dp for dp, i in objs.items() if DSC_IF in i and str(i[DSC_IF]["Characteristic"]) == p and
-                 str(i[DSC_IF]["UUID"]) == USER_DESC]
-        if len(descs) != 1:
-            problems.append("%s has %d 0x2901 descriptors" % (uuid, len(descs)))
-            continue
-        name = bytes(dbus.Interface(bus.get_object(BLUEZ, descs[0]), DSC_IF).ReadValue({})).decode()
-        eps[name] = p
-        flags = sorted(str(f) for f in chars[p]["Flags"])
-        if flags != ["read", "write"]:
-            problems.append("%s flags %s" % (name, flags))
-        if name in IDS and uuid != char_uuid(SVC_UUID, IDS[name]):
-            problems.append("%s has UUID %s, want %s" % (name, uuid, char_uuid(SVC_UUID, IDS[name])))
-    return eps, problems
+    return phone.endpoint_map(chars, objs, SVC_UUID)
 
 
-def chr_iface(eps, ep):
-    return dbus.Interface(bus.get_object(BLUEZ, eps[ep]), CHR_IF)
-
-
-def write(eps, ep, data):
-    chr_iface(eps, ep).WriteValue(dbus.Array([dbus.Byte(b) for b in data], signature="y"), {"type": "request"})
-
-
-def read(eps, ep, offset=0):
-    opts = {"offset": dbus.UInt16(offset)} if offset else {}
-    return bytes(chr_iface(eps, ep).ReadValue(opts))
-
-
-def exchange(eps, ep, data):
-    write(eps, ep, data)
-    return read(eps, ep)
+write, read, exchange = phone.write, phone.read, phone.exchange
 
 
 # ---- discovery first, then the device advertises -------------------------------------------
-# Devices this adapter remembers from earlier scenarios would be "found" without advertising now.
-for p, i in om.GetManagedObjects().items():
-    if DEV_IF in i and p.startswith(apath + "/"):
-        adapter.RemoveDevice(p)
+phone.forget_devices()
 adapter.SetDiscoveryFilter({"Transport": "le"})
 adapter.StartDiscovery()
 wait_for(lambda: aprops.Get("org.bluez.Adapter1", "Discovering"), 5)

@@ -7,6 +7,15 @@ check_pass() { echo "PASS ${SCEN:-lab}/$1${2:+ ($2)}" >> "$WPLAB_OUT/results.txt
 check_fail() { echo "FAIL ${SCEN:-lab}/$1: $2" >> "$WPLAB_OUT/results.txt"; log "FAIL $1: $2"; FAILED=1; }
 check_note() { echo "NOTE ${SCEN:-lab}/$*" >> "$WPLAB_OUT/results.txt"; log "NOTE $*"; }
 FAILED=0
+# record_checks PREFIX LOG RC CHECKER: the "CHECK name ok|fail detail" lines of a python
+# checker's LOG as checks (names prefixed with PREFIX); CHECKER fails when it exited with RC != 0.
+record_checks() {
+    local name verdict detail
+    while read -r _ name verdict detail; do
+        [ "$verdict" = ok ] && check_pass "$1$name" "$detail" || check_fail "$1$name" "$detail"
+    done < <(grep '^CHECK ' "$2")
+    [ "$3" = 0 ] || check_fail "$4" "exited $3: $(grep -v '^CHECK' "$2" | tail -3 | tr '\n' ' ')"
+}
 # wait_for SECONDS CMD...: runs CMD every 0.2 s until it succeeds; 1 on timeout.
 wait_for() {
     local end
@@ -338,6 +347,34 @@ lab_ble_up() {
     touch $L/ble-up
     log "BLE up in $(since "$t0") s: $BLE_DEV $(ble_addr $BLE_DEV) (device), $BLE_PHONE $(ble_addr $BLE_PHONE), $BLE_PHONE2 $(ble_addr $BLE_PHONE2) (phones)"
 }
+# bc ADAPTER ARGS...: wifiprov --transport ble to the device named $BLE_NAME; sets RC and OUT (its JSON result line).
+bc() {
+    local a=$1; shift
+    OUT=$(timeout 150 "$LAB_CLI" --transport ble --service-name $BLE_NAME --adapter $a --timeout 90 --json "$@" \
+          2>>$L/cli-ble.stderr)
+    RC=$?
+    OUT=$(echo "$OUT" | tail -1)
+    echo "$*: $OUT" >> $L/cli-ble.json
+}
+# jf KEY: a top-level field of OUT.
+jf() { echo "$OUT" | $PY -c "import json,sys; v=json.load(sys.stdin).get('$1'); print('' if v is None else v)" 2>/dev/null; }
+# expect_bc NAME RC [KEY=VALUE...]: PASS if wifiprov exited RC and OUT has these fields.
+expect_bc() {
+    local name=$1 want=$2 got ok=1; shift 2
+    [ "$RC" = "$want" ] || ok=0
+    # One python for all fields (each start costs most of a second under TCG).
+    got=$(echo "$OUT" | $PY -c "import json,sys
+try: o = json.load(sys.stdin)
+except ValueError: o = {}
+print(' '.join('%s=%s' % (k, '' if o.get(k) is None else o.get(k)) for k in sys.argv[1:]))" "${@%%=*}" 2>/dev/null)
+    [ "$got" = "$*" ] || ok=0
+    if [ $ok = 1 ]; then check_pass "$name" "exit $RC $(echo "$OUT" | cut -c1-160)"
+    else check_fail "$name" "want exit $want $*; got exit $RC: $(echo "$OUT" | cut -c1-300)"; fi
+}
+note_ms() { local t; t=$(jf elapsed_ms); [ -n "$t" ] && check_note "time $1: $t ms"; }
+# adv_instances: how many advertising instances the device's controller ($BLE_DEV) has.
+adv_instances() { btmgmt --index "$BLE_DEV" advinfo 2>/dev/null | sed -n 's/.*Instances list with \([0-9]*\) item.*/\1/p'; }
+adv_count_is() { [ "$(adv_instances)" = "$1" ]; }
 # lab_ble_down: stops bluetoothd, btmon and btvirt and keeps the HCI trace as text.
 lab_ble_down() {
     local p

@@ -3,7 +3,7 @@
 # wifiprov --transport ble on BLE_PHONE (and BLE_PHONE2), through the real bluetoothd and
 # the emulated LE link. Times are printed as NOTE lines (bench/README.md keeps them).
 . "$WPLAB_REPO/tests/radiolab/guest/lib.sh"
-NAME=PROV_LAB01
+BLE_NAME=PROV_LAB01
 DPID=
 trap '[ -n "$DPID" ] && kill $DPID 2>/dev/null; save_artifacts' EXIT
 for b in LAB_DAEMON LAB_CLI; do
@@ -21,7 +21,7 @@ bled() {
         1) creds=(--pop $POP) ;;
         2) creds=(--sec2-username wifiprov --sec2-password $POP) ;;
     esac
-    "$LAB_DAEMON" --transport ble --ble-adapter $BLE_DEV --service-name $NAME --wifi sim --sim-scan-ms 300 \
+    "$LAB_DAEMON" --transport ble --ble-adapter $BLE_DEV --service-name $BLE_NAME --wifi sim --sim-scan-ms 300 \
         --state-dir "$SD" --security $sec "${creds[@]}" --no-qr -v "$@" > $L/$name.log 2>&1 &
     DPID=$!
     wait_for 30 grep -q 'ble: advertising' $L/$name.log ||
@@ -35,31 +35,12 @@ bled_stop() {
     wait $DPID 2>/dev/null
     DPID=
 }
-# bc ADAPTER ARGS...: wifiprov over BLE; sets RC and OUT (its JSON result line).
-bc() {
-    local a=$1; shift
-    OUT=$(timeout 150 "$LAB_CLI" --transport ble --service-name $NAME --adapter $a --timeout 90 --json "$@" \
-          2>>$L/cli-ble.stderr)
-    RC=$?
-    OUT=$(echo "$OUT" | tail -1)
-    echo "$*: $OUT" >> $L/cli-ble.json
-}
-# jf KEY: a top-level field of OUT.
-jf() { echo "$OUT" | $PY -c "import json,sys; v=json.load(sys.stdin).get('$1'); print('' if v is None else v)" 2>/dev/null; }
-expect_bc() { # NAME RC [KEY=VALUE...]
-    local name=$1 want=$2 kv ok=1; shift 2
-    [ "$RC" = "$want" ] || ok=0
-    for kv in "$@"; do [ "$(jf "${kv%%=*}")" = "${kv#*=}" ] || ok=0; done
-    if [ $ok = 1 ]; then check_pass "$name" "exit $RC $(echo "$OUT" | cut -c1-160)"
-    else check_fail "$name" "want exit $want $*; got exit $RC: $(echo "$OUT" | cut -c1-300)"; fi
-}
-note_ms() { local t; t=$(jf elapsed_ms); [ -n "$t" ] && check_note "time $1: $t ms"; }
 
 log "== security 1"
 bled 1 wifiprovd-ble-sec1 || exit 1
 bc $BLE_PHONE discover --timeout 6
-if echo "$OUT" | grep -q "\"name\":\"$NAME\""; then check_pass discover "$(echo "$OUT" | cut -c1-200)"
-else check_fail discover "$NAME not listed: $OUT"; fi
+if echo "$OUT" | grep -q "\"name\":\"$BLE_NAME\""; then check_pass discover "$(echo "$OUT" | cut -c1-200)"
+else check_fail discover "$BLE_NAME not listed: $OUT"; fi
 bc $BLE_PHONE status --sec 1 --pop $POP
 expect_bc sec1-session 8 security=1 state=connecting
 note_ms "BLE sec1 discover+connect+handshake+GetStatus (wifiprov status)"
@@ -74,6 +55,24 @@ bc $BLE_PHONE provision --sec 1 --pop $POP --ssid HomeNetwork --passphrase wrong
 expect_bc wrong-passphrase 5 reason=AuthError
 bc $BLE_PHONE reset --sec 1 --pop $POP
 expect_bc reset 0
+# A phone that leaves after SessionCmd0: the daemon closes that session with the link, and
+# the next phone provisions from the start. What counts in the daemon's log: after the
+# helper's one prov-session write (SessionCmd0), its disconnect closing that session.
+seen=$(wc -l < $L/wifiprovd-ble-sec1.log)
+timeout 90 $PY -u "$G/ble_half_handshake.py" $BLE_PHONE $BLE_NAME 021a9004-0382-4aea-bff4-6b3f1c5adfb4 > $L/half.log 2>&1
+hrc=$?
+record_checks half- $L/half.log $hrc half-checker
+half_closed() {
+    tail -n +$((seen + 1)) $L/wifiprovd-ble-sec1.log | awk '
+        /ble: write prov-session / { w++ }
+        w == 1 && /disconnected; closing its session/ { print; found = 1; exit }
+        END { exit !found }'
+}
+if wait_for 10 half_closed > /dev/null; then
+    check_pass half-session-closed "after its SessionCmd0: $(half_closed | sed 's/^.*ble:/ble:/' | cut -c1-140)"
+else
+    check_fail half-session-closed "no 'disconnected; closing its session' after the one SessionCmd0 write: $(tail -n +$((seen + 1)) $L/wifiprovd-ble-sec1.log | grep 'ble:' | tail -4 | tr '\n' ' ' | cut -c1-300)"
+fi
 bc $BLE_PHONE provision --sec 1 --pop $POP --ssid HomeNetwork --passphrase correct-horse
 expect_bc sec1-provision 0 state=connected ip=192.168.1.42
 note_ms "BLE sec1 provision (discover to Connected)"
@@ -99,7 +98,7 @@ bc $BLE_PHONE provision --sec 0 --ssid HomeNetwork --passphrase correct-horse
 expect_bc sec0-provision 0 state=connected security=0
 wait_for 15 grep -q 'unregistered' $L/wifiprovd-ble-sec0.log || check_note "no 'unregistered' in the daemon's log after auto-stop"
 bc $BLE_PHONE discover --timeout 5
-if [ "$RC" = 0 ] && ! echo "$OUT" | grep -q "\"name\":\"$NAME\""; then check_pass adv-gone "$(echo "$OUT" | cut -c1-160)"
+if [ "$RC" = 0 ] && ! echo "$OUT" | grep -q "\"name\":\"$BLE_NAME\""; then check_pass adv-gone "$(echo "$OUT" | cut -c1-160)"
 else check_fail adv-gone "still listed after auto-stop (exit $RC): $OUT"; fi
 bled_stop
 exit $FAILED

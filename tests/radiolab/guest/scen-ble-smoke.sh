@@ -24,10 +24,7 @@ grep -q READY $L/peripheral.log && check_pass advertise "GATT application and ad
     || check_fail advertise "$(tail -3 $L/peripheral.log | tr '\n' ' ')"
 wait $CEN
 crc=$?
-while read -r _ name verdict detail; do
-    [ "$verdict" = ok ] && check_pass "$name" "$detail" || check_fail "$name" "$detail"
-done < <(grep '^CHECK ' $L/central.log)
-[ "$crc" = 0 ] || check_fail central "ble_central.py exited $crc: $(grep -v '^CHECK' $L/central.log | tail -3 | tr '\n' ' ')"
+record_checks "" $L/central.log $crc central
 grep -q 'write custom-data' $L/peripheral.log && check_pass peripheral-saw-write "$(grep -m1 'write custom-data' $L/peripheral.log)" \
     || check_fail peripheral-saw-write "no write reached the stand-in device"
 exit $FAILED
