@@ -183,6 +183,13 @@ timing() {
 sta_networks() { wpa_cli_sta list_networks | tail -n +2 | awk -F'\t' '{print $1, $2, $4}'; }
 
 # ---- the real daemon and CLI -------------------------------------------------------
+# need_bins: the daemon and the CLI are built, or the check "binaries" fails (status 1).
+need_bins() {
+    local b
+    for b in LAB_DAEMON LAB_CLI; do
+        [ -x "${!b}" ] || { check_fail binaries "$b is not built"; return 1; }
+    done
+}
 POP=abcd1234
 # daemon_start NS LOGNAME ARGS...: wifiprovd in netns NS ("" = initial) on 127.0.0.1:8080;
 # waits until it answers unless DAEMON_NOWAIT=1 (an already provisioned daemon stays idle).

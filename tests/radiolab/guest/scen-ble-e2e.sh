@@ -6,9 +6,7 @@
 BLE_NAME=PROV_LAB01
 DPID=
 trap '[ -n "$DPID" ] && kill $DPID 2>/dev/null; save_artifacts' EXIT
-for b in LAB_DAEMON LAB_CLI; do
-    [ -x "${!b}" ] || { check_fail binaries "$b is not built"; exit 1; }
-done
+need_bins || exit 1
 lab_ble_up || exit 1
 
 # bled SEC LOGNAME ARGS...: a fresh daemon (new state) serving BLE on BLE_DEV.

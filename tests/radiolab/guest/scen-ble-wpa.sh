@@ -8,9 +8,7 @@ STA_CTRL=/run/wpa_supplicant
 BLE_NAME=PROV_LABWPA
 DPID=
 trap '[ -n "$DPID" ] && kill $DPID 2>/dev/null; save_artifacts' EXIT
-for b in LAB_DAEMON LAB_CLI; do
-    [ -x "${!b}" ] || { check_fail binaries "$b is not built"; exit 1; }
-done
+need_bins || exit 1
 lab_aps_up || exit 1
 lab_ble_up || exit 1
 lab_sta_up || exit 1
