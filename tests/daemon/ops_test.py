@@ -338,6 +338,22 @@ def bash_completion(tmp):
 
 
 @case
+def debian_maintainer(tmp):
+    """debian/control's Maintainer is the changelog's signer and the copyright's holder, in a form lintian takes."""
+    def read(rel):
+        with open(os.path.join(SOURCE, rel)) as f:
+            return f.read()
+    control = re.search(r"^Maintainer: (.+)$", read("debian/control"), re.M)
+    signer = re.search(r"^ -- (.+?)  \S", read("debian/changelog"), re.M)
+    holder = re.search(r"^Copyright: \d{4} (.+)$", read("debian/copyright"), re.M)
+    check(control and signer and holder, "Maintainer, changelog signer or copyright holder not found")
+    check(control.group(1) == signer.group(1), "control %r, changelog %r" % (control.group(1), signer.group(1)))
+    m = re.fullmatch(r"([^<>]+) <([a-z0-9.+-]+)@([a-z0-9-]+(\.[a-z0-9-]+)+)>", control.group(1))
+    check(m, "not 'name <user@host.domain>': %r" % control.group(1))
+    check(m.group(1) == holder.group(1), "maintainer %r, copyright holder %r" % (m.group(1), holder.group(1)))
+
+
+@case
 def demo_log_once(tmp):
     """scripts/demo.sh provisions the device and shows each line of its log once (the start lines were shown twice)."""
     build = os.path.dirname(os.path.dirname(os.path.abspath(WIFIPROVD)))
