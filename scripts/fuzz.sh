@@ -4,7 +4,8 @@
 # tests/fuzz/corpus/<target>/, is copied to a temporary directory first so the
 # repository is never modified. Exits non-zero when a target crashes; the crashing
 # input is kept in build/fuzz/artifacts/<target>/.
-# Environment: WIFIPROV_FUZZ_SECONDS, JOBS (parallel build jobs, default 2),
+# Usage: scripts/fuzz.sh [--build-only]   (--build-only: build the targets, run nothing)
+# Environment: WIFIPROV_FUZZ_SECONDS, JOBS (parallel build jobs, and targets fuzzed at once, default 2),
 #              WIFIPROV_FUZZ_TARGETS (space-separated subset, default: all built),
 #              WIFIPROV_FUZZ_RUNS=N: the long run, N executions per target instead of a
 #              time limit (e.g. 10000000; the figures go in bench/README.md).
@@ -16,6 +17,12 @@ runs=${WIFIPROV_FUZZ_RUNS:-}
 if [ -n "$runs" ]; then limit=(-runs="$runs"); what="$runs executions"; else limit=(-max_total_time="$secs"); what="${secs}s"; fi
 jobs=${JOBS:-2}
 build=$root/build/fuzz
+build_only=0
+case "${1:-}" in
+  --build-only) build_only=1 ;;
+  "") ;;
+  *) echo "usage: scripts/fuzz.sh [--build-only]" >&2; exit 2 ;;
+esac
 
 if ! command -v clang >/dev/null 2>&1; then
   echo "fuzz: clang is required (scripts/install-deps.sh installs it)" >&2
@@ -25,9 +32,19 @@ fi
 # The daemon side stays on: other fuzz targets (HTTP bodies, config file) need it.
 CC=clang cmake -S "$root" -B "$build" -DWIFIPROV_FUZZ=ON -DWIFIPROV_BUILD_BENCH=OFF \
   -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
-cmake --build "$build" -j"$jobs" >/dev/null
+# Only the fuzz targets (and what they link): the suites run from the other builds.
+mapfile -t names < <(cmake --build "$build" --target help | sed -n 's/^\.\.\. \(fuzz_[a-z0-9_]*\)$/\1/p' | sort)
+if [ "${#names[@]}" -eq 0 ]; then
+  echo "fuzz: the build declares no fuzz_* targets" >&2
+  exit 2
+fi
+cmake --build "$build" -j"$jobs" --target "${names[@]}" >/dev/null
+if [ "$build_only" = 1 ]; then
+  echo "fuzz: built ${#names[@]} targets"
+  exit 0
+fi
 
-mapfile -t targets < <(find "$build" -type f -perm -u+x -name 'fuzz_*' ! -name '*.*' | sort)
+mapfile -t targets < <(for n in "${names[@]}"; do find "$build" -type f -perm -u+x -name "$n"; done)
 if [ -n "${WIFIPROV_FUZZ_TARGETS:-}" ]; then
   want=" $WIFIPROV_FUZZ_TARGETS "
   sel=()
@@ -43,32 +60,58 @@ fi
 
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-failed=()
-for t in "${targets[@]}"; do
+# One target: its report goes to $tmp/NAME/report, printed in order once all ran.
+run_one() {
+  local t=$1 name work start
   name=$(basename "$t")
   work=$tmp/$name
   mkdir -p "$work/corpus" "$work/artifacts"
   if [ -d "$root/tests/fuzz/corpus/$name" ]; then
     find "$root/tests/fuzz/corpus/$name" -maxdepth 1 -type f ! -name '*.py' -exec cp {} "$work/corpus/" \;
   fi
-  echo "fuzz: $name for $what ($(find "$work/corpus" -type f | wc -l) seeds)"
+  echo "fuzz: $name for $what ($(find "$work/corpus" -type f | wc -l) seeds)" >"$work/report"
   start=$(date +%s)
   if "$t" "${limit[@]}" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
        -artifact_prefix="$work/artifacts/" "$work/corpus" >"$work/log" 2>&1; then
-    grep -E '^stat::number_of_executed_units|^stat::peak_rss_mb' "$work/log" | sed "s/^/fuzz:   /" || true
-    # Coverage as libFuzzer counts it (edges "cov", features "ft") at the end, and the time taken.
-    grep -E '^#[0-9]+' "$work/log" | tail -1 | sed -n 's/.*\(cov: [0-9]*\).*\(ft: [0-9]*\).*/fuzz:   \1 \2/p' || true
-    secs_taken=$(($(date +%s) - start))
-    echo "fuzz:   time: $secs_taken s"
-    # The corpus libFuzzer kept (seeds plus the inputs that found new coverage).
-    echo "fuzz:   corpus: $(find "$work/corpus" -type f | wc -l) files, $(du -sk "$work/corpus" | cut -f1) KB"
+    {
+      grep -E '^stat::number_of_executed_units|^stat::peak_rss_mb' "$work/log" | sed "s/^/fuzz:   /" || true
+      # Coverage as libFuzzer counts it (edges "cov", features "ft") at the end, and the time taken.
+      grep -E '^#[0-9]+' "$work/log" | tail -1 | sed -n 's/.*\(cov: [0-9]*\).*\(ft: [0-9]*\).*/fuzz:   \1 \2/p' || true
+      echo "fuzz:   time: $(($(date +%s) - start)) s"
+      # The corpus libFuzzer kept (seeds plus the inputs that found new coverage).
+      echo "fuzz:   corpus: $(find "$work/corpus" -type f | wc -l) files, $(du -sk "$work/corpus" | cut -f1) KB"
+    } >>"$work/report"
   else
-    echo "fuzz: $name FAILED; last lines of its log:" >&2
-    tail -n 40 "$work/log" >&2
-    mkdir -p "$build/artifacts/$name"
-    cp -r "$work/artifacts/." "$build/artifacts/$name/" 2>/dev/null || true
-    echo "fuzz: crashing inputs kept in $build/artifacts/$name" >&2
+    {
+      echo "fuzz: $name FAILED; last lines of its log:"
+      tail -n 40 "$work/log"
+      mkdir -p "$build/artifacts/$name"
+      cp -r "$work/artifacts/." "$build/artifacts/$name/" 2>/dev/null || true
+      echo "fuzz: crashing inputs kept in $build/artifacts/$name"
+    } >>"$work/report"
+    touch "$work/failed"
+  fi
+}
+
+# JOBS targets at once: each is one process on one core.
+running=0
+for t in "${targets[@]}"; do
+  if [ "$running" -ge "$jobs" ]; then
+    wait -n || true
+    running=$((running - 1))
+  fi
+  run_one "$t" &
+  running=$((running + 1))
+done
+wait
+failed=()
+for t in "${targets[@]}"; do
+  name=$(basename "$t")
+  if [ -e "$tmp/$name/failed" ]; then
+    cat "$tmp/$name/report" >&2
     failed+=("$name")
+  else
+    cat "$tmp/$name/report"
   fi
 done
 if [ "${#failed[@]}" -gt 0 ]; then
