@@ -2,7 +2,8 @@
 # Sets up a Debian 12 machine and runs every test of wifiprov:
 #   1. OpenSSL backend, warnings as errors: all tests (unit, vectors, integration, and the
 #      provisioning page's: its JavaScript under Node.js, its build, Chromium against wifiprovd)
-#   2. Mbed TLS backend: all tests
+#   2. Mbed TLS backend: every test that reaches crypto (not those labelled nocrypto, see
+#      tests/CMakeLists.txt and scripts/crypto-reach.sh)
 #   3. ASan + UBSan build: all tests
 #   4. libFuzzer targets, briefly (WIFIPROV_FUZZ_SECONDS, default 10 per target here, two at
 #      a time; the long runs: WIFIPROV_FUZZ_RUNS, see scripts/fuzz.sh)
@@ -118,7 +119,7 @@ phase_end
 
 bg_wait build-mbedtls
 phase_begin "Mbed TLS backend: test"
-(cd build/ci-mbedtls && ctest --output-on-failure -j"$jobs" -LE 'lab|web')
+(cd build/ci-mbedtls && ctest --output-on-failure -j"$jobs" -LE 'lab|web|nocrypto')
 phase_end
 
 bg_wait build-asan
