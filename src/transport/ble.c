@@ -1119,6 +1119,12 @@ static void went_down(struct wifiprov_ble *b, enum ble_wait wait, const char *wh
 {
     size_t n = wifiprov__ble_gatt_conn_count(b->gatt);
 
+    if (b->starting) {
+        /* Still in wifiprov_ble_new(): it fails, as when bluetoothd was not there at all. */
+        cancel_recovery(b);
+        ble_down(b, what);
+        return;
+    }
     cancel_recovery(b);
     b->app_registered = b->adv_registered = false;
     drop_all_connections(b);
