@@ -65,11 +65,12 @@ class Bluez(PrivateBus):
 class Daemon:
     """wifiprovd --transport ble --wifi sim on the private bus."""
 
-    def __init__(self, bus, extra=()):
+    def __init__(self, bus, extra=(), security=1):
         self.dir = tempfile.mkdtemp(prefix="wifiprov-bled-")
         self.log_path = os.path.join(self.dir, "wifiprovd.log")
         self.log = open(self.log_path, "w")
-        args = [WIFIPROVD, "--no-config", "--transport", "ble", "--security", "1", "--pop", "abcd1234",
+        creds = ["--pop", "abcd1234"] if security == 1 else ["--force-insecure", "--verbose"]
+        args = [WIFIPROVD, "--no-config", "--transport", "ble", "--security", str(security)] + creds + [
                 "--wifi", "sim", "--state-dir", self.dir, "--auto-stop", "0", "--no-qr",
                 "--service-name", "PROV_B1E000"] + list(extra)
         self.proc = subprocess.Popen(args, stdout=self.log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
@@ -123,17 +124,20 @@ def serving(b, d, n):
 
 @case
 def ble_bluetoothd_restart():
-    with Bluez() as b, Daemon(b) as d:
+    with Bluez() as b, Daemon(b, security=0) as d:
         d.wait_log(r"advertising \"PROV_B1E000\"")
         serving(b, d, 1)
+        b.wait_calls(r"^EXCHANGE prov-session 52050801aa0100$", 1)  # Resp0: the link has a session
         b.kill()  # bluetoothd crashes: its links and our registrations go with it
         d.wait_log(r"BLE down: bluetoothd gone; waiting for it")
         d.wait_log(r"1 BLE connection closed")
+        d.wait_log(r"dev_02_00_00_00_00_01 disconnected; closing its session")
         time.sleep(0.5)
         d.running()  # BLE alone: the daemon waits, as it waits for NetworkManager
         b.restart()
         d.wait_log(r"BLE back on hci0 \(02:00:00:00:00:AA\)")
         serving(b, d, 2)
+        b.wait_calls(r"^EXCHANGE prov-session 52050801aa0100$", 2)  # the same phone gets a new session
         # Started again without its adapter (it attaches later, powered off): found, powered on, registered.
         b.kill()
         d.wait_log(r"BLE down: bluetoothd gone", 2)

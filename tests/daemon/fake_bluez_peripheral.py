@@ -6,8 +6,10 @@ GattManager1, LEAdvertisingManager1). RegisterApplication reads the caller's obj
 as bluetoothd does (GetManagedObjects) and logs every characteristic and descriptor with
 its UUID and flags; RegisterAdvertisement reads the advertisement's properties. A second
 registration of the same object is refused with org.bluez.Error.AlreadyExists, as BlueZ
-does. Once both are registered it plays a phone on "device" DEV: it finds proto-ver by
-reading the 0x2901 descriptors, writes it and reads the reply (logged).
+does. Once both are registered it plays a phone on "device" DEV: it finds the endpoints
+by reading the 0x2901 descriptors, writes proto-ver and reads the reply, and on a
+security-0 device sends prov-session's Cmd0, which opens the link's session (replies
+logged).
 
 The test drives it through org.wifiprov.FakeBluez at /test: PowerOff, PowerOn (Powered and
 PropertiesChanged; registrations stay, as they do in BlueZ), RemoveAdapter, AddAdapter
@@ -17,6 +19,7 @@ process and starting it again is bluetoothd restarting.
 Usage: fake_bluez_peripheral.py --log FILE [--no-adapter] [--powered-off]
 Prints READY on stdout once the name is owned."""
 import argparse
+import json
 import sys
 
 import dbus
@@ -52,23 +55,28 @@ REG = {"app": None, "adv": None}
 
 
 def exchange(sender, app):
-    """A phone's first exchange: proto-ver found by its 0x2901 name, written, read back."""
+    """A phone's first exchanges, endpoints found by their 0x2901 names: proto-ver, then
+    (security 0) prov-session Cmd0, which opens the link's session."""
     objs = BUS.get_object(sender, app).GetManagedObjects(dbus_interface=OM)
+    chars = {}
     for path, ifaces in objs.items():
         d = ifaces.get("org.bluez.GattDescriptor1")
-        if not d or str(d["UUID"]) != CUD:
-            continue
-        desc = BUS.get_object(sender, path)
-        name = bytes(desc.ReadValue({}, dbus_interface="org.bluez.GattDescriptor1")).decode()
-        if name != "proto-ver":
-            continue
-        chrc = BUS.get_object(sender, str(d["Characteristic"]))
-        opts = {"device": dbus.ObjectPath(DEV)}
-        chrc.WriteValue(dbus.Array(b"---", signature="y"), opts, dbus_interface="org.bluez.GattCharacteristic1")
-        reply = bytes(chrc.ReadValue(opts, dbus_interface="org.bluez.GattCharacteristic1"))
-        log("EXCHANGE proto-ver", " ".join(reply.decode(errors="replace").split()))
+        if d and str(d["UUID"]) == CUD:
+            desc = BUS.get_object(sender, path)
+            name = bytes(desc.ReadValue({}, dbus_interface="org.bluez.GattDescriptor1")).decode()
+            chars[name] = BUS.get_object(sender, str(d["Characteristic"]))
+    opts = {"device": dbus.ObjectPath(DEV)}
+
+    def write_read(name, value):
+        chars[name].WriteValue(dbus.Array(value, signature="y"), opts, dbus_interface="org.bluez.GattCharacteristic1")
+        return bytes(chars[name].ReadValue(opts, dbus_interface="org.bluez.GattCharacteristic1"))
+    if "proto-ver" not in chars or "prov-session" not in chars:
+        log("EXCHANGE endpoints missing:", sorted(chars))
         return
-    log("EXCHANGE no proto-ver descriptor")
+    version = write_read("proto-ver", b"---").decode(errors="replace")
+    log("EXCHANGE proto-ver", " ".join(version.split()))
+    if json.loads(version)["prov"]["sec_ver"] == 0:
+        log("EXCHANGE prov-session", write_read("prov-session", bytes.fromhex("5203a20100")).hex())
 
 
 def exchange_soon():
