@@ -330,6 +330,10 @@ bluez_powered() {
     dbus-send --system --print-reply --dest=org.bluez /org/bluez/$1 org.freedesktop.DBus.Properties.Get \
         string:org.bluez.Adapter1 string:Powered 2>/dev/null | grep -q 'boolean true'
 }
+bluez_discovering() {
+    dbus-send --system --print-reply --dest=org.bluez /org/bluez/$1 org.freedesktop.DBus.Properties.Get \
+        string:org.bluez.Adapter1 string:Discovering 2>/dev/null | grep -q 'boolean true'
+}
 lab_ble_up() {
     [ -f $L/ble-up ] && return 0
     local t0 a good; t0=$(now)
