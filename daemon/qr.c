@@ -162,6 +162,16 @@ static FILE *open_private(const char *path)
     return f;
 }
 
+/* Closes a file from open_private(): 0, or -1 after saying why (a full disk shows here). */
+static int close_written(FILE *f, const char *kind, const char *path)
+{
+    if (fclose(f) != 0) {
+        wd_err("Cannot write QR %s %s: %s", kind, path, strerror(errno));
+        return -1;
+    }
+    return 0;
+}
+
 int wifiprovd_qr_write_png(const char *path, const char *payload)
 {
     QRcode *q = encode(payload);
@@ -194,13 +204,8 @@ int wifiprovd_qr_write_png(const char *path, const char *payload)
         wd_err("Cannot write QR PNG %s: %s", path, img.message);
         goto out;
     }
-    if (fclose(f) != 0) {
-        f = NULL;
-        wd_err("Cannot write QR PNG %s: %s", path, strerror(errno));
-        goto out;
-    }
+    ret = close_written(f, "PNG", path);
     f = NULL;
-    ret = 0;
 out:
     if (f)
         fclose(f);
@@ -245,13 +250,8 @@ int wifiprovd_qr_write_svg(const char *path, const char *payload)
         }
     }
     fprintf(f, "\"/>\n</svg>\n");
-    if (fclose(f) != 0) {
-        f = NULL;
-        wd_err("Cannot write QR SVG %s: %s", path, strerror(errno));
-        goto out;
-    }
+    ret = close_written(f, "SVG", path);
     f = NULL;
-    ret = 0;
 out:
     if (f)
         fclose(f);
