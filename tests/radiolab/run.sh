@@ -20,7 +20,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/../.." && pwd)
 work=$here/work
 out=$work/out
-scenarios=${WIFIPROV_LAB_SCENARIOS:-"wpa-driver nm-driver wpa-e2e nm-e2e wpa-kill wpa-softap nm-softap ble-gatt ble-e2e ble-wpa"}
+scenarios=${WIFIPROV_LAB_SCENARIOS:-"wpa-driver nm-driver wpa-e2e nm-e2e nm-kill wpa-kill wpa-softap nm-softap ble-gatt ble-e2e ble-wpa"}
 timeout_s=${WIFIPROV_LAB_TIMEOUT:-1800}
 t_start=$(date +%s.%N)
 
