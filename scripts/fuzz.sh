@@ -75,11 +75,13 @@ run_one() {
        -artifact_prefix="$work/artifacts/" "$work/corpus" >"$work/log" 2>&1; then
     {
       grep -E '^stat::number_of_executed_units|^stat::peak_rss_mb' "$work/log" | sed "s/^/fuzz:   /" || true
-      # Coverage as libFuzzer counts it (edges "cov", features "ft") at the end, and the time taken.
-      grep -E '^#[0-9]+' "$work/log" | tail -1 | sed -n 's/.*\(cov: [0-9]*\).*\(ft: [0-9]*\).*/fuzz:   \1 \2/p' || true
+      # Coverage as libFuzzer counts it (edges "cov", features "ft"), its corpus and exec/s at the end.
+      grep -E '^#[0-9]+' "$work/log" | tail -1 |
+        sed -n 's/.*\(cov: [0-9]*\).*\(ft: [0-9]*\).*\(corp: [0-9]*\/[0-9]*[a-zA-Z]*\).*\(exec\/s: [0-9]*\).*/fuzz:   \1 \2 \3 \4/p' || true
       echo "fuzz:   time: $(($(date +%s) - start)) s"
-      # The corpus libFuzzer kept (seeds plus the inputs that found new coverage).
-      echo "fuzz:   corpus: $(find "$work/corpus" -type f | wc -l) files, $(du -sk "$work/corpus" | cut -f1) KB"
+      # The corpus directory: the seeds plus every input libFuzzer wrote there ("corp" above
+      # is what it still counts after reducing them).
+      echo "fuzz:   corpus directory: $(find "$work/corpus" -type f | wc -l) files"
     } >>"$work/report"
   else
     {
