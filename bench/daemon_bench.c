@@ -2,11 +2,14 @@
  * wifiprovd figures (prints them; not a test):
  *   1. ApplyConfig -> Connected as seen by a client polling GetStatus every 10 ms,
  *      against the sim backend with several connect_ms values;
- *   2. daemon VmRSS idle, after 1,000 security-2 handshakes (each on a new connection and
- *      session, so the session table keeps evicting), and after 1,000 more (must stay flat);
- *   3. security-2 handshakes per second over loopback HTTP, and per second of daemon CPU.
+ *   2. daemon VmRSS idle, after N security-2 handshakes (each on a new connection and
+ *      session, all kept in the session table), and after N more;
+ *   3. daemon CPU per security-2 handshake over loopback HTTP. The handshakes are paced to
+ *      the daemon's per-address Command0 limit (burst 5, then 2 per second; one client
+ *      address here), so the end-to-end rate is that limit's, not the daemon's capacity:
+ *      bench_handshake and bench_sessions measure that in-process.
  *
- * Usage: bench_daemon [handshakes]   (default 1000)
+ * Usage: bench_daemon [handshakes]   (default 60, about 30 s per round)
  */
 #define _GNU_SOURCE
 #include <fcntl.h>
@@ -80,6 +83,10 @@ static void write_networks(const struct itest_daemon *d, unsigned connect_ms)
 static const char *const sec2_args[] = {"--security", "2", "--sec2-username", "wifiprov", "--sec2-password",
                                         "abcd1234", "--auto-stop", "0", "--max-sessions", "8", NULL};
 
+/* Established sessions are never evicted, so the handshake part's table holds both rounds. */
+static const char *const sec2_many_args[] = {"--security", "2", "--sec2-username", "wifiprov", "--sec2-password",
+                                             "abcd1234", "--auto-stop", "0", "--max-sessions", "1024", NULL};
+
 static void bench_connect_latency(void)
 {
     static const unsigned connect_ms[] = {0, 200, 1000};
@@ -133,18 +140,25 @@ static void bench_handshakes(int n)
 
     itest_daemon_init(&d);
     write_networks(&d, 200);
-    itest_daemon_start(&d, sec2_args, NULL);
+    itest_daemon_start(&d, sec2_many_args, NULL);
     usleep(200000);
     rss_idle = proc_status_kb(d.pid, "VmRSS:");
     for (int round = 0; round < 2; round++) {
         cpu0 = proc_cpu_s(d.pid);
+        if (round > 0)
+            usleep(3000000); /* the bucket refills to its burst */
         t0 = itest_now_ms();
         for (int i = 0; i < n; i++) {
             struct itest_client c;
+            /* The sixth and later starts wait for the bucket's next token (2/s), with margin. */
+            uint64_t due = t0 + (i < 5 ? 0 : (uint64_t)(i - 4) * 550u);
+            uint64_t now = itest_now_ms();
+            if (now < due)
+                usleep((useconds_t)((due - now) * 1000u));
             itest_client_open(&c, &d);
             itest_client_session(&c, WIFIPROV_SECURITY_2, NULL, "wifiprov", "abcd1234");
             if (wifiprov_client_handshake(c.wc) != 0) {
-                fprintf(stderr, "handshake %d failed\n", i);
+                fprintf(stderr, "handshake %d failed; the daemon's log: %s\n", i, d.log);
                 abort();
             }
             itest_client_close(&c);
@@ -153,14 +167,15 @@ static void bench_handshakes(int n)
         cpu1 = proc_cpu_s(d.pid);
         if (round == 0) {
             rss_1 = proc_status_kb(d.pid, "VmRSS:");
-            printf("Security-2 handshakes over loopback HTTP (new connection and session each, 8 sessions max):\n");
+            printf("Security-2 handshakes over loopback HTTP (new connection and session each, every one kept,\n"
+                   "paced to the per-address Command0 limit: burst 5, then 2/s):\n");
         } else {
             rss_2 = proc_status_kb(d.pid, "VmRSS:");
         }
-        printf("  round %d: %d handshakes in %.2f s = %.1f/s end to end (client and daemon on %ld cores); "
-               "daemon CPU %.2f s = %.1f handshakes per daemon-core second\n",
-               round + 1, n, (double)(t1 - t0) / 1000.0, n * 1000.0 / (double)(t1 - t0),
-               sysconf(_SC_NPROCESSORS_ONLN), cpu1 - cpu0, cpu1 > cpu0 ? n / (cpu1 - cpu0) : 0.0);
+        printf("  round %d: %d handshakes in %.2f s; daemon CPU %.3f s = %.2f ms per handshake "
+               "(%.0f handshakes per daemon-core second)\n",
+               round + 1, n, (double)(t1 - t0) / 1000.0, cpu1 - cpu0, n > 0 ? (cpu1 - cpu0) * 1000.0 / n : 0.0,
+               cpu1 > cpu0 ? n / (cpu1 - cpu0) : 0.0);
     }
     hwm = proc_status_kb(d.pid, "VmHWM:");
     printf("Daemon VmRSS: idle %ld kB, after %d handshakes %ld kB, after %d %ld kB (peak %ld kB)\n", rss_idle, n, rss_1,
@@ -171,10 +186,13 @@ static void bench_handshakes(int n)
 
 int main(int argc, char **argv)
 {
-    int n = argc > 1 ? atoi(argv[1]) : 1000;
+    int n = argc > 1 ? atoi(argv[1]) : 60;
+
+    if (n > 500)
+        n = 500; /* two rounds in the 1,024-session table */
 
     if (n <= 0)
-        n = 1000;
+        n = 60;
     curl_global_init(CURL_GLOBAL_DEFAULT);
     bench_connect_latency();
     bench_handshakes(n);
