@@ -80,12 +80,30 @@ static void write_networks(const struct itest_daemon *d, unsigned connect_ms)
     fclose(f);
 }
 
-static const char *const sec2_args[] = {"--security", "2", "--sec2-username", "wifiprov", "--sec2-password",
-                                        "abcd1234", "--auto-stop", "0", "--max-sessions", "8", NULL};
+static const char *const sec2_args[] = {"--security",
+                                        "2",
+                                        "--sec2-username",
+                                        "wifiprov",
+                                        "--sec2-password",
+                                        "abcd1234",
+                                        "--auto-stop",
+                                        "0",
+                                        "--max-sessions",
+                                        "8",
+                                        NULL};
 
 /* Established sessions are never evicted, so the handshake part's table holds both rounds. */
-static const char *const sec2_many_args[] = {"--security", "2", "--sec2-username", "wifiprov", "--sec2-password",
-                                             "abcd1234", "--auto-stop", "0", "--max-sessions", "1024", NULL};
+static const char *const sec2_many_args[] = {"--security",
+                                             "2",
+                                             "--sec2-username",
+                                             "wifiprov",
+                                             "--sec2-password",
+                                             "abcd1234",
+                                             "--auto-stop",
+                                             "0",
+                                             "--max-sessions",
+                                             "1024",
+                                             NULL};
 
 static void bench_connect_latency(void)
 {

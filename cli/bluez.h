@@ -63,6 +63,10 @@ struct cli_bluez {
 int cli_bluez_open(struct cli_bluez *b, const char *adapter);
 void cli_bluez_close(struct cli_bluez *b);
 
+/* The emulated and some real controllers report an advertiser only when scanning starts:
+ * discovery is restarted this often while looking for devices. */
+#define CLI_BLE_RESCAN_MS 8000
+
 /* SetDiscoveryFilter(Transport=le) and StartDiscovery on the adapter. */
 int cli_bluez_discovery_start(struct cli_bluez *b);
 void cli_bluez_discovery_stop(struct cli_bluez *b);

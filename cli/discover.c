@@ -63,7 +63,7 @@ int cli_cmd_discover(struct cli_ctx *ctx)
     struct cli_bluez_obj *objs = NULL;
     size_t n = 0, i, found = 0;
     double secs = o->timeout_given ? o->timeout_s : DISCOVER_DEFAULT_S;
-    int64_t end;
+    int64_t end, last_scan;
     cJSON *arr;
     int err, ret;
 
@@ -80,7 +80,18 @@ int cli_cmd_discover(struct cli_ctx *ctx)
     cli_note(ctx, "Discovering on %s for %.0f s...\n", bz.adapter, secs);
     cli_progress_event(ctx, "discover", NULL);
     end = cli_now_ms() + (int64_t)(secs * 1000.0);
+    last_scan = cli_now_ms();
     while (cli_now_ms() < end) {
+        /* Devices already seen stay listed by bluetoothd across the restart. */
+        if (cli_now_ms() - last_scan >= CLI_BLE_RESCAN_MS) {
+            cli_bluez_discovery_stop(&bz);
+            err = cli_bluez_discovery_start(&bz);
+            if (err < 0) {
+                ret = cli_fail(ctx, cli_exit_for_err(err), NULL, "%s", bz.errmsg);
+                goto out;
+            }
+            last_scan = cli_now_ms();
+        }
         err = cli_bluez_pump(&bz, end - cli_now_ms() < 250 ? end - cli_now_ms() : 250);
         if (err < 0) {
             ret = cli_fail(ctx, cli_exit_for_err(err), NULL, "%s", bz.errmsg);

@@ -19,9 +19,6 @@
 /* Connect and service discovery are bounded on their own too, within --timeout. */
 #define BLE_CONNECT_MS 30000
 #define BLE_RESOLVE_MS 30000
-/* The emulated and some real controllers report an advertiser only when scanning starts:
- * discovery is restarted this often while the device is not found. */
-#define BLE_RESCAN_MS 8000
 
 struct ble_ep {
     char name[WIFIPROV_EP_NAME_MAX + 1];
@@ -152,7 +149,7 @@ static int find_device(struct cli_transport *t, struct ble_priv *p)
             ret = WIFIPROV_ERR_TRANSPORT;
             goto out;
         }
-        if (cli_now_ms() - last_scan >= BLE_RESCAN_MS) {
+        if (cli_now_ms() - last_scan >= CLI_BLE_RESCAN_MS) {
             cli_bluez_discovery_stop(&p->bz);
             if ((ret = cli_bluez_discovery_start(&p->bz)) < 0)
                 goto fail;

@@ -248,6 +248,14 @@ def ble_discover():
               devs[0]["address"] == "02:00:00:00:00:01", obj)
         rc, out, err = cli_test.run(["discover", "--timeout", "1"], env={"DBUS_SYSTEM_BUS_ADDRESS": b.addr})
         check(rc == 0 and NAME in out and " ? " in out and "Headphones" not in out, (out, err))
+    # A controller that reports the device only to a restarted scan: discover restarts it.
+    with daemon(1) as d, Bus(d.port, "--seen-from-scan", "2") as b:
+        rc, out, err = cli_test.run(["discover", "--timeout", "10", "--json"],
+                                    env={"DBUS_SYSTEM_BUS_ADDRESS": b.addr}, timeout=30)
+        check(rc == 0, (rc, out, err))
+        devs = json.loads(out.splitlines()[-1])["devices"]
+        check([x["name"] for x in devs] == [NAME], (devs, b.calls()))
+        check(b.calls().count("StartDiscovery") >= 2, b.calls())
 
 
 def main():

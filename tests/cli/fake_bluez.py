@@ -15,6 +15,8 @@ Usage: fake_bluez.py --http PORT [--name NAME] [options]
   --connect-fail           Connect fails
   --no-resolve             ServicesResolved never becomes true
   --drop-after N           the link drops at the Nth write (Connected=false, calls fail)
+  --seen-from-scan N       the device is reported only from the Nth StartDiscovery on (an
+                           emulated controller that misses an advertiser already on air)
   --log FILE               one line per call (the tests read it)
 Prints READY on stdout once the name is owned."""
 import argparse
@@ -45,6 +47,7 @@ ap.add_argument("--no-descriptors", action="store_true")
 ap.add_argument("--connect-fail", action="store_true")
 ap.add_argument("--no-resolve", action="store_true")
 ap.add_argument("--drop-after", type=int, default=0)
+ap.add_argument("--seen-from-scan", type=int, default=1)
 ap.add_argument("--log")
 A = ap.parse_args()
 LOG = open(A.log, "a", buffering=1) if A.log else None
@@ -132,6 +135,7 @@ class Adapter(Obj):
         log("StartDiscovery")
         if not self.props["org.bluez.Adapter1"]["Powered"]:
             raise err("NotReady", "Resource Not Ready")
+        STATE["scans"] += 1
         self.set("org.bluez.Adapter1", "Discovering", dbus.Boolean(True))
         GLib.timeout_add(300, found)
 
@@ -144,7 +148,7 @@ class Adapter(Obj):
                 ROOT.objs[p].drop("org.bluez.Device1", "RSSI")
 
 
-STATE = {"writes": 0, "cookie": None, "reply": {}}
+STATE = {"writes": 0, "cookie": None, "reply": {}, "scans": 0}
 
 
 def found():
@@ -153,7 +157,7 @@ def found():
             ROOT.add(Device(BUS, OTHER, "02:00:00:00:00:02", "Headphones", []))
         else:
             ROOT.objs[OTHER].set("org.bluez.Device1", "RSSI", dbus.Int16(-70))
-        if not A.no_device:
+        if not A.no_device and STATE["scans"] >= A.seen_from_scan:
             if DEV not in ROOT.objs:
                 ROOT.add(Device(BUS, DEV, "02:00:00:00:00:01", A.name, [SVC]))
             else:
