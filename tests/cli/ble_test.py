@@ -274,14 +274,7 @@ def main():
         print("SKIP: needs python3-dbus and python3-gi")
         return 77
     cli_test.WIFIPROV, cli_test.WIFIPROVD = a.wifiprov, a.wifiprovd
-    t0 = time.monotonic()
-    try:
-        CASES[a.case]()
-    except Fail as e:
-        print("FAIL %s: %s" % (a.case, e))
-        return 1
-    print("PASS %s (%.2f s)" % (a.case, time.monotonic() - t0))
-    return 0
+    return cli_test.run_case(CASES, a.case)
 
 
 if __name__ == "__main__":

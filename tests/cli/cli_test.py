@@ -853,7 +853,41 @@ NETWORKS = [
 SEC2 = ["--username", "wifiprov", "--password", "abcd1234"]
 
 
-class Daemon:
+class DaemonProcess:
+    """A wifiprovd child (self.proc) with its log file (self.log) in its own directory
+    (self.dir): terminated, then killed, and the directory removed on close."""
+
+    def close(self):
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(5)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self.log.close()
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *a):
+        self.close()
+
+
+def run_case(cases, name):
+    """Runs one case of a test script: prints PASS or FAIL; returns its exit status."""
+    t0 = time.monotonic()
+    try:
+        cases[name]()
+    except Fail as e:
+        print("FAIL %s: %s" % (name, e))
+        return 1
+    print("PASS %s (%.2f s)" % (name, time.monotonic() - t0))
+    return 0
+
+
+class Daemon(DaemonProcess):
     """wifiprovd --wifi sim on 127.0.0.1:<free port>; killed on exit."""
 
     def __init__(self, security, extra=(), auto_stop=0, attempts=2, qr=False, networks=None):
@@ -890,22 +924,6 @@ class Daemon:
     def addr(self):
         return ["--address", "127.0.0.1:%d" % self.port] + (["--sec", "0"] if self.security == 0 else [])
 
-    def close(self):
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(5)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-        self.log.close()
-        shutil.rmtree(self.dir, ignore_errors=True)
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *a):
-        self.close()
 
 
 def provision_ok(d, creds, ssid="TestNet", passphrase="correct-horse", extra=()):

@@ -22,7 +22,7 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "cli"))
 from ble_test import PrivateBus  # noqa: E402
-from cli_test import Fail, check  # noqa: E402
+from cli_test import DaemonProcess, Fail, check, run_case  # noqa: E402
 
 FAKE = os.path.join(HERE, "fake_bluez_peripheral.py")
 WIFIPROVD = None
@@ -62,7 +62,7 @@ class Bluez(PrivateBus):
         raise Fail("fake bluetoothd: %d x %r not seen:\n%s" % (count, pattern, self.calls()))
 
 
-class Daemon:
+class Daemon(DaemonProcess):
     """wifiprovd --transport ble --wifi sim on the private bus."""
 
     def __init__(self, bus, extra=(), security=1):
@@ -92,22 +92,6 @@ class Daemon:
     def running(self):
         check(self.proc.poll() is None, "wifiprovd exited with %s:\n%s" % (self.proc.poll(), self.text()))
 
-    def close(self):
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(5)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-        self.log.close()
-        shutil.rmtree(self.dir, ignore_errors=True)
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *a):
-        self.close()
 
 
 VERSION = r"^EXCHANGE proto-ver \{.*\"prov\""
@@ -204,14 +188,7 @@ def main():
         print("SKIP: needs python3-dbus and python3-gi")
         return 77
     WIFIPROVD = a.wifiprovd
-    t0 = time.monotonic()
-    try:
-        CASES[a.case]()
-    except Fail as e:
-        print("FAIL %s: %s" % (a.case, e))
-        return 1
-    print("PASS %s (%.2f s)" % (a.case, time.monotonic() - t0))
-    return 0
+    return run_case(CASES, a.case)
 
 
 if __name__ == "__main__":
