@@ -573,10 +573,8 @@ softap_kill9() {
 # profile of the user's, prev-open, up). Sets before (the profiles), SD (a state dir) and
 # NMARGS (the daemon's NM options); stops the daemon on exit.
 nm_daemon_scenario_up() {
-    local b c
-    for b in LAB_DAEMON LAB_CLI; do
-        [ -x "${!b}" ] || { check_fail binaries "$b is not built"; return 1; }
-    done
+    local c
+    need_bins || return 1
     lab_nm_up || return 1
     for c in $(nmcli -t -f NAME con show | grep '^wifiprov-'); do nmcli con delete "$c" > /dev/null 2>&1; done
     nmcli -t -f NAME con show | grep -qx prev-open || nmcli con add type wifi ifname wlan3 con-name prev-open ssid lab-open > /dev/null

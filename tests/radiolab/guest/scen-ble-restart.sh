@@ -7,9 +7,7 @@
 NAME=PROV_LAB02
 DPID=
 trap '[ -n "$DPID" ] && kill $DPID 2>/dev/null; save_artifacts' EXIT
-for b in LAB_DAEMON LAB_CLI; do
-    [ -x "${!b}" ] || { check_fail binaries "$b is not built"; exit 1; }
-done
+need_bins || exit 1
 lab_ble_up || exit 1
 [ -f $L/ble.env ] && . $L/ble.env
 DLOG=$L/wifiprovd-ble-restart.log

@@ -4,20 +4,12 @@
 # for DHCP and DNS, the daemon's drop-in for the captive DNS); the phone (wlan4, netns phone)
 # joins it and provisions lab-wpa2.
 . "$WPLAB_REPO/tests/radiolab/guest/lib.sh"
-for b in LAB_DAEMON LAB_CLI; do
-    [ -x "${!b}" ] || { check_fail binaries "$b is not built"; exit 1; }
-done
-lab_nm_up || exit 1
-for c in $(nmcli -t -f NAME con show | grep '^wifiprov-'); do nmcli con delete "$c" > /dev/null 2>&1; done
-nmcli -t -f NAME con show | grep -qx prev-open || nmcli con add type wifi ifname wlan3 con-name prev-open ssid lab-open > /dev/null
-nmcli --wait 60 con up prev-open > /dev/null 2>&1 || check_note "prev-open did not come up"
+nm_daemon_scenario_up || exit 1
 phone_up || exit 1
-SD=$(mktemp -d /tmp/lab/state.XXXXXX)
 APPASS=prov-pass-456
 SOFTAP_NS=
 trap 'daemon_stop; phone_down; save_artifacts' EXIT
-BASE=(--wifi networkmanager --interface wlan3 --state-dir "$SD" --security 1 --pop $POP -v --softap
-      --connect-attempts 1)
+BASE=("${NMARGS[@]}" --security 1 --pop $POP -v --softap)
 DROPIN=/etc/NetworkManager/dnsmasq-shared.d/wifiprovd-softap.conf
 FWD0=$(cat /proc/sys/net/ipv4/ip_forward)
 nm_ap_conns() { nmcli -t -f NAME con show 2>/dev/null | grep '^wifiprovd-softap' | tr '\n' ' '; }

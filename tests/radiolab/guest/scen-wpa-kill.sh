@@ -6,9 +6,7 @@
 STA_CTRL=/run/wpa_supplicant
 . "$WPLAB_REPO/tests/radiolab/guest/lib.sh"
 lab_aps_up || exit 1
-for b in LAB_DAEMON LAB_CLI; do
-    [ -x "${!b}" ] || { check_fail binaries "$b is not built"; exit 1; }
-done
+need_bins || exit 1
 lab_sta_up || exit 1
 SD=$(mktemp -d /tmp/lab/state.XXXXXX)
 trap 'daemon_stop; save_artifacts' EXIT

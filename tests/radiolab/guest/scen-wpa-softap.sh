@@ -4,9 +4,7 @@
 # takes a lease, resolves names, and provisions lab-wpa2 through 192.168.4.1:80.
 . "$WPLAB_REPO/tests/radiolab/guest/lib.sh"
 lab_aps_up || exit 1
-for b in LAB_DAEMON LAB_CLI; do
-    [ -x "${!b}" ] || { check_fail binaries "$b is not built"; exit 1; }
-done
+need_bins || exit 1
 lab_sta_up || exit 1
 phone_up || exit 1
 SD=$(mktemp -d /tmp/lab/state.XXXXXX)
