@@ -19,6 +19,16 @@
 /* Connect and service discovery are bounded on their own too, within --timeout. */
 #define BLE_CONNECT_MS 30000
 #define BLE_RESOLVE_MS 30000
+/*
+ * A device bluetoothd already knows by that name (from an earlier scan or connection) but
+ * that this scan has not heard after BLE_KNOWN_AFTER_MS is connected to directly: the
+ * kernel then connects when it hears the device's advertising, without waiting for the
+ * scan to report it. Such an attempt gets BLE_KNOWN_CONNECT_MS, and is repeated at most
+ * every BLE_KNOWN_RETRY_MS while scanning goes on.
+ */
+#define BLE_KNOWN_AFTER_MS 3000
+#define BLE_KNOWN_CONNECT_MS 8000
+#define BLE_KNOWN_RETRY_MS 16000
 
 struct ble_ep {
     char name[WIFIPROV_EP_NAME_MAX + 1];
@@ -35,7 +45,10 @@ struct ble_priv {
     size_t n_eps;
     sd_bus_slot *match;
     bool link_lost;
-    bool connected; /* Connect succeeded: Disconnect at the end */
+    bool connected;         /* Connect succeeded: Disconnect at the end */
+    bool known_only;        /* dev_path is a known device this scan has not heard */
+    int64_t search_t0_ms;   /* when the search for the device began */
+    int64_t known_tried_ms; /* when the last such attempt started (0: none yet) */
 };
 
 /* Fixed endpoint ids of the manager (§7.2), for devices without 0x2901 descriptors. */
@@ -99,20 +112,37 @@ static void add_seen(char *list, size_t cap, const char *name)
     snprintf(list + n, cap - n, "%s%s", n ? ", " : "", name);
 }
 
-/* Discovery until a device named p->name shows up (being discovered now, or connected). */
+static void use_device(struct ble_priv *p, const struct cli_bluez_obj *d)
+{
+    snprintf(p->dev_path, sizeof(p->dev_path), "%s", d->path);
+    snprintf(p->address, sizeof(p->address), "%s", d->address);
+    if (d->n_uuids == 1 && cli_ble_uuid_valid(d->uuids[0]))
+        snprintf(p->service_uuid, sizeof(p->service_uuid), "%s", d->uuids[0]);
+    else
+        snprintf(p->service_uuid, sizeof(p->service_uuid), "%s", CLI_BLE_DEFAULT_SERVICE);
+}
+
+/*
+ * Discovery until a device named p->name shows up (being discovered now, or connected), or
+ * until it is time to try a device of that name bluetoothd knows from before (known_only).
+ */
 static int find_device(struct cli_transport *t, struct ble_priv *p)
 {
     struct cli_bluez_obj *objs = NULL;
     size_t n = 0, i;
     char seen[400] = "";
-    int64_t t0 = cli_now_ms(), last_scan = t0;
+    int64_t t0 = p->search_t0_ms, last_scan = cli_now_ms();
     int ret;
 
+    p->known_only = false;
     if ((ret = cli_bluez_discovery_start(&p->bz)) < 0)
         goto fail;
     if (t->verbose)
         fprintf(stderr, "Discovering %s on %s...\n", p->name, p->bz.adapter);
     for (;;) {
+        const struct cli_bluez_obj *known = NULL;
+        int64_t now;
+
         free(objs);
         objs = NULL;
         if ((ret = cli_bluez_snapshot(&p->bz, &objs, &n)) < 0)
@@ -120,21 +150,28 @@ static int find_device(struct cli_transport *t, struct ble_priv *p)
         for (i = 0; i < n; i++) {
             const struct cli_bluez_obj *d = &objs[i];
             const char *nm = d->name[0] ? d->name : d->alias;
+            bool heard = d->has_rssi || d->connected;
 
             if (d->kind != CLI_BLUEZ_KIND_DEVICE || strcmp(d->parent, p->bz.adapter_path) != 0)
                 continue;
-            if (!d->has_rssi && !d->connected)
-                continue; /* known from earlier, not heard now */
-            if (d->name[0])
+            if (heard && d->name[0])
                 add_seen(seen, sizeof(seen), d->name);
             if (strcmp(nm, p->name) != 0)
                 continue;
-            snprintf(p->dev_path, sizeof(p->dev_path), "%s", d->path);
-            snprintf(p->address, sizeof(p->address), "%s", d->address);
-            if (d->n_uuids == 1 && cli_ble_uuid_valid(d->uuids[0]))
-                snprintf(p->service_uuid, sizeof(p->service_uuid), "%s", d->uuids[0]);
-            else
-                snprintf(p->service_uuid, sizeof(p->service_uuid), "%s", CLI_BLE_DEFAULT_SERVICE);
+            if (!heard) {
+                known = d; /* known from earlier, not heard now */
+                continue;
+            }
+            use_device(p, d);
+            ret = 0;
+            goto out;
+        }
+        now = cli_now_ms();
+        if (known && now - t0 >= BLE_KNOWN_AFTER_MS &&
+            (!p->known_tried_ms || now - p->known_tried_ms >= BLE_KNOWN_RETRY_MS)) {
+            use_device(p, known);
+            p->known_only = true;
+            p->known_tried_ms = now;
             ret = 0;
             goto out;
         }
@@ -173,7 +210,8 @@ static int connect_device(struct cli_transport *t, struct ble_priv *p)
     int ret;
 
     if (t->verbose)
-        fprintf(stderr, "Connecting to %s (%s)...\n", p->name, p->address);
+        fprintf(stderr, "Connecting to %s (%s)%s...\n", p->name, p->address,
+                p->known_only ? ", known from before but not heard by this scan" : "");
     ret = sd_bus_match_signal(p->bz.bus, &p->match, "org.bluez", p->dev_path, "org.freedesktop.DBus.Properties",
                               "PropertiesChanged", on_props_changed, p);
     if (ret < 0) {
@@ -186,7 +224,7 @@ static int connect_device(struct cli_transport *t, struct ble_priv *p)
     /* From here on Ctrl-C ends the wait, and the link is closed before exiting. */
     cli_defer_interrupt = 1;
     p->connected = true;
-    ret = cli_bluez_call(&p->bz, m, left_ms(t, BLE_CONNECT_MS), NULL, NULL, 0);
+    ret = cli_bluez_call(&p->bz, m, left_ms(t, p->known_only ? BLE_KNOWN_CONNECT_MS : BLE_CONNECT_MS), NULL, NULL, 0);
     sd_bus_message_unref(m);
     if (ret < 0) {
         snprintf(t->errmsg, sizeof(t->errmsg), "Failed to connect to %.64s (%s) from %.32s: %.400s", p->name,
@@ -361,6 +399,27 @@ out:
     return ret;
 }
 
+/* Device1.Disconnect (which also cancels a pending Connect) and forgets the link's watch. */
+static void disconnect(struct cli_transport *t, struct ble_priv *p)
+{
+    if (p->connected && p->bz.bus && !p->link_lost) {
+        sd_bus_message *m = cli_bluez_method(&p->bz, p->dev_path, "org.bluez.Device1", "Disconnect");
+        volatile sig_atomic_t saved = cli_interrupted;
+
+        if (t->verbose)
+            fprintf(stderr, "Disconnecting...\n");
+        /* Also (and especially) after Ctrl-C. */
+        cli_interrupted = 0;
+        if (m)
+            (void)cli_bluez_call(&p->bz, m, 5000, NULL, NULL, 0);
+        cli_interrupted = saved;
+        sd_bus_message_unref(m);
+    }
+    p->match = sd_bus_slot_unref(p->match);
+    p->connected = false;
+    p->link_lost = false;
+}
+
 static void ble_close(struct cli_transport *t);
 
 static int ble_open(struct cli_transport *t, const struct cli_opts *o)
@@ -378,10 +437,21 @@ static int ble_open(struct cli_transport *t, const struct cli_opts *o)
         snprintf(t->errmsg, sizeof(t->errmsg), "%s", p->bz.errmsg);
         goto out;
     }
-    if ((ret = find_device(t, p)) < 0)
-        goto out;
-    cli_bluez_discovery_stop(&p->bz);
-    if ((ret = connect_device(t, p)) < 0)
+    p->search_t0_ms = cli_now_ms();
+    for (;;) {
+        if ((ret = find_device(t, p)) < 0)
+            goto out;
+        cli_bluez_discovery_stop(&p->bz);
+        ret = connect_device(t, p);
+        if (ret == 0 || !p->known_only || cli_interrupted || left_ms(t, INT64_MAX) <= 0)
+            break;
+        /* The known device did not answer (gone, or out of range): cancel and scan again. */
+        if (t->verbose)
+            fprintf(stderr, "%s (%s) did not answer: %s; scanning again\n", p->name, p->address, t->errmsg);
+        disconnect(t, p);
+        t->errmsg[0] = '\0';
+    }
+    if (ret < 0)
         goto out;
     if ((ret = map_endpoints(t, p)) < 0)
         goto out;
@@ -480,20 +550,7 @@ static void ble_close(struct cli_transport *t)
 
     if (!p)
         return;
-    if (p->connected && p->bz.bus && !p->link_lost) {
-        sd_bus_message *m = cli_bluez_method(&p->bz, p->dev_path, "org.bluez.Device1", "Disconnect");
-        volatile sig_atomic_t saved = cli_interrupted;
-
-        if (t->verbose)
-            fprintf(stderr, "Disconnecting...\n");
-        /* Also (and especially) after Ctrl-C. */
-        cli_interrupted = 0;
-        if (m)
-            (void)cli_bluez_call(&p->bz, m, 5000, NULL, NULL, 0);
-        cli_interrupted = saved;
-        sd_bus_message_unref(m);
-    }
-    sd_bus_slot_unref(p->match);
+    disconnect(t, p);
     cli_bluez_close(&p->bz);
     cli_defer_interrupt = 0;
     free(p);

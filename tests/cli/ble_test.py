@@ -258,6 +258,30 @@ def ble_discover():
         check(b.calls().count("StartDiscovery") >= 2, b.calls())
 
 
+@case
+def ble_known_device():
+    """A device bluetoothd knows from before that the scan does not report: after 3 s of
+    scanning the client connects to it directly; if it does not answer, the attempt is
+    cancelled and the scan goes on."""
+    with daemon(1) as d, Bus(d.port, "--known", "--seen-from-scan", "99") as b:
+        obj, err = ble(b, ["provision", "--ssid", "TestNet", "--passphrase", "correct-horse", "-v"] + SEC1, 0)
+        check(obj["state"] == "connected", obj)
+        check("known from before" in err, err)
+        calls = b.calls()
+        check(calls.count("StartDiscovery") == 1 and "Connect /org/bluez/hci0/dev_02_00_00_00_00_01" in calls, calls)
+    with daemon(1) as d, Bus(d.port, "--known", "--seen-from-scan", "99", "--connect-fail") as b:
+        obj, _ = ble(b, ["status", "--timeout", "6"] + SEC1, 3)
+        check("Device not found" in obj["message"] and "within 6." in obj["message"], obj)
+        after = b.calls().split("Connect ", 1)
+        check(len(after) == 2 and "StartDiscovery" in after[1], "no scan after the failed attempt:\n" + b.calls())
+    with daemon(1) as d, Bus(d.port, "--known", "--seen-from-scan", "99", "--connect-hang") as b:
+        obj, _ = ble(b, ["status", "--timeout", "14"] + SEC1, 3)
+        check("Device not found" in obj["message"], obj)
+        after = b.calls().split("Connect ", 1)
+        check(len(after) == 2 and "Disconnect" in after[1] and "StartDiscovery" in after[1].split("Disconnect", 1)[1],
+              "the hanging attempt was not cancelled before scanning again:\n" + b.calls())
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--wifiprov", required=True)

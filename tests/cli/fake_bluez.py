@@ -17,6 +17,8 @@ Usage: fake_bluez.py --http PORT [--name NAME] [options]
   --drop-after N           the link drops at the Nth write (Connected=false, calls fail)
   --seen-from-scan N       the device is reported only from the Nth StartDiscovery on (an
                            emulated controller that misses an advertiser already on air)
+  --known                  the device is known from before (its object exists, no RSSI)
+  --connect-hang           Connect never answers (until Disconnect cancels it)
   --log FILE               one line per call (the tests read it)
 Prints READY on stdout once the name is owned."""
 import argparse
@@ -48,6 +50,8 @@ ap.add_argument("--connect-fail", action="store_true")
 ap.add_argument("--no-resolve", action="store_true")
 ap.add_argument("--drop-after", type=int, default=0)
 ap.add_argument("--seen-from-scan", type=int, default=1)
+ap.add_argument("--known", action="store_true")
+ap.add_argument("--connect-hang", action="store_true")
 ap.add_argument("--log")
 A = ap.parse_args()
 LOG = open(A.log, "a", buffering=1) if A.log else None
@@ -172,11 +176,19 @@ class Device(Obj):
             "RSSI": dbus.Int16(127 if uuids else -70), "UUIDs": dbus.Array(uuids, signature="s"),
             "Connected": dbus.Boolean(False), "ServicesResolved": dbus.Boolean(False)}})
 
-    @dbus.service.method("org.bluez.Device1")
-    def Connect(self):
+    @dbus.service.method("org.bluez.Device1", async_callbacks=("ok", "fail"))
+    def Connect(self, ok, fail):
         log("Connect", self.path)
         if A.connect_fail:
-            raise err("Failed", "le-connection-abort-by-local")
+            fail(err("Failed", "le-connection-abort-by-local"))
+            return
+        if A.connect_hang:
+            self.pending = fail
+            return
+        self.link_up()
+        ok()
+
+    def link_up(self):
         self.set("org.bluez.Device1", "Connected", dbus.Boolean(True))
         STATE["cookie"] = None
         STATE["writes"] = 0
@@ -194,6 +206,9 @@ class Device(Obj):
     @dbus.service.method("org.bluez.Device1")
     def Disconnect(self):
         log("Disconnect", self.path)
+        if getattr(self, "pending", None):
+            self.pending(err("Failed", "Cancelled"))
+            self.pending = None
         self.link_down()
 
     def link_down(self):
@@ -272,6 +287,9 @@ ADAPTER_OBJ = Adapter(BUS, ADAPTER, {"org.bluez.Adapter1": {
     "Address": "02:00:00:00:00:00", "Powered": dbus.Boolean(not A.powered_off),
     "Discovering": dbus.Boolean(False)}})
 ROOT.objs[ADAPTER] = ADAPTER_OBJ
+if A.known:
+    ROOT.add(Device(BUS, DEV, "02:00:00:00:00:01", A.name, [SVC]))
+    ROOT.objs[DEV].drop("org.bluez.Device1", "RSSI")
 name = dbus.service.BusName("org.bluez", BUS)
 print("READY", flush=True)
 GLib.MainLoop().run()

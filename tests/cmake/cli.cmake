@@ -42,7 +42,7 @@ if(TARGET wifiprov_cli AND TARGET wifiprovd)
   set(WIFIPROV_CLI_BLE_CASES
     ble_provision_sec1 ble_provision_sec2_and_sec0 ble_scan_pages_of_four ble_wrong_pop
     ble_fixed_ids_without_descriptors ble_adapter_errors ble_device_not_found_lists_names
-    ble_connect_and_resolve_errors ble_link_lost_mid_exchange ble_ctrl_c_disconnects ble_discover)
+    ble_connect_and_resolve_errors ble_link_lost_mid_exchange ble_ctrl_c_disconnects ble_discover ble_known_device)
   find_program(WIFIPROV_SYSTEM_PYTHON3 python3 PATHS /usr/bin NO_DEFAULT_PATH)
   if(NOT WIFIPROV_SYSTEM_PYTHON3)
     set(WIFIPROV_SYSTEM_PYTHON3 python3)
