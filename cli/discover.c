@@ -39,6 +39,41 @@ static bool is_prov_device(const struct cli_bluez *b, const struct cli_bluez_obj
     return prov_service(d) || !strncmp(d->name, "PROV_", 5);
 }
 
+/*
+ * Adds the provisioning devices of a new snapshot to @p seen (replacing an earlier entry
+ * of the same object: the latest name and RSSI win). bluetoothd drops a device's RSSI when
+ * a scan stops, so one heard before a scan restart is listed from the snapshot taken then.
+ */
+static int collect(struct cli_bluez *b, struct cli_bluez_obj **seen, size_t *n_seen)
+{
+    struct cli_bluez_obj *objs = NULL, *grown;
+    size_t n = 0, i, k;
+    int err;
+
+    if ((err = cli_bluez_snapshot(b, &objs, &n)) < 0)
+        return err;
+    for (i = 0; i < n; i++) {
+        if (!is_prov_device(b, &objs[i]))
+            continue;
+        for (k = 0; k < *n_seen && strcmp((*seen)[k].path, objs[i].path) != 0; k++)
+            ;
+        if (k == *n_seen) {
+            grown = realloc(*seen, (*n_seen + 1) * sizeof(**seen));
+            if (!grown) {
+                err = WIFIPROV_ERR_NOMEM;
+                goto out;
+            }
+            *seen = grown;
+            (*n_seen)++;
+        }
+        (*seen)[k] = objs[i];
+    }
+    err = 0;
+out:
+    free(objs);
+    return err;
+}
+
 static int by_name(const void *a, const void *b)
 {
     const struct cli_bluez_obj *x = a, *y = b;
@@ -61,7 +96,7 @@ int cli_cmd_discover(struct cli_ctx *ctx)
     struct cli_opts *o = ctx->opts;
     struct cli_bluez bz;
     struct cli_bluez_obj *objs = NULL;
-    size_t n = 0, i, found = 0;
+    size_t i, found = 0;
     double secs = o->timeout_given ? o->timeout_s : DISCOVER_DEFAULT_S;
     int64_t end, last_scan;
     cJSON *arr;
@@ -82,8 +117,13 @@ int cli_cmd_discover(struct cli_ctx *ctx)
     end = cli_now_ms() + (int64_t)(secs * 1000.0);
     last_scan = cli_now_ms();
     while (cli_now_ms() < end) {
-        /* Devices already seen stay listed by bluetoothd across the restart. */
         if (cli_now_ms() - last_scan >= CLI_BLE_RESCAN_MS) {
+            /* What this scan heard, before stopping it clears the RSSIs. */
+            err = collect(&bz, &objs, &found);
+            if (err < 0) {
+                ret = cli_fail(ctx, cli_exit_for_err(err), NULL, "%s", bz.errmsg);
+                goto out;
+            }
             cli_bluez_discovery_stop(&bz);
             err = cli_bluez_discovery_start(&bz);
             if (err < 0) {
@@ -98,21 +138,13 @@ int cli_cmd_discover(struct cli_ctx *ctx)
             goto out;
         }
     }
-    err = cli_bluez_snapshot(&bz, &objs, &n);
+    err = collect(&bz, &objs, &found);
     if (err < 0) {
         ret = cli_fail(ctx, cli_exit_for_err(err), NULL, "%s", bz.errmsg);
         goto out;
     }
-    /* Keep the provisioning devices at the front, sorted by name. */
-    for (i = 0; i < n; i++) {
-        if (is_prov_device(&bz, &objs[i])) {
-            struct cli_bluez_obj tmp = objs[found];
-
-            objs[found++] = objs[i];
-            objs[i] = tmp;
-        }
-    }
-    qsort(objs, found, sizeof(*objs), by_name);
+    if (found)
+        qsort(objs, found, sizeof(*objs), by_name);
     if (o->json) {
         arr = cJSON_CreateArray();
         for (i = 0; arr && i < found; i++) {

@@ -17,6 +17,7 @@ Usage: fake_bluez.py --http PORT [--name NAME] [options]
   --drop-after N           the link drops at the Nth write (Connected=false, calls fail)
   --seen-from-scan N       the device is reported only from the Nth StartDiscovery on (an
                            emulated controller that misses an advertiser already on air)
+  --seen-until-scan N      the device is reported only up to the Nth StartDiscovery
   --known                  the device is known from before (its object exists, no RSSI)
   --connect-hang           Connect never answers (until Disconnect cancels it)
   --log FILE               one line per call (the tests read it)
@@ -50,6 +51,7 @@ ap.add_argument("--connect-fail", action="store_true")
 ap.add_argument("--no-resolve", action="store_true")
 ap.add_argument("--drop-after", type=int, default=0)
 ap.add_argument("--seen-from-scan", type=int, default=1)
+ap.add_argument("--seen-until-scan", type=int, default=0)
 ap.add_argument("--known", action="store_true")
 ap.add_argument("--connect-hang", action="store_true")
 ap.add_argument("--log")
@@ -161,7 +163,8 @@ def found():
             ROOT.add(Device(BUS, OTHER, "02:00:00:00:00:02", "Headphones", []))
         else:
             ROOT.objs[OTHER].set("org.bluez.Device1", "RSSI", dbus.Int16(-70))
-        if not A.no_device and STATE["scans"] >= A.seen_from_scan:
+        if not A.no_device and STATE["scans"] >= A.seen_from_scan and \
+                (not A.seen_until_scan or STATE["scans"] <= A.seen_until_scan):
             if DEV not in ROOT.objs:
                 ROOT.add(Device(BUS, DEV, "02:00:00:00:00:01", A.name, [SVC]))
             else:

@@ -36,10 +36,8 @@ bled_stop() {
 
 log "== security 1"
 # discover listens first and the device advertises after: btdev reports an advertiser only
-# when scanning or advertising is switched on, and a report lost then is not repeated (at a
-# scan start the phone's kernel often drops it, still starting its discovery). 20 s give
-# discover's scan restarts (every 8 s) two more chances.
-( bc $BLE_PHONE discover --timeout 20; echo "$RC" > $L/discover.rc; echo "$OUT" > $L/discover.out ) &
+# when scanning or advertising is switched on, and a report lost then is not repeated.
+( bc $BLE_PHONE discover --timeout 12; echo "$RC" > $L/discover.rc; echo "$OUT" > $L/discover.out ) &
 DISC=$!
 wait_for 10 bluez_discovering $BLE_PHONE || check_note "$BLE_PHONE not discovering after 10 s"
 bled 1 wifiprovd-ble-sec1 || exit 1
