@@ -172,6 +172,7 @@ static int ble_start(void *ctx, const struct wifiprovd_transport_env *env)
     bc.mfg_data = t->mfg_len ? t->mfg : NULL;
     bc.mfg_len = t->mfg_len;
     bc.require_encryption = env->cfg->ble_require_encryption;
+    bc.state_dir = env->cfg->state_dir;
     bc.max_conns = env->cfg->max_sessions * 2u;
     bc.failed_fn = ble_failed;
     bc.ctx = t;

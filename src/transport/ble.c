@@ -23,6 +23,7 @@
 #include <systemd/sd-bus.h>
 
 #include "transport/ble.h"
+#include "transport/ble_alias.h"
 #include "util.h"
 
 #define BLUEZ "org.bluez"
@@ -84,6 +85,8 @@ struct wifiprov_ble {
     char address[24];
     char bluez_owner[64]; /* unique name of bluetoothd: the only caller we answer */
     bool powered_by_us;
+    const char *state_dir;
+    struct wifiprov__ble_alias alias; /* the adapter's GAP name while we serve */
     bool app_registered;
     bool adv_registered;
     bool down; /* for good: failed_fn was called */
@@ -829,14 +832,6 @@ static int send_registrations(struct wifiprov_ble *b, bool unregister_first)
 
 /* ---- start-up: adapter ---------------------------------------------------------------------- */
 
-struct adapter_info {
-    char path[32];
-    char address[24];
-    bool powered;
-    bool gatt;
-    bool adv;
-};
-
 static unsigned adapter_number(const char *path)
 {
     const char *p = strrchr(path, '/');
@@ -864,13 +859,13 @@ static int bluez_call_error(const char *what, const sd_bus_error *e, int r)
 }
 
 /* The adapters of a GetManagedObjects reply (sorted hci0, hci1, ...). @return the count or a negative errno. */
-static int parse_adapters(sd_bus_message *reply, struct adapter_info *ad, size_t cap)
+static int parse_adapters(sd_bus_message *reply, struct wifiprov__ble_adapter *ad, size_t cap)
 {
     int n = 0, r;
 
     r = sd_bus_message_enter_container(reply, 'a', "{oa{sa{sv}}}");
     while (r >= 0 && (r = sd_bus_message_enter_container(reply, 'e', "oa{sa{sv}}")) > 0) {
-        struct adapter_info cur;
+        struct wifiprov__ble_adapter cur;
         bool is_adapter = false;
         const char *path;
 
@@ -895,6 +890,10 @@ static int parse_adapters(sd_bus_message *reply, struct adapter_info *ad, size_t
                         r = sd_bus_message_read(reply, "v", "s", &addr);
                         if (r >= 0)
                             snprintf(cur.address, sizeof(cur.address), "%s", addr);
+                    } else if (r >= 0 && (strcmp(key, "Name") == 0 || strcmp(key, "Alias") == 0)) {
+                        r = sd_bus_message_read(reply, "v", "s", &addr);
+                        if (r >= 0)
+                            snprintf(key[0] == 'N' ? cur.name : cur.alias, sizeof(cur.name), "%s", addr);
                     } else if (r >= 0) {
                         r = sd_bus_message_skip(reply, "v");
                     }
@@ -926,7 +925,7 @@ static int parse_adapters(sd_bus_message *reply, struct adapter_info *ad, size_t
         return r;
     /* Insertion sort by adapter number: "the first adapter" is hci0 when it exists. */
     for (int i = 1; i < n; i++) {
-        struct adapter_info t = ad[i];
+        struct wifiprov__ble_adapter t = ad[i];
         int j = i - 1;
         while (j >= 0 && adapter_number(ad[j].path) > adapter_number(t.path)) {
             ad[j + 1] = ad[j];
@@ -938,7 +937,7 @@ static int parse_adapters(sd_bus_message *reply, struct adapter_info *ad, size_t
 }
 
 /* Reads the adapters from BlueZ's object tree (start-up). @return the count or a negative WIFIPROV_ERR_*. */
-static int list_adapters(struct wifiprov_ble *b, struct adapter_info *ad, size_t cap)
+static int list_adapters(struct wifiprov_ble *b, struct wifiprov__ble_adapter *ad, size_t cap)
 {
     sd_bus_error e = SD_BUS_ERROR_NULL;
     sd_bus_message *reply = NULL;
@@ -962,10 +961,10 @@ out:
 }
 
 /* The adapter named @p want ("" = the first) among @p ad, its names in @p names. */
-static const struct adapter_info *pick_adapter(const struct adapter_info *ad, int n, const char *want, char *names,
-                                               size_t names_size)
+static const struct wifiprov__ble_adapter *pick_adapter(const struct wifiprov__ble_adapter *ad, int n, const char *want,
+                                                        char *names, size_t names_size)
 {
-    const struct adapter_info *pick = NULL;
+    const struct wifiprov__ble_adapter *pick = NULL;
 
     names[0] = '\0';
     for (int i = 0; i < n; i++) {
@@ -977,7 +976,7 @@ static const struct adapter_info *pick_adapter(const struct adapter_info *ad, in
     return pick;
 }
 
-static void use_adapter(struct wifiprov_ble *b, const struct adapter_info *a)
+static void use_adapter(struct wifiprov_ble *b, const struct wifiprov__ble_adapter *a)
 {
     snprintf(b->adapter_path, sizeof(b->adapter_path), "%s", a->path);
     snprintf(b->adapter, sizeof(b->adapter), "%s", strrchr(a->path, '/') + 1);
@@ -986,8 +985,8 @@ static void use_adapter(struct wifiprov_ble *b, const struct adapter_info *a)
 
 static int choose_adapter(struct wifiprov_ble *b)
 {
-    struct adapter_info ad[MAX_ADAPTERS];
-    const struct adapter_info *pick;
+    struct wifiprov__ble_adapter ad[MAX_ADAPTERS];
+    const struct wifiprov__ble_adapter *pick;
     sd_bus_error e = SD_BUS_ERROR_NULL;
     char names[MAX_ADAPTERS * 8 + 1];
     int n, r = 0;
@@ -1026,6 +1025,8 @@ static int choose_adapter(struct wifiprov_ble *b)
         }
     }
     sd_bus_error_free(&e);
+    if (r == 0)
+        wifiprov__ble_alias_take(&b->alias, b->state_dir, b->bus, ad, n, pick, b->adv.local_name);
     return r;
 }
 
@@ -1159,8 +1160,8 @@ static int on_powered(sd_bus_message *m, void *ud, sd_bus_error *err)
 static int on_objects(sd_bus_message *m, void *ud, sd_bus_error *err)
 {
     struct wifiprov_ble *b = ud;
-    struct adapter_info ad[MAX_ADAPTERS];
-    const struct adapter_info *a;
+    struct wifiprov__ble_adapter ad[MAX_ADAPTERS];
+    const struct wifiprov__ble_adapter *a;
     char names[MAX_ADAPTERS * 8 + 1];
     int n, r;
 
@@ -1177,6 +1178,7 @@ static int on_objects(sd_bus_message *m, void *ud, sd_bus_error *err)
         return 0;
     }
     use_adapter(b, a);
+    wifiprov__ble_alias_again(&b->alias, b->bus, a);
     if (!a->powered) {
         b->wait = BLE_WAIT_POWER;
         wifiprov__info("ble: powering on %s", b->adapter);
@@ -1266,6 +1268,7 @@ int wifiprov_ble_new(const struct wifiprov_ble_config *cfg, struct wifiprov_ble 
         goto out;
     b->event = cfg->event;
     b->require_encryption = cfg->require_encryption;
+    b->state_dir = cfg->state_dir;
     b->failed_fn = cfg->failed_fn;
     b->ctx = cfg->ctx;
     b->max_conns = cfg->max_conns ? cfg->max_conns : 16u;
@@ -1367,6 +1370,7 @@ void wifiprov_ble_free(struct wifiprov_ble *b)
         /* BlueZ drops both when our connection closes too; this says so at once. An adapter
          * that was powered off while we waited may still hold them. */
         bool stale = b->wait == BLE_WAIT_POWER;
+        wifiprov__ble_alias_restore(&b->alias, b->bus);
         if (b->adv_registered || b->reg_adv_slot || stale)
             sd_bus_call_method_async(b->bus, NULL, BLUEZ, b->adapter_path, IFACE_ADV_MANAGER, "UnregisterAdvertisement",
                                      NULL, NULL, "o", ADV_PATH);

@@ -4,7 +4,8 @@
  *
  * It exports a GATT application (one primary service, one characteristic per
  * endpoint of the device with its 0x2901 descriptor) and an LE advertisement, and
- * registers both with GattManager1 / LEAdvertisingManager1 of the chosen adapter.
+ * registers both with GattManager1 / LEAdvertisingManager1 of the chosen adapter, whose
+ * alias (the GAP device name) is the service name while it serves (ble_alias.h).
  * The exchange rules are those of ble_gatt.h. Each BlueZ device (connection) gets its
  * own session, closed when that device disconnects.
  *
@@ -50,6 +51,9 @@ struct wifiprov_ble_config {
     /* Manufacturer data for the advertisement: 2-byte company id (LE) + data; NULL = none. */
     const uint8_t *mfg_data;
     size_t mfg_len;
+    /* Where the adapter's alias is recorded before it becomes the service name (the GAP
+     * name, see ble_alias.h; borrowed); NULL = the alias is left alone. */
+    const char *state_dir;
     /* Characteristic values need an encrypted link (descriptors stay readable). */
     bool require_encryption;
     /* Connections tracked at once; 0 = 16. */

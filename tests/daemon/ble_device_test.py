@@ -65,13 +65,14 @@ class Bluez(PrivateBus):
 class Daemon(DaemonProcess):
     """wifiprovd --transport ble --wifi sim on the private bus."""
 
-    def __init__(self, bus, extra=(), security=1):
+    def __init__(self, bus, extra=(), security=1, state_dir=None):
         self.dir = tempfile.mkdtemp(prefix="wifiprov-bled-")
+        state_dir = state_dir or self.dir
         self.log_path = os.path.join(self.dir, "wifiprovd.log")
         self.log = open(self.log_path, "w")
         creds = ["--pop", "abcd1234"] if security == 1 else ["--force-insecure", "--verbose"]
         args = [WIFIPROVD, "--no-config", "--transport", "ble", "--security", str(security)] + creds + [
-                "--wifi", "sim", "--state-dir", self.dir, "--auto-stop", "0", "--no-qr",
+                "--wifi", "sim", "--state-dir", state_dir, "--auto-stop", "0", "--no-qr",
                 "--service-name", "PROV_B1E000"] + list(extra)
         self.proc = subprocess.Popen(args, stdout=self.log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                                      env=dict(os.environ, DBUS_SYSTEM_BUS_ADDRESS=bus.addr))
@@ -121,6 +122,7 @@ def ble_bluetoothd_restart():
         b.restart()
         d.wait_log(r"BLE back on hci0 \(02:00:00:00:00:AA\)")
         serving(b, d, 2)
+        b.wait_calls(r"^Set org.bluez.Adapter1 Alias 'PROV_B1E000'$", 2)  # its GAP name again
         b.wait_calls(r"^EXCHANGE prov-session 52050801aa0100$", 2)  # the same phone gets a new session
         # Started again without its adapter (it attaches later, powered off): found, powered on, registered.
         b.kill()
@@ -153,6 +155,62 @@ def ble_adapter_power_and_removal():
         b.test_call("AddAdapter")
         d.wait_log(r"BLE back on hci0", 2)
         serving(b, d, 3)
+
+
+def stop(d):
+    """SIGTERM, as systemd stops it; the daemon's log."""
+    d.proc.terminate()
+    check(d.proc.wait(10) == 0, "wifiprovd exited with %s:\n%s" % (d.proc.returncode, d.text()))
+    return d.text()
+
+
+def alias_sets(b):
+    return re.findall(r"^Set org.bluez.Adapter1 Alias '(.*)'$", b.calls(), re.M)
+
+
+@case
+def ble_gap_name():
+    """The adapter's alias (the GAP name a connected phone reads) is the service name while
+    BLE serves, recorded in the state directory, and goes back at stop; after a kill -9 the
+    next run puts back the name from before the killed run; a name someone else set
+    meanwhile stays."""
+    state = tempfile.mkdtemp(prefix="wifiprov-bled-state-")
+    record = os.path.join(state, "ble-alias")
+    try:
+        # Alias = Name ("no alias"): set, then "" at stop so it follows the system name again.
+        with Bluez() as b:
+            with Daemon(b, ["--verbose"], state_dir=state) as d:
+                d.wait_log(r"advertising \"PROV_B1E000\"")
+                check(alias_sets(b) == ["PROV_B1E000"], b.calls())
+                check(os.path.exists(record), "no record of the previous name")
+                log = stop(d)
+            check(alias_sets(b) == ["PROV_B1E000", ""], b.calls() + log)
+            check(not os.path.exists(record), "record left after a clean stop")
+        # kill -9: the name stays and the record with it; the next run keeps the name from before.
+        with Bluez("--alias", "Kitchen hub") as b:
+            with Daemon(b, state_dir=state) as d:
+                d.wait_log(r"advertising \"PROV_B1E000\"")
+                d.proc.kill()
+                d.proc.wait()
+            check(os.path.exists(record), "record gone after kill -9")
+            with Daemon(b, state_dir=state) as d:
+                d.wait_log(r"advertising \"PROV_B1E000\"")
+                check(alias_sets(b) == ["PROV_B1E000"], "second run set the name again: %s" % b.calls())
+                log = stop(d)
+            check(alias_sets(b) == ["PROV_B1E000", "Kitchen hub"], b.calls() + log)
+            check(not os.path.exists(record), "record left after a clean stop")
+            # Renamed by someone else while serving: that name stays.
+            with Daemon(b, state_dir=state) as d:
+                d.wait_log(r"advertising \"PROV_B1E000\"")
+                subprocess.run(["dbus-send", "--bus=" + b.addr, "--print-reply", "--dest=org.bluez", "/org/bluez/hci0",
+                                "org.freedesktop.DBus.Properties.Set", "string:org.bluez.Adapter1", "string:Alias",
+                                "variant:string:Lab gateway"], check=True, stdout=subprocess.DEVNULL, timeout=10)
+                log = stop(d)
+                check("renamed \"Lab gateway\" meanwhile" in log, log)
+            check(alias_sets(b)[-2:] == ["PROV_B1E000", "Lab gateway"], b.calls())
+            check(not os.path.exists(record), "record left after a clean stop")
+    finally:
+        shutil.rmtree(state, ignore_errors=True)
 
 
 def flags_of(calls, iface):

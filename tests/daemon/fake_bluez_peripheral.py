@@ -1,8 +1,9 @@
 #!/usr/bin/python3
 """A scripted bluetoothd (org.bluez on a private bus) for wifiprovd's BLE transport on a
 machine without Bluetooth: the device side of BlueZ's D-Bus API. It offers an
-ObjectManager at / with one adapter /org/bluez/hci0 (Adapter1 with Address and Powered,
-GattManager1, LEAdvertisingManager1). RegisterApplication reads the caller's object tree
+ObjectManager at / with one adapter /org/bluez/hci0 (Adapter1 with Address, Name, Alias
+and Powered, GattManager1, LEAdvertisingManager1; Alias follows BlueZ: "" sets it back to
+the Name, every Set is logged). RegisterApplication reads the caller's object tree
 as bluetoothd does (GetManagedObjects) and logs every characteristic and descriptor with
 its UUID and flags; RegisterAdvertisement reads the advertisement's properties. A second
 registration of the same object is refused with org.bluez.Error.AlreadyExists, as BlueZ
@@ -16,7 +17,7 @@ PropertiesChanged; registrations stay, as they do in BlueZ), RemoveAdapter, AddA
 (InterfacesRemoved / InterfacesAdded; registrations go with the adapter). Killing the
 process and starting it again is bluetoothd restarting.
 
-Usage: fake_bluez_peripheral.py --log FILE [--no-adapter] [--powered-off]
+Usage: fake_bluez_peripheral.py --log FILE [--no-adapter] [--powered-off] [--alias NAME]
 Prints READY on stdout once the name is owned."""
 import argparse
 import json
@@ -38,6 +39,7 @@ ap = argparse.ArgumentParser()
 ap.add_argument("--log", required=True)
 ap.add_argument("--no-adapter", action="store_true")
 ap.add_argument("--powered-off", action="store_true")
+ap.add_argument("--alias", default="fake", help="the adapter's alias at start (its Name is 'fake')")
 A = ap.parse_args()
 LOG = open(A.log, "a", buffering=1)
 
@@ -113,8 +115,8 @@ class Adapter(dbus.service.Object):
     def __init__(self, bus):
         self.path = ADAPTER
         self.props = {
-            "org.bluez.Adapter1": {"Address": "02:00:00:00:00:AA", "Name": "fake", "Powered":
-                                   dbus.Boolean(not A.powered_off)},
+            "org.bluez.Adapter1": {"Address": "02:00:00:00:00:AA", "Name": "fake", "Alias": A.alias,
+                                   "Powered": dbus.Boolean(not A.powered_off)},
             "org.bluez.GattManager1": {},
             "org.bluez.LEAdvertisingManager1": {"ActiveInstances": dbus.Byte(0)},
         }
@@ -130,6 +132,12 @@ class Adapter(dbus.service.Object):
 
     @dbus.service.method(PROPS, in_signature="ssv")
     def Set(self, iface, name, value):
+        if name == "Alias":
+            alias = str(value) or self.props[iface]["Name"]
+            log("Set", iface, name, repr(str(value)))
+            self.props[iface]["Alias"] = alias
+            self.PropertiesChanged(iface, {"Alias": alias}, [])
+            return
         log("Set", iface, name, bool(value))
         self.power(bool(value))
 

@@ -7,6 +7,8 @@ Usage: ble_gatt_check.py ADAPTER NAME SERVICE_UUID MFG_HEX
   waits for a device advertising SERVICE_UUID, then checks:
     - the advertised name is NAME, the service UUID and the manufacturer data MFG_HEX
       (company id little-endian first) are in the advertisement;
+    - once connected, the device's name is still NAME: bluetoothd reads the GAP Device
+      Name characteristic at connection and shows that instead of the advertised name;
     - the service has one characteristic per endpoint, flags read+write, UUIDs by the
       section-7.2 rule, and a 0x2901 descriptor with the endpoint name on every one;
     - a security-0 exchange: proto-ver (JSON, sec_ver 0), prov-session Cmd0 -> Resp0
@@ -99,6 +101,9 @@ if not check("connect", ok, "services resolved in %.2f s" % secs):
 chars, objs, svc = resolve(path)
 if not check("service", chars is not None, "%d provisioning services" % len(svc)):
     sys.exit(1)
+gap = lambda: str(om.GetManagedObjects()[path][DEV_IF].get("Name", ""))
+wait_for(lambda: gap() == NAME, 3)
+check("gap-name", gap() == NAME, "connected, the device's name is %r (want %r)" % (gap(), NAME))
 eps, problems = endpoint_map(chars, objs)
 check("descriptors", len(eps) == len(chars) and not problems and set(eps) == set(IDS),
       "%d characteristics: %s%s" % (len(chars), sorted(eps), "; " + "; ".join(problems) if problems else ""))

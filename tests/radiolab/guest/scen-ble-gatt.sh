@@ -3,8 +3,9 @@
 # our C code: ble_gatt_check.py (python3-dbus) on another controller, as a phone sees the
 # device. bluetoothd runs here with ExchangeMTU = 48 (the least bluetoothd takes; LE allows 23) so the 406-byte value
 # needs a long write (Prepare/Execute Write) and a long read (Read Blob), which btmon's
-# trace must show. Also: a missing adapter is a clear error, and after SIGTERM the
-# advertisement is gone from the controller.
+# trace must show. Also: a missing adapter is a clear error, the adapter's alias (the GAP
+# name) is the service name while it serves, and after SIGTERM the advertisement is gone from
+# the controller and the alias is the one from before.
 . "$WPLAB_REPO/tests/radiolab/guest/lib.sh"
 NAME_GIVEN=PROV_BLEGATT_CHECK_0123456789XY # 31 bytes: advertised cut to 29
 NAME_ADV=${NAME_GIVEN:0:29}
@@ -43,6 +44,13 @@ else
     check_fail no-adapter "exit $rc: $(echo "$out" | tail -3 | tr '\n' ' ')"
 fi
 
+# bluez_alias ADAPTER: its Adapter1.Alias.
+bluez_alias() {
+    dbus-send --system --print-reply --dest=org.bluez /org/bluez/$1 org.freedesktop.DBus.Properties.Get \
+        string:org.bluez.Adapter1 string:Alias 2>/dev/null | sed -n 's/.*variant *string "\(.*\)"$/\1/p'
+}
+ALIAS_BEFORE=$(bluez_alias $BLE_DEV)
+
 # The phone scans first; the device starts advertising after (btdev reports advertisements
 # only when scanning or advertising is switched on).
 timeout 150 $PY -u "$G/ble_gatt_check.py" $BLE_PHONE "$NAME_ADV" $SVC $MFG > $L/gatt-check.log 2>&1 &
@@ -58,6 +66,8 @@ else
 fi
 wait $CHK
 crc=$?
+[ "$(bluez_alias $BLE_DEV)" = "$NAME_ADV" ] && check_pass alias-set "$BLE_DEV's alias is \"$NAME_ADV\" (was \"$ALIAS_BEFORE\")" \
+    || check_fail alias-set "$BLE_DEV's alias is \"$(bluez_alias $BLE_DEV)\", want \"$NAME_ADV\""
 record_checks "" $L/gatt-check.log $crc checker
 
 # The device's side: the session closed with the link, the protocol error dropped it.
@@ -94,4 +104,7 @@ DPID=
 grep -q 'unregistered from' $L/wifiprovd-gatt.log && wait_for 5 adv_count_is 0 \
     && check_pass adv-gone "no advertising instance left on $BLE_DEV" \
     || check_fail adv-gone "advertising instances left: '$(adv_instances)'; $(grep -m1 unregistered $L/wifiprovd-gatt.log)"
+[ "$(bluez_alias $BLE_DEV)" = "$ALIAS_BEFORE" ] && [ ! -e $L/st-gatt/ble-alias ] \
+    && check_pass alias-restored "$BLE_DEV's alias is \"$ALIAS_BEFORE\" again, no record left" \
+    || check_fail alias-restored "$BLE_DEV's alias \"$(bluez_alias $BLE_DEV)\", want \"$ALIAS_BEFORE\"; $(grep -m1 'again\|goes back' $L/wifiprovd-gatt.log)"
 exit $FAILED
