@@ -2,7 +2,9 @@
 # SoftAP with the NetworkManager backend: wifiprovd --softap in the initial netns has NM run an
 # in-memory AP connection with shared IPv4 on a virtual interface of wlan3's radio (NM's dnsmasq
 # for DHCP and DNS, the daemon's drop-in for the captive DNS); the phone (wlan4, netns phone)
-# joins it and provisions lab-wpa2.
+# joins it and provisions lab-wpa2. Then, with --softap-no-apsta, the AP goes down for an
+# attempt through NetworkManager and comes back after the failure, whose reason a phone that
+# rejoins reads.
 . "$WPLAB_REPO/tests/radiolab/guest/lib.sh"
 nm_daemon_scenario_up || exit 1
 phone_up || exit 1
@@ -72,4 +74,36 @@ n=$(nmcli -t -f NAME con show | grep -c '^wifiprovd-softap')
 daemon_stop
 sleep 1
 expect_clean_nm clean-after-sigterm
+
+log "== without AP+STA (--softap-no-apsta): the AP goes down for the attempt and comes back on failure"
+softap_start wifiprovd-nm-softap-5 --reprovision --auto-stop 5 --softap-no-apsta --softap-passphrase $APPASS
+wait_for 60 softap_up || check_fail ap-up-noapsta "$(tail -5 "$SOFTAP_LOG" | tr '\n' ' ')"
+SSID=$(service_name)
+phone_join "$SSID" "$APPASS" || check_fail phone-joined-noapsta "$(wpa_cli_phone status | tr '\n' ' ')"
+PHONE_CLI_TIMEOUT=25 phone_cli provision --ssid lab-wpa2 --passphrase wrong-passphrase
+check_note "no-apsta: provision while the AP went away -> exit $CLI_RC"
+grep -q 'taking the access point down' "$SOFTAP_LOG" && check_pass ap-down-for-attempt "$(grep -m1 'taking the access point down' "$SOFTAP_LOG" | sed 's/^.*SoftAP/SoftAP/')" \
+    || check_fail ap-down-for-attempt "no such log line"
+wait_for 40 grep -q 'bringing the access point back' "$SOFTAP_LOG" && check_pass ap-back-after-failure \
+    || check_fail ap-back-after-failure "$(tail -3 "$SOFTAP_LOG" | tr '\n' ' ')"
+t0=$(now)
+wait_for 60 sh -c "[ \$(grep -c \"SoftAP: '.*' is up\" '$SOFTAP_LOG') -ge 2 ]"
+c=$(nmcli -t -f NAME,DEVICE con show --active | grep '^wifiprovd-softap')
+[ -n "$c" ] && check_pass nm-ap-back "$c" || check_fail nm-ap-back "$(nmcli -t -f NAME,DEVICE con show --active | tr '\n' ' ')"
+phone_join "$SSID" "$APPASS" && check_pass phone-rejoined "$(since "$t0") s, lease $(phone_ip)" \
+    || check_fail phone-rejoined "$(wpa_cli_phone status | tr '\n' ' ')"
+phone_cli status
+expect_cli status-after-rejoin 5 'reason=AuthError'
+phone_cli reset
+PHONE_CLI_TIMEOUT=25 phone_cli provision --ssid lab-wpa2 --passphrase correct-horse-42
+check_note "no-apsta: provision lab-wpa2 while the AP went away -> exit $CLI_RC"
+wait_for 40 grep -q 'Connected with IP Address:10\.77\.1\.' "$SOFTAP_LOG" \
+    && check_pass noapsta-connected "$(grep -m1 'Connected with IP' "$SOFTAP_LOG" | sed 's/^.*Connected/Connected/')" \
+    || check_fail noapsta-connected "$(tail -3 "$SOFTAP_LOG" | tr '\n' ' ')"
+softap_exits 30
+sleep 1
+expect_clean_nm clean-after-noapsta
+nmcli -t -f NAME,DEVICE con show --active | grep -q '^wifiprov-lab-wpa2:wlan3' \
+    && check_pass sta-kept-noapsta "$(nmcli -t -f NAME,DEVICE con show --active | tr '\n' ' ')" \
+    || check_fail sta-kept-noapsta "$(nmcli -t -f NAME,DEVICE con show --active | tr '\n' ' ')"
 exit $FAILED
