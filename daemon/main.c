@@ -1190,6 +1190,7 @@ static int run(struct daemon *d)
         return WIFIPROVD_EXIT_USAGE;
     if (wifiprovd_store_prepare(d->cfg->state_dir) < 0)
         return WIFIPROVD_EXIT_FAILURE;
+    wifiprovd_transports_sweep(d->cfg);
 
     sigemptyset(&mask);
     sigaddset(&mask, SIGTERM);

@@ -23,6 +23,14 @@ const struct wifiprovd_transport_ops *wifiprovd_transport_find(const char *name)
     return NULL;
 }
 
+void wifiprovd_transports_sweep(const struct wifiprovd_config *cfg)
+{
+    for (size_t i = 0; i < WIFIPROV_ARRAY_SIZE(builtin); i++) {
+        if (builtin[i]->sweep)
+            builtin[i]->sweep(cfg);
+    }
+}
+
 /* --- HTTP (PROTOCOL.md §7.1), src/transport/http.c ------------------------------------ */
 
 struct http_transport {
@@ -199,6 +207,12 @@ static void ble_free(void *ctx)
     free(ctx);
 }
 
+/* The adapter name a killed run set (the GAP name) goes back, also when BLE is not served now. */
+static void ble_sweep(const struct wifiprovd_config *cfg)
+{
+    wifiprov_ble_sweep(cfg->state_dir);
+}
+
 const struct wifiprovd_transport_ops wifiprovd_transport_ble = {
     .name = "ble",
     .qr_transport = "ble",
@@ -207,4 +221,5 @@ const struct wifiprovd_transport_ops wifiprovd_transport_ble = {
     .start = ble_start,
     .stop = ble_stop,
     .free = ble_free,
+    .sweep = ble_sweep,
 };

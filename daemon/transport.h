@@ -54,11 +54,17 @@ struct wifiprovd_transport_ops {
     /* Stops serving; its sessions are closed. A no-op when not started. */
     void (*stop)(void *ctx);
     void (*free)(void *ctx);
+    /* At every start, whether this transport is served or not: puts back what a killed run
+     * of it left on the system (optional). */
+    void (*sweep)(const struct wifiprovd_config *cfg);
 };
 
 /* The transports built into this wifiprovd. */
 extern const struct wifiprovd_transport_ops wifiprovd_transport_http;
 extern const struct wifiprovd_transport_ops wifiprovd_transport_ble;
+
+/* Runs every built-in transport's sweep (start-up, before any transport starts). */
+void wifiprovd_transports_sweep(const struct wifiprovd_config *cfg);
 
 /* The transport called @p name, or NULL when this build has none of that name. */
 const struct wifiprovd_transport_ops *wifiprovd_transport_find(const char *name);

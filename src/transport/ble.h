@@ -79,6 +79,13 @@ int wifiprov_ble_new(const struct wifiprov_ble_config *cfg, struct wifiprov_ble 
 /* Unregisters, closes every connection's session and the bus. Accepts NULL. */
 void wifiprov_ble_free(struct wifiprov_ble *b);
 
+/*
+ * Puts back the adapter name a killed run left (<state-dir>/ble-alias, see ble_alias.h)
+ * where the adapter still has it; nothing happens without that file. Called at every start,
+ * whatever the transports, before BLE (if any) starts. Blocking, a few short D-Bus calls.
+ */
+void wifiprov_ble_sweep(const char *state_dir);
+
 /* "hci0" and its address ("00:11:22:33:44:55"). */
 const char *wifiprov_ble_adapter_name(const struct wifiprov_ble *b);
 const char *wifiprov_ble_adapter_address(const struct wifiprov_ble *b);

@@ -3,12 +3,14 @@
  *
  * <state-dir>/ble-alias:
  *   address=00:11:22:33:44:55
+ *   path=/org/bluez/hci0
  *   ours=<hex of the alias we set>
  *   previous=<hex of the alias that goes back; empty = the system name>
  */
 #include <stdio.h>
 #include <string.h>
 
+#include "transport/ble.h"
 #include "transport/ble_alias.h"
 #include "util.h"
 #include "wifi/wifiutil.h"
@@ -23,6 +25,7 @@
 
 struct record {
     char address[24];
+    char path[32];
     char ours[WIFIPROV_BLE_ALIAS_MAX + 1];
     char previous[WIFIPROV_BLE_ALIAS_MAX + 1];
 };
@@ -49,6 +52,7 @@ static int load(const char *dir, struct record *rec)
     if (r == WIFIPROV_ERR_NOT_FOUND)
         return r;
     if (r == 0 && wifiprov__wifiutil_kv(text, "address", rec->address, sizeof(rec->address)) &&
+        wifiprov__wifiutil_kv(text, "path", rec->path, sizeof(rec->path)) &&
         hex_field(text, "ours", rec->ours, sizeof(rec->ours)) == 0 &&
         hex_field(text, "previous", rec->previous, sizeof(rec->previous)) == 0)
         return 0;
@@ -58,14 +62,15 @@ static int load(const char *dir, struct record *rec)
     return r ? r : WIFIPROV_ERR_INVAL;
 }
 
-static int save(const char *dir, const char *address, const char *ours, const char *previous)
+static int save(const char *dir, const char *address, const char *path, const char *ours, const char *previous)
 {
     char text[RECORD_MAX], ours_hex[2 * WIFIPROV_BLE_ALIAS_MAX + 1], prev_hex[2 * WIFIPROV_BLE_ALIAS_MAX + 1];
     int len;
 
     wifiprov__hex_encode((const uint8_t *)ours, strlen(ours), ours_hex);
     wifiprov__hex_encode((const uint8_t *)previous, strlen(previous), prev_hex);
-    len = snprintf(text, sizeof(text), "address=%s\nours=%s\nprevious=%s\n", address, ours_hex, prev_hex);
+    len =
+        snprintf(text, sizeof(text), "address=%s\npath=%s\nours=%s\nprevious=%s\n", address, path, ours_hex, prev_hex);
     return wifiprov__wifiutil_write_atomic(dir, RECORD, text, (size_t)len);
 }
 
@@ -161,7 +166,7 @@ void wifiprov__ble_alias_take(struct wifiprov__ble_alias *al, const char *state_
         forget(state_dir); /* named so already: nothing to put back */
         return;
     }
-    if (save(state_dir, pick->address, name, previous) != 0) {
+    if (save(state_dir, pick->address, pick->path, name, previous) != 0) {
         wifiprov__warn("ble: cannot record the name of %s in %s; leaving it \"%s\"", pick->address, state_dir,
                        pick->alias);
         return;
@@ -232,4 +237,30 @@ void wifiprov__ble_alias_restore(struct wifiprov__ble_alias *al, sd_bus *bus)
     }
     restore_on(al, bus);
     sd_bus_flush_close_unref(own);
+}
+
+void wifiprov_ble_sweep(const char *state_dir)
+{
+    struct record rec;
+    char address[sizeof(rec.address)], cur[WIFIPROV_BLE_ALIAS_MAX + 1];
+    sd_bus *bus = NULL;
+
+    if (!state_dir || load(state_dir, &rec) != 0)
+        return;
+    if (sd_bus_open_system(&bus) < 0 || get_string(bus, rec.path, "Address", address, sizeof(address)) < 0 ||
+        strcmp(address, rec.address) != 0 || get_string(bus, rec.path, "Alias", cur, sizeof(cur)) < 0) {
+        wifiprov__warn("ble: adapter %s, which an earlier run named \"%s\", is not here; its name goes back once "
+                       "it is (%s/%s)",
+                       rec.address, rec.ours, state_dir, RECORD);
+        sd_bus_flush_close_unref(bus);
+        return;
+    }
+    if (strcmp(cur, rec.ours) != 0) {
+        forget(state_dir); /* renamed since: that name stays */
+    } else if (set_alias(bus, rec.path, rec.previous, STOP_TIMEOUT_US) >= 0) {
+        wifiprov__info("ble: %s named \"%s\" again (an earlier run had named it \"%s\")", rec.address,
+                       rec.previous[0] ? rec.previous : "(system name)", rec.ours);
+        forget(state_dir);
+    }
+    sd_bus_flush_close_unref(bus);
 }

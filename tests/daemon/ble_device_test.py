@@ -172,8 +172,8 @@ def alias_sets(b):
 def ble_gap_name():
     """The adapter's alias (the GAP name a connected phone reads) is the service name while
     BLE serves, recorded in the state directory, and goes back at stop; after a kill -9 the
-    next run puts back the name from before the killed run; a name someone else set
-    meanwhile stays."""
+    next start puts back the name from before the killed run, also one that serves HTTP
+    only; a name someone else set meanwhile stays."""
     state = tempfile.mkdtemp(prefix="wifiprov-bled-state-")
     record = os.path.join(state, "ble-alias")
     try:
@@ -186,6 +186,16 @@ def ble_gap_name():
                 log = stop(d)
             check(alias_sets(b) == ["PROV_B1E000", ""], b.calls() + log)
             check(not os.path.exists(record), "record left after a clean stop")
+            # The same after a kill -9: the next start puts back "" (the record says so) first.
+            with Daemon(b, state_dir=state) as d:
+                d.wait_log(r"advertising \"PROV_B1E000\"")
+                d.proc.kill()
+                d.proc.wait()
+            with Daemon(b, state_dir=state) as d:
+                d.wait_log(r"advertising \"PROV_B1E000\"")
+                log = stop(d)
+            check(alias_sets(b) == ["PROV_B1E000", ""] * 3, b.calls() + log)
+            check(not os.path.exists(record), "record left after a clean stop")
         # kill -9: the name stays and the record with it; the next run keeps the name from before.
         with Bluez("--alias", "Kitchen hub") as b:
             with Daemon(b, state_dir=state) as d:
@@ -195,9 +205,9 @@ def ble_gap_name():
             check(os.path.exists(record), "record gone after kill -9")
             with Daemon(b, state_dir=state) as d:
                 d.wait_log(r"advertising \"PROV_B1E000\"")
-                check(alias_sets(b) == ["PROV_B1E000"], "second run set the name again: %s" % b.calls())
+                check(alias_sets(b) == ["PROV_B1E000", "Kitchen hub", "PROV_B1E000"], b.calls() + d.text())
                 log = stop(d)
-            check(alias_sets(b) == ["PROV_B1E000", "Kitchen hub"], b.calls() + log)
+            check(alias_sets(b) == ["PROV_B1E000", "Kitchen hub", "PROV_B1E000", "Kitchen hub"], b.calls() + log)
             check(not os.path.exists(record), "record left after a clean stop")
             # Renamed by someone else while serving: that name stays.
             with Daemon(b, state_dir=state) as d:
@@ -209,6 +219,17 @@ def ble_gap_name():
                 check("renamed \"Lab gateway\" meanwhile" in log, log)
             check(alias_sets(b)[-2:] == ["PROV_B1E000", "Lab gateway"], b.calls())
             check(not os.path.exists(record), "record left after a clean stop")
+            # kill -9, then a start that serves HTTP only: the name goes back all the same.
+            with Daemon(b, state_dir=state) as d:
+                d.wait_log(r"advertising \"PROV_B1E000\"")
+                d.proc.kill()
+                d.proc.wait()
+            with Daemon(b, ["--transport", "http", "--listen", "127.0.0.1:0"], state_dir=state) as d:
+                d.wait_log(r"Provisioning started")
+                log = stop(d)
+            check(alias_sets(b)[-3:] == ["Lab gateway", "PROV_B1E000", "Lab gateway"], b.calls() + log)
+            check("an earlier run had named it" in log, log)
+            check(not os.path.exists(record), "record left after the sweep")
     finally:
         shutil.rmtree(state, ignore_errors=True)
 
