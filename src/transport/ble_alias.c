@@ -249,8 +249,8 @@ void wifiprov_ble_sweep(const char *state_dir)
         return;
     if (sd_bus_open_system(&bus) < 0 || get_string(bus, rec.path, "Address", address, sizeof(address)) < 0 ||
         strcmp(address, rec.address) != 0 || get_string(bus, rec.path, "Alias", cur, sizeof(cur)) < 0) {
-        wifiprov__warn("ble: adapter %s, which an earlier run named \"%s\", is not here; its name goes back once "
-                       "it is (%s/%s)",
+        wifiprov__warn("ble: cannot reach adapter %s, which an earlier run named \"%s\" (bluetoothd not running, "
+                       "or the adapter is gone); its name goes back at a later start (%s/%s)",
                        rec.address, rec.ours, state_dir, RECORD);
         sd_bus_flush_close_unref(bus);
         return;
