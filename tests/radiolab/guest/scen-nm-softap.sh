@@ -80,7 +80,7 @@ softap_start wifiprovd-nm-softap-5 --reprovision --auto-stop 5 --softap-no-apsta
 wait_for 60 softap_up || check_fail ap-up-noapsta "$(tail -5 "$SOFTAP_LOG" | tr '\n' ' ')"
 SSID=$(service_name)
 phone_join "$SSID" "$APPASS" || check_fail phone-joined-noapsta "$(wpa_cli_phone status | tr '\n' ' ')"
-PHONE_CLI_TIMEOUT=25 phone_cli provision --ssid lab-wpa2 --passphrase wrong-passphrase
+PHONE_CLI_TIMEOUT=12 phone_cli provision --ssid lab-wpa2 --passphrase wrong-passphrase
 check_note "no-apsta: provision while the AP went away -> exit $CLI_RC"
 grep -q 'taking the access point down' "$SOFTAP_LOG" && check_pass ap-down-for-attempt "$(grep -m1 'taking the access point down' "$SOFTAP_LOG" | sed 's/^.*SoftAP/SoftAP/')" \
     || check_fail ap-down-for-attempt "no such log line"
@@ -95,7 +95,7 @@ phone_join "$SSID" "$APPASS" && check_pass phone-rejoined "$(since "$t0") s, lea
 phone_cli status
 expect_cli status-after-rejoin 5 'reason=AuthError'
 phone_cli reset
-PHONE_CLI_TIMEOUT=25 phone_cli provision --ssid lab-wpa2 --passphrase correct-horse-42
+PHONE_CLI_TIMEOUT=12 phone_cli provision --ssid lab-wpa2 --passphrase correct-horse-42
 check_note "no-apsta: provision lab-wpa2 while the AP went away -> exit $CLI_RC"
 wait_for 40 grep -q 'Connected with IP Address:10\.77\.1\.' "$SOFTAP_LOG" \
     && check_pass noapsta-connected "$(grep -m1 'Connected with IP' "$SOFTAP_LOG" | sed 's/^.*Connected/Connected/')" \
