@@ -154,7 +154,8 @@ static const struct opt opts[] = {
      "(`bluetoothctl list`)."},
     {"ble-require-encryption", 0, OPT_TYPE_BOOL, OFF(ble_require_encryption), 0, false, NULL,
      "BLE: characteristic values can only be read and written over an encrypted (paired) link; the "
-     "endpoint-name descriptors stay readable. Default: off, as in ESP-IDF."},
+     "endpoint-name descriptors stay readable, and a pairing agent lets phones pair (Just Works; the pairings "
+     "are removed when the phone disconnects). Default: off, as in ESP-IDF."},
     {"softap", 0, OPT_TYPE_BOOL, OFF(softap), 0, false, NULL,
      "Bring up the device's own access point while provisioning (SoftAP mode, as an ESP32): SSID = the "
      "service name, address 192.168.4.1/24, DHCP from 192.168.4.2, every DNS name answered with 192.168.4.1, "

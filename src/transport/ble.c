@@ -23,6 +23,7 @@
 #include <systemd/sd-bus.h>
 
 #include "transport/ble.h"
+#include "transport/ble_agent.h"
 #include "transport/ble_alias.h"
 #include "util.h"
 
@@ -87,6 +88,8 @@ struct wifiprov_ble {
     bool powered_by_us;
     const char *state_dir;
     struct wifiprov__ble_alias alias; /* the adapter's GAP name while we serve */
+    struct wifiprov__ble_agent agent; /* --ble-require-encryption: lets phones pair */
+    bool agent_on;
     bool app_registered;
     bool adv_registered;
     bool down; /* for good: failed_fn was called */
@@ -563,6 +566,8 @@ static void device_gone(struct wifiprov_ble *b, const char *path)
 {
     held_release(held_find(b, path), WIFIPROV_BLE_STATUS_FAILED);
     wifiprov__ble_gatt_disconnected(b->gatt, path);
+    if (b->agent_on)
+        wifiprov__ble_agent_device_gone(&b->agent, path);
 }
 
 static void went_down(struct wifiprov_ble *b, enum ble_wait wait, const char *what);
@@ -821,6 +826,8 @@ static int send_registrations(struct wifiprov_ble *b, bool unregister_first)
             r = sd_bus_call_method_async(b->bus, NULL, BLUEZ, b->adapter_path, IFACE_GATT_MANAGER,
                                          "UnregisterApplication", NULL, NULL, "o", APP_PATH);
     }
+    if (r >= 0 && b->agent_on)
+        wifiprov__ble_agent_register(&b->agent);
     if (r >= 0)
         r = sd_bus_call_method_async(b->bus, &b->reg_app_slot, BLUEZ, b->adapter_path, IFACE_GATT_MANAGER,
                                      "RegisterApplication", on_app_registered, b, "oa{sv}", APP_PATH, 0);
@@ -1224,6 +1231,14 @@ static int export_objects(struct wifiprov_ble *b)
     }
     if (r >= 0)
         r = sd_bus_add_object_vtable(b->bus, &b->adv_slot, ADV_PATH, "org.bluez.LEAdvertisement1", adv_vtable, b);
+    if (r >= 0 && b->require_encryption) {
+        b->agent.bus = b->bus;
+        b->agent.owner = b->bluez_owner;
+        b->agent.adapter_path = b->adapter_path;
+        b->agent.state_dir = b->state_dir;
+        r = wifiprov__ble_agent_export(&b->agent);
+        b->agent_on = r >= 0;
+    }
     return r;
 }
 
@@ -1364,6 +1379,8 @@ void wifiprov_ble_free(struct wifiprov_ble *b)
         return;
     if (b->held)
         drop_all_connections(b);
+    if (b->agent_on)
+        wifiprov__ble_agent_free(&b->agent);
     wifiprov__ble_gatt_free(b->gatt);
     b->gatt = NULL;
     if (b->bus && b->bluez_owner[0]) {

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "transport/ble.h"
+#include "transport/ble_agent.h"
 #include "transport/ble_alias.h"
 #include "util.h"
 #include "wifi/wifiutil.h"
@@ -197,6 +198,14 @@ void wifiprov__ble_alias_again(struct wifiprov__ble_alias *al, sd_bus *bus, cons
         wifiprov__warn("ble: cannot set the name of %s again", a->address);
 }
 
+sd_bus *wifiprov__ble_live_bus(sd_bus *bus, sd_bus **own)
+{
+    *own = NULL;
+    if (bus && sd_bus_is_open(bus) > 0)
+        return bus;
+    return sd_bus_open_system(own) < 0 ? NULL : *own;
+}
+
 /* The previous alias back if ours is still set on the adapter at al->path. */
 static void restore_on(struct wifiprov__ble_alias *al, sd_bus *bus)
 {
@@ -226,14 +235,11 @@ void wifiprov__ble_alias_restore(struct wifiprov__ble_alias *al, sd_bus *bus)
     if (!al->taken)
         return;
     al->taken = false;
-    /* Once the loop has ended, sd-bus has closed the connection attached to it. */
-    if (sd_bus_is_open(bus) <= 0) {
-        if (sd_bus_open_system(&own) < 0) {
-            wifiprov__warn("ble: no D-Bus connection to put the name of %s back; it goes back at the next start",
-                           al->address);
-            return;
-        }
-        bus = own;
+    bus = wifiprov__ble_live_bus(bus, &own);
+    if (!bus) {
+        wifiprov__warn("ble: no D-Bus connection to put the name of %s back; it goes back at the next start",
+                       al->address);
+        return;
     }
     restore_on(al, bus);
     sd_bus_flush_close_unref(own);
@@ -245,6 +251,7 @@ void wifiprov_ble_sweep(const char *state_dir)
     char address[sizeof(rec.address)], cur[WIFIPROV_BLE_ALIAS_MAX + 1];
     sd_bus *bus = NULL;
 
+    wifiprov__ble_agent_sweep(state_dir);
     if (!state_dir || load(state_dir, &rec) != 0)
         return;
     if (sd_bus_open_system(&bus) < 0 || get_string(bus, rec.path, "Address", address, sizeof(address)) < 0 ||

@@ -27,7 +27,8 @@ if(TARGET wifiprovd)
   if(NOT WIFIPROV_SYSTEM_PYTHON3)
     set(WIFIPROV_SYSTEM_PYTHON3 python3)
   endif()
-  foreach(c ble_encryption_flags ble_bluetoothd_restart ble_adapter_power_and_removal ble_gap_name)
+  foreach(c ble_encryption_flags ble_bluetoothd_restart ble_adapter_power_and_removal ble_gap_name
+          ble_pairing_agent)
     add_test(NAME daemon_ble.${c} COMMAND ${WIFIPROV_SYSTEM_PYTHON3} ${CMAKE_SOURCE_DIR}/tests/daemon/ble_device_test.py
              --wifiprovd $<TARGET_FILE:wifiprovd> ${c})
     set_tests_properties(daemon_ble.${c} PROPERTIES LABELS integration TIMEOUT 60 SKIP_RETURN_CODE 77)

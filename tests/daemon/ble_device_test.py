@@ -25,6 +25,7 @@ from ble_test import PrivateBus  # noqa: E402
 from cli_test import DaemonProcess, Fail, check, run_case  # noqa: E402
 
 FAKE = os.path.join(HERE, "fake_bluez_peripheral.py")
+DEV = "/org/bluez/hci0/dev_02_00_00_00_00_01"
 WIFIPROVD = None
 CASES = {}
 
@@ -48,9 +49,10 @@ class Bluez(PrivateBus):
     def restart(self, *flags):
         self.fake = self.start_fake(FAKE, ["--log", self.log] + list(flags))
 
-    def test_call(self, method):
+    def test_call(self, method, *args):
         subprocess.run(["dbus-send", "--bus=" + self.addr, "--print-reply", "--dest=org.bluez", "/test",
-                        "org.wifiprov.FakeBluez." + method], check=True, stdout=subprocess.DEVNULL, timeout=10)
+                        "org.wifiprov.FakeBluez." + method] + list(args), check=True, stdout=subprocess.DEVNULL,
+                       timeout=10)
 
     def wait_calls(self, pattern, count, timeout=15):
         """Waits until the fake's log matches @p pattern @p count times."""
@@ -230,6 +232,56 @@ def ble_gap_name():
             check(alias_sets(b)[-3:] == ["Lab gateway", "PROV_B1E000", "Lab gateway"], b.calls() + log)
             check("an earlier run had named it" in log, log)
             check(not os.path.exists(record), "record left after the sweep")
+    finally:
+        shutil.rmtree(state, ignore_errors=True)
+
+
+@case
+def ble_pairing_agent():
+    """--ble-require-encryption registers a NoInputNoOutput agent that lets a device of the
+    adapter pair (Just Works) and refuses others; the pairing is removed when that phone
+    disconnects; one still listed at stop is removed by the next start (also one that serves
+    HTTP only). Without the option, no agent."""
+    other = "/org/bluez/hci1/dev_02_00_00_00_00_02"
+    state = tempfile.mkdtemp(prefix="wifiprov-bled-state-")
+    bonds = os.path.join(state, "ble-bonds")
+
+    def removals():
+        return len(re.findall(r"^RemoveDevice %s$" % DEV, b.calls(), re.M))
+    try:
+        with Bluez() as b:
+            with Daemon(b, state_dir=state) as d:
+                d.wait_log(r"advertising \"PROV_B1E000\"")
+                b.test_call("Pair", "objpath:" + DEV)
+                stop(d)
+            check("RegisterAgent" not in b.calls() and "PAIR %s no-agent" % DEV in b.calls(), b.calls())
+        with Bluez() as b:
+            with Daemon(b, ["--ble-require-encryption"], state_dir=state) as d:
+                d.wait_log(r"pairing agent registered")
+                check("RegisterAgent /org/wifiprov/agent NoInputNoOutput" in b.calls(), b.calls())
+                b.test_call("Pair", "objpath:" + DEV)
+                b.test_call("Pair", "objpath:" + other)
+                b.wait_calls(r"^PAIR %s " % other, 1)
+                check("PAIR %s ok" % DEV in b.calls(), b.calls())
+                check("PAIR %s org.bluez.Error.Rejected" % other in b.calls(), b.calls())
+                check(open(bonds).read() == DEV + "\n", "bonds file: %r" % open(bonds).read())
+                # The phone leaves: its pairing goes at once.
+                b.test_call("Disconnect", "objpath:" + DEV)
+                b.wait_calls(r"^RemoveDevice %s$" % DEV, 1)
+                d.wait_log(r"pairing of %s removed" % DEV)
+                check(not os.path.exists(bonds), "bonds file left after the removal")
+                # Paired again and still listed at stop (here: kill -9).
+                b.test_call("Pair", "objpath:" + DEV)
+                b.wait_calls(r"^PAIR %s ok" % DEV, 2)
+                d.proc.kill()
+                d.proc.wait()
+            check(removals() == 1 and os.path.exists(bonds), "after kill -9: %s" % b.calls())
+            check("RemoveDevice %s" % other not in b.calls(), b.calls())
+            with Daemon(b, ["--transport", "http", "--listen", "127.0.0.1:0"], state_dir=state) as d:
+                d.wait_log(r"Provisioning started")
+                log = stop(d)
+            check(removals() == 2, b.calls() + log)
+            check(not os.path.exists(bonds), "bonds file left after the sweep")
     finally:
         shutil.rmtree(state, ignore_errors=True)
 

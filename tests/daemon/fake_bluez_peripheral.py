@@ -12,6 +12,11 @@ by reading the 0x2901 descriptors, writes proto-ver and reads the reply, and on 
 security-0 device sends prov-session's Cmd0, which opens the link's session (replies
 logged).
 
+AgentManager1 at /org/bluez logs RegisterAgent / UnregisterAgent, Adapter1.RemoveDevice is
+logged; Pair(DEVICE) at /test plays bluetoothd asking the registered agent to confirm a Just
+Works pairing (RequestAuthorization) and logs "PAIR DEVICE ok|<error>"; Disconnect(DEVICE)
+emits that device's PropertiesChanged Connected false.
+
 The test drives it through org.wifiprov.FakeBluez at /test: PowerOff, PowerOn (Powered and
 PropertiesChanged; registrations stay, as they do in BlueZ), RemoveAdapter, AddAdapter
 (InterfacesRemoved / InterfacesAdded; registrations go with the adapter). Killing the
@@ -149,6 +154,10 @@ class Adapter(dbus.service.Object):
         self.props["org.bluez.Adapter1"]["Powered"] = dbus.Boolean(on)
         self.PropertiesChanged("org.bluez.Adapter1", {"Powered": dbus.Boolean(on)}, [])
 
+    @dbus.service.method("org.bluez.Adapter1", in_signature="o")
+    def RemoveDevice(self, device):
+        log("RemoveDevice", device)
+
     @dbus.service.method("org.bluez.GattManager1", in_signature="oa{sv}", sender_keyword="sender",
                          async_callbacks=("ok", "fail"))
     def RegisterApplication(self, app, opts, sender=None, ok=None, fail=None):
@@ -210,7 +219,52 @@ class Adapter(dbus.service.Object):
         REG["adv"] = None
 
 
+AGENT = {}
+
+
+class AgentManager(dbus.service.Object):
+    @dbus.service.method("org.bluez.AgentManager1", in_signature="os", sender_keyword="sender")
+    def RegisterAgent(self, path, capability, sender=None):
+        log("RegisterAgent", path, capability)
+        if AGENT.get("agent") == (sender, str(path)):
+            raise err("AlreadyExists", "Already Exists")
+        AGENT["agent"] = (sender, str(path))
+
+    @dbus.service.method("org.bluez.AgentManager1", in_signature="o", sender_keyword="sender")
+    def UnregisterAgent(self, path, sender=None):
+        log("UnregisterAgent", path)
+        AGENT.pop("agent", None)
+
+
+class Device(dbus.service.Object):
+    @dbus.service.signal(PROPS, signature="sa{sv}as")
+    def PropertiesChanged(self, iface, changed, invalidated):
+        pass
+
+
+DEVICES = {}
+
+
 class Test(dbus.service.Object):
+    @dbus.service.method("org.wifiprov.FakeBluez", in_signature="o")
+    def Disconnect(self, device):
+        if str(device) not in DEVICES:
+            DEVICES[str(device)] = Device(BUS, str(device))
+        log("TEST Disconnect", device)
+        DEVICES[str(device)].PropertiesChanged("org.bluez.Device1", {"Connected": dbus.Boolean(False)}, [])
+
+    @dbus.service.method("org.wifiprov.FakeBluez", in_signature="o")
+    def Pair(self, device):
+        if "agent" not in AGENT:
+            log("PAIR", device, "no-agent")
+            return
+        sender, path = AGENT["agent"]
+        try:
+            BUS.get_object(sender, path).RequestAuthorization(device, dbus_interface="org.bluez.Agent1")
+            log("PAIR", device, "ok")
+        except dbus.exceptions.DBusException as e:
+            log("PAIR", device, e.get_dbus_name())
+
     @dbus.service.method("org.wifiprov.FakeBluez")
     def PowerOff(self):
         log("TEST PowerOff")
@@ -251,6 +305,7 @@ ADAPTER_OBJ = None
 if not A.no_adapter:
     add_adapter()
 TEST = Test(BUS, "/test")
+AGENT_MANAGER = AgentManager(BUS, "/org/bluez")
 NAME = dbus.service.BusName("org.bluez", BUS)
 log("STARTED", BUS.get_unique_name())
 print("READY", flush=True)
