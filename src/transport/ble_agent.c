@@ -7,7 +7,6 @@
 #include <string.h>
 
 #include "transport/ble_agent.h"
-#include "transport/ble_alias.h"
 #include "util.h"
 #include "wifi/wifiutil.h"
 
@@ -174,20 +173,29 @@ void wifiprov__ble_agent_register(struct wifiprov__ble_agent *a)
         wifiprov__warn("ble: cannot ask bluetoothd to register the pairing agent");
 }
 
+/* The adapter of a BlueZ device path ("/org/bluez/hci0" of ".../hci0/dev_..."). @return false if it is none. */
+static bool adapter_of(const char *device, char adapter[96])
+{
+    const char *dev = strstr(device, "/dev_");
+
+    if (!dev || (size_t)(dev - device) >= 96)
+        return false;
+    memcpy(adapter, device, (size_t)(dev - device));
+    adapter[dev - device] = '\0';
+    return true;
+}
+
 /* Adapter1.RemoveDevice for @p device (its bond goes with it). @return true when removed or gone already. */
 static bool remove_device(sd_bus *bus, const char *device)
 {
     char adapter[96];
-    const char *dev = strstr(device, "/dev_");
     sd_bus_message *m = NULL;
     sd_bus_error e = SD_BUS_ERROR_NULL;
     bool ok;
     int r;
 
-    if (!dev || (size_t)(dev - device) >= sizeof(adapter))
+    if (!adapter_of(device, adapter))
         return true; /* not a device path: nothing to remove */
-    memcpy(adapter, device, (size_t)(dev - device));
-    adapter[dev - device] = '\0';
     r = sd_bus_message_new_method_call(bus, &m, BLUEZ, adapter, "org.bluez.Adapter1", "RemoveDevice");
     if (r >= 0)
         r = sd_bus_message_append(m, "o", device);
@@ -221,16 +229,13 @@ static int on_removed(sd_bus_message *m, void *ud, sd_bus_error *err)
     return 0;
 }
 
-/* Asks bluetoothd to remove @p bond's device; with @p slot the answer updates the list. */
+/* Asks bluetoothd to remove @p bond's device; with @p answer the reply updates the list. */
 static void remove_async(struct wifiprov__ble_agent *a, struct wifiprov__ble_bond *bond, bool answer)
 {
     char adapter[96];
-    const char *dev = strstr(bond->device, "/dev_");
 
-    if (!dev || bond->remove_slot || (size_t)(dev - bond->device) >= sizeof(adapter))
+    if (bond->remove_slot || !adapter_of(bond->device, adapter))
         return;
-    memcpy(adapter, bond->device, (size_t)(dev - bond->device));
-    adapter[dev - bond->device] = '\0';
     if (sd_bus_call_method_async(a->bus, answer ? &bond->remove_slot : NULL, BLUEZ, adapter, "org.bluez.Adapter1",
                                  "RemoveDevice", answer ? on_removed : NULL, bond, "o", bond->device) < 0)
         wifiprov__warn("ble: cannot ask bluetoothd to remove the pairing of %s", bond->device);

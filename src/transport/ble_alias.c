@@ -198,7 +198,9 @@ void wifiprov__ble_alias_again(struct wifiprov__ble_alias *al, sd_bus *bus, cons
         wifiprov__warn("ble: cannot set the name of %s again", a->address);
 }
 
-sd_bus *wifiprov__ble_live_bus(sd_bus *bus, sd_bus **own)
+/* @p bus if it is still open, else a new system-bus connection in *own (the caller closes it;
+ * once the loop has ended, sd-bus has closed the connection attached to it); NULL if none. */
+static sd_bus *live_bus(sd_bus *bus, sd_bus **own)
 {
     *own = NULL;
     if (bus && sd_bus_is_open(bus) > 0)
@@ -235,7 +237,7 @@ void wifiprov__ble_alias_restore(struct wifiprov__ble_alias *al, sd_bus *bus)
     if (!al->taken)
         return;
     al->taken = false;
-    bus = wifiprov__ble_live_bus(bus, &own);
+    bus = live_bus(bus, &own);
     if (!bus) {
         wifiprov__warn("ble: no D-Bus connection to put the name of %s back; it goes back at the next start",
                        al->address);

@@ -53,10 +53,6 @@ void wifiprov__ble_alias_take(struct wifiprov__ble_alias *al, const char *state_
                               const char *name);
 /* After a wait, the adapter is found again as @p a: our alias is set again if it lost it (asynchronous). */
 void wifiprov__ble_alias_again(struct wifiprov__ble_alias *al, sd_bus *bus, const struct wifiprov__ble_adapter *a);
-/* @p bus if it is still open, else a new system-bus connection in *own (the caller closes
- * it; once the loop has ended, sd-bus has closed the connection attached to it); NULL when
- * there is none. */
-sd_bus *wifiprov__ble_live_bus(sd_bus *bus, sd_bus **own);
 /* Stop: the previous alias goes back if ours is still set (blocking, 2 s at most), then the record. */
 void wifiprov__ble_alias_restore(struct wifiprov__ble_alias *al, sd_bus *bus);
 
